@@ -1,0 +1,20 @@
+// reactor-pool: run WASI reactor WebAssembly modules as stateful per-session instances
+// in a pool of worker threads. This file is the package's whole public surface.
+
+export { ReactorPool } from './pool.js';
+export type { PoolStats, ReactorPoolEvents, SessionLostEvent, WorkerFailedEvent } from './pool.js';
+export { Session } from './session.js';
+export type {
+  Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, WasiOptions,
+} from './options.js';
+export type { WasmValue } from './protocol.js';
+export { inspectModule } from './inspect.js';
+export type {
+  ExecModel, ExportSpec, ExternKind, FunctionSignature, ImportSpec, MemorySpec, ModuleSpec, ValueType,
+} from './module-spec.js';
+export {
+  ReactorPoolError, InvalidOptionError, ModuleNotFoundError, InvalidModuleError, NotAReactorError,
+  UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError,
+  WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError,
+} from './errors.js';
+export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

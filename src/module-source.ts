@@ -1,0 +1,91 @@
+// Turns whatever the user passed as `module` into a compiled WebAssembly.Module and its spec,
+// refusing unreadable files, invalid bytes and modules that cannot run as reactors, up front.
+
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { InvalidModuleError, InvalidOptionError, ModuleNotFoundError, describeValue } from './errors.js';
+import { assertRunnableReactor, parseModuleSpec, type ExportSpec, type ExternKind, type ModuleSpec } from './module-spec.js';
+import type { ModuleBytesInput, ModuleInput } from './options.js';
+
+export interface LoadedModule {
+  readonly module: WebAssembly.Module;
+  readonly spec: ModuleSpec;
+  /** False when the module came compiled: export signatures are then unknown. */
+  readonly signaturesKnown: boolean;
+}
+
+export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
+  if (input instanceof WebAssembly.Module) {
+    const spec = specOfCompiled(input);
+    assertRunnableReactor(spec);
+    return { module: input, spec, signaturesKnown: false };
+  }
+  const bytes = await readModuleBytes(input as ModuleBytesInput);
+  const spec = parseModuleSpec(bytes);
+  assertRunnableReactor(spec);
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes);
+  } catch (error) {
+    throw new InvalidModuleError(`invalid module: ${(error as Error).message}`);
+  }
+  return { module, spec, signaturesKnown: true };
+}
+
+export async function readModuleBytes(input: ModuleBytesInput): Promise<Uint8Array<ArrayBuffer>> {
+  if (input instanceof Uint8Array) {
+    return input.buffer instanceof ArrayBuffer ? (input as Uint8Array<ArrayBuffer>) : new Uint8Array(input);
+  }
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  let path: string;
+  if (typeof input === 'string' && input.length > 0) {
+    path = input;
+  } else if (input instanceof URL && input.protocol === 'file:') {
+    path = fileURLToPath(input);
+  } else {
+    throw new InvalidOptionError(
+      `Expected \`module\` to be a file path, a file: URL, a Uint8Array, an ArrayBuffer or a WebAssembly.Module, got ${describeValue(input instanceof URL ? input.href : input)}`,
+    );
+  }
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new ModuleNotFoundError(`cannot read module file ${JSON.stringify(path)} (${code})`);
+  }
+}
+
+const kindOf: Record<WebAssembly.ImportExportKind, ExternKind> = {
+  function: 'function',
+  table: 'table',
+  memory: 'memory',
+  global: 'global',
+};
+
+/** The JS API tells names and kinds, but no signatures nor memory limits. */
+function specOfCompiled(module: WebAssembly.Module): ModuleSpec {
+  const exports: ExportSpec[] = WebAssembly.Module.exports(module).map((e) => ({ name: e.name, kind: kindOf[e.kind] }));
+  const imports = WebAssembly.Module.imports(module).map((i) => ({ module: i.module, name: i.name, kind: kindOf[i.kind] }));
+  const memoryExport = exports.find((e) => e.kind === 'memory');
+  const memoryImport = imports.find((i) => i.kind === 'memory');
+  const has = (name: string): boolean => exports.some((e) => e.name === name && e.kind === 'function');
+  const spec: ModuleSpec = {
+    exports,
+    imports,
+    execModel: has('_start') ? 'command' : 'reactor',
+    hasInitialize: has('_initialize'),
+    byteLength: 0,
+    ...(memoryExport !== undefined || memoryImport !== undefined
+      ? {
+          memory: {
+            initialPages: 0,
+            shared: false,
+            memory64: false,
+            imported: memoryImport !== undefined,
+            ...(memoryExport === undefined ? {} : { exportName: memoryExport.name }),
+          },
+        }
+      : {}),
+  };
+  return spec;
+}

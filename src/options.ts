@@ -1,0 +1,146 @@
+// The pool's options: their documented types and defaults, and the up-front validation that turns
+// what the user passed into a frozen, fully-resolved copy (the caller's object is never touched).
+
+import { availableParallelism } from 'node:os';
+import { InvalidOptionError, describeValue } from './errors.js';
+
+/** Where a module comes from: a file path, a `file:` URL, its bytes, or an already compiled module. */
+export type ModuleInput = ModuleBytesInput | WebAssembly.Module;
+
+/** A module given as a file path, a `file:` URL, or its bytes. */
+export type ModuleBytesInput = string | URL | Uint8Array | ArrayBuffer;
+
+/** Receives what reactors write to a stream, with the key of the session whose call wrote it. */
+export type OutputCallback = (chunk: Uint8Array, sessionKey: string) => void;
+
+/**
+ * Where a reactor stream goes: `'inherit'` writes it to this process's stream, `'ignore'` drops it,
+ * a function receives each chunk with its session key.
+ */
+export type OutputTarget = 'inherit' | 'ignore' | OutputCallback;
+
+/** How reactor instances map to sessions. */
+export type Isolation = 'session' | 'worker';
+
+/** What each reactor's WASI environment gets. Nothing unless given. */
+export interface WasiOptions {
+  /** Command-line arguments the reactor sees (`args_get`). @default [] */
+  readonly args?: readonly string[];
+  /** Environment variables the reactor sees (`environ_get`). @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Guest path → host directory. Grants file access: `node:wasi` is not a sandbox. @default {} */
+  readonly preopens?: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link ReactorPool.create}. */
+export interface ReactorPoolOptions {
+  /** The reactor module. Pass bytes or a path for full argument checking (a compiled module carries no signatures). */
+  readonly module: ModuleInput;
+  /**
+   * How many worker threads run reactors.
+   * @default os.availableParallelism()
+   */
+  readonly workers?: number;
+  /**
+   * `'session'`: every session gets its own instance, created on its first call.
+   * `'worker'`: every worker has one instance shared by all sessions placed on it (cheapest; for
+   * reactors whose state is not per-user).
+   * @default 'session'
+   */
+  readonly isolation?: Isolation;
+  /** Where reactors' stdout goes. @default 'inherit' */
+  readonly stdout?: OutputTarget;
+  /** Where reactors' stderr goes. @default 'inherit' */
+  readonly stderr?: OutputTarget;
+  /** WASI arguments, environment and preopened directories. @default none */
+  readonly wasi?: WasiOptions;
+}
+
+/** The options after validation and defaults. */
+export interface ResolvedOptions {
+  readonly module: ModuleInput;
+  readonly workers: number;
+  readonly isolation: Isolation;
+  readonly stdout: OutputTarget;
+  readonly stderr: OutputTarget;
+  readonly wasi: { readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly preopens: Readonly<Record<string, string>> };
+}
+
+/** Workers beyond this buy nothing but memory; the bound also catches unit mistakes (bytes for a count). */
+export const MAX_WORKERS = 256;
+
+const KNOWN = new Set(['module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi']);
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`Expected options to be an object, got ${describeValue(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!KNOWN.has(name)) {
+      throw new InvalidOptionError(`Unknown option \`${name}\` (known: ${[...KNOWN].join(', ')})`);
+    }
+  }
+  if (given['module'] === undefined) throw new InvalidOptionError('Expected `module` to be given, got `undefined`');
+  return Object.freeze({
+    module: given['module'] as ModuleInput,
+    workers: resolveWorkers(given['workers']),
+    isolation: oneOf('isolation', given['isolation'], ['session', 'worker'] as const, 'session'),
+    stdout: resolveOutput('stdout', given['stdout']),
+    stderr: resolveOutput('stderr', given['stderr']),
+    wasi: resolveWasi(given['wasi']),
+  });
+}
+
+function resolveWorkers(value: unknown): number {
+  if (value === undefined) return Math.max(1, availableParallelism());
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_WORKERS) {
+    throw new InvalidOptionError(`Expected \`workers\` to be an integer from 1 to ${MAX_WORKERS}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(value)}`);
+  }
+  return value as T;
+}
+
+function resolveOutput(name: string, value: unknown): OutputTarget {
+  if (value === undefined) return 'inherit';
+  if (value === 'inherit' || value === 'ignore' || typeof value === 'function') return value as OutputTarget;
+  throw new InvalidOptionError(`Expected \`${name}\` to be 'inherit', 'ignore' or a function, got ${describeValue(value)}`);
+}
+
+function resolveWasi(value: unknown): ResolvedOptions['wasi'] {
+  if (value === undefined) return Object.freeze({ args: [], env: {}, preopens: {} });
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError(`Expected \`wasi\` to be an object, got ${describeValue(value)}`);
+  }
+  const wasi = value as Record<string, unknown>;
+  for (const name of Object.keys(wasi)) {
+    if (name !== 'args' && name !== 'env' && name !== 'preopens') {
+      throw new InvalidOptionError(`Unknown option \`wasi.${name}\` (known: args, env, preopens)`);
+    }
+  }
+  const args = wasi['args'] ?? [];
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
+    throw new InvalidOptionError(`Expected \`wasi.args\` to be an array of strings, got ${describeValue(args)}`);
+  }
+  return Object.freeze({
+    args: Object.freeze([...args] as string[]),
+    env: stringRecord('wasi.env', wasi['env']),
+    preopens: stringRecord('wasi.preopens', wasi['preopens']),
+  });
+}
+
+function stringRecord(name: string, value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return Object.freeze({});
+  if (typeof value !== 'object' || value === null || Array.isArray(value) ||
+      !Object.values(value).every((v) => typeof v === 'string')) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be an object of strings, got ${describeValue(value)}`);
+  }
+  return Object.freeze({ ...(value as Record<string, string>) });
+}

@@ -1,0 +1,237 @@
+// The public entry: owns the worker slots, the session directory (key → session → worker) and
+// the options; applies the loss rule when an instance or a whole worker thread goes away.
+
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { callableExports, lookupExport, type Callable } from './arguments.js';
+import { PoolClosedError, type ReactorPoolError, type WorkerFailedError } from './errors.js';
+import { loadModule } from './module-source.js';
+import type { ModuleSpec } from './module-spec.js';
+import { resolveOptions, type OutputTarget, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
+import { placeKey } from './placement.js';
+import type { OutputChunk, WorkerData } from './protocol.js';
+import { Session, checkSessionKey, type SessionHost } from './session.js';
+import { WorkerSlot } from './worker-slot.js';
+
+const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
+
+/** Emitted when a session's instance is lost; the session rejects calls until `reset()`. */
+export interface SessionLostEvent {
+  readonly key: string;
+  readonly cause: ReactorPoolError;
+}
+
+/** Emitted when a worker thread dies; it is replaced, and its sessions are lost. */
+export interface WorkerFailedEvent {
+  readonly workerId: number;
+  readonly cause: WorkerFailedError;
+}
+
+/** The pool's events, by name. */
+export interface ReactorPoolEvents {
+  sessionLost: [event: SessionLostEvent];
+  workerFailed: [event: WorkerFailedEvent];
+}
+
+/** A snapshot of the pool's state. */
+export interface PoolStats {
+  readonly workers: number;
+  readonly sessions: number;
+  readonly lostSessions: number;
+  /** Operations queued or in flight. */
+  readonly pending: number;
+  /** Sessions placed on each worker. */
+  readonly sessionsPerWorker: readonly number[];
+}
+
+/**
+ * A pool of worker threads running one WASI reactor module as stateful per-session instances.
+ * Create it with {@link ReactorPool.create}; get sessions with {@link ReactorPool.session}.
+ */
+export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
+  /** What the pool learned from the module: exports and signatures, imports, memory. */
+  readonly spec: ModuleSpec;
+  readonly #options: ResolvedOptions;
+  readonly #exports: ReadonlyMap<string, Callable>;
+  readonly #slots: readonly WorkerSlot[];
+  readonly #sessionsBySlot: Map<WorkerSlot, Set<Session>>;
+  readonly #directory = new Map<string, Session>();
+  readonly #sharedEpochs = new Map<WorkerSlot, number>();
+  readonly #host: SessionHost;
+  #epochs = 0;
+  #state: 'open' | 'closing' | 'closed' = 'open';
+  #stopped: Promise<void> | undefined;
+
+  /**
+   * Loads and checks the module, compiles it once, and starts the workers.
+   * Rejects with a coded {@link ReactorPoolError} if an option or the module is unusable.
+   */
+  static async create(options: ReactorPoolOptions): Promise<ReactorPool> {
+    const resolved = resolveOptions(options);
+    const loaded = await loadModule(resolved.module);
+    const pool = new ReactorPool(resolved, loaded.module, loaded.spec, loaded.signaturesKnown);
+    try {
+      await Promise.all(pool.#slots.map((slot) => slot.probe()));
+    } catch (error) {
+      await pool.destroy();
+      throw error;
+    }
+    return pool;
+  }
+
+  private constructor(options: ResolvedOptions, module: WebAssembly.Module, spec: ModuleSpec, signaturesKnown: boolean) {
+    super();
+    this.#options = options;
+    this.spec = spec;
+    this.#exports = callableExports(spec, signaturesKnown);
+    const workerData: WorkerData = {
+      module,
+      spec,
+      wasi: options.wasi,
+      capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
+    };
+    const events = { onThreadLost: (slot: WorkerSlot, cause: WorkerFailedError) => this.#threadLost(slot, cause) };
+    this.#slots = Array.from({ length: options.workers }, (_, id) => new WorkerSlot(id, WORKER_FILE, workerData, events));
+    this.#sessionsBySlot = new Map(this.#slots.map((slot) => [slot, new Set<Session>()]));
+    this.#host = this.#makeHost();
+  }
+
+  /** Number of worker threads. */
+  get workers(): number {
+    return this.#slots.length;
+  }
+
+  /** `'session'` or `'worker'`, as created. */
+  get isolation(): 'session' | 'worker' {
+    return this.#options.isolation;
+  }
+
+  /**
+   * The handle for `key` (the same object for the same key until it is closed). The first call
+   * places the key on a worker; with isolation `'session'` the instance is created on the first call.
+   */
+  session(key: string): Session {
+    checkSessionKey(key);
+    this.#host.assertAccepting();
+    let session = this.#directory.get(key);
+    if (session === undefined) {
+      const loads = this.#slots.map((slot) => this.#sessionsOn(slot).size);
+      const slot = this.#slots[placeKey(key, loads)] as WorkerSlot;
+      session = new Session(key, slot, this.#host);
+      this.#directory.set(key, session);
+      this.#sessionsOn(slot).add(session);
+    }
+    return session;
+  }
+
+  stats(): PoolStats {
+    let lost = 0;
+    for (const session of this.#directory.values()) if (session.lost) lost++;
+    return {
+      workers: this.#slots.length,
+      sessions: this.#directory.size,
+      lostSessions: lost,
+      pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
+      sessionsPerWorker: this.#slots.map((slot) => this.#sessionsOn(slot).size),
+    };
+  }
+
+  /** Stops accepting calls, waits for every call already accepted to settle, then stops the workers. */
+  close(): Promise<void> {
+    if (this.#stopped !== undefined) return this.#stopped;
+    this.#state = 'closing';
+    this.#stopped = (async () => {
+      await Promise.all(this.#slots.map((slot) => slot.drain()));
+      await this.#stopSlots(new PoolClosedError('the pool was closed'));
+    })();
+    return this.#stopped;
+  }
+
+  /** Stops the workers now; calls not yet settled reject with `ERR_POOL_CLOSED`. */
+  destroy(): Promise<void> {
+    if (this.#state === 'closed' && this.#stopped !== undefined) return this.#stopped;
+    this.#state = 'closing';
+    this.#stopped = this.#stopSlots(new PoolClosedError('the pool was destroyed before this call completed'));
+    return this.#stopped;
+  }
+
+  async #stopSlots(cause: PoolClosedError): Promise<void> {
+    this.#state = 'closed';
+    await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
+  }
+
+  #sessionsOn(slot: WorkerSlot): Set<Session> {
+    return this.#sessionsBySlot.get(slot) as Set<Session>;
+  }
+
+  #sharedEpoch(slot: WorkerSlot): number {
+    let epoch = this.#sharedEpochs.get(slot);
+    if (epoch === undefined) {
+      epoch = this.#epochs++;
+      this.#sharedEpochs.set(slot, epoch);
+    }
+    return epoch;
+  }
+
+  /** Applies the loss rule to one session, once per lost instance. */
+  #lose(session: Session, cause: ReactorPoolError): void {
+    if (session.lostCause !== undefined) return;
+    session.lostCause = cause;
+    this.emit('sessionLost', { key: session.key, cause });
+  }
+
+  #instanceLost(session: Session, epoch: number, cause: ReactorPoolError): void {
+    if (this.#options.isolation === 'session') {
+      if (session.epoch === epoch) this.#lose(session, cause);
+      return;
+    }
+    // The worker's shared instance is gone: every session bound to it is lost with it.
+    if (this.#sharedEpochs.get(session.slot) === epoch) this.#sharedEpochs.set(session.slot, this.#epochs++);
+    for (const other of this.#sessionsOn(session.slot)) if (other.epoch === epoch) this.#lose(other, cause);
+  }
+
+  #threadLost(slot: WorkerSlot, cause: WorkerFailedError): void {
+    if (this.#state === 'closed') return;
+    if (this.#options.isolation === 'worker') this.#sharedEpochs.set(slot, this.#epochs++);
+    for (const session of this.#sessionsOn(slot)) {
+      // A session whose first call never reached the dead thread had no instance there to lose.
+      if (session.openSentEpoch === session.epoch) this.#lose(session, cause);
+    }
+    this.emit('workerFailed', { workerId: slot.id, cause });
+  }
+
+  #deliverOutput(key: string, chunks: readonly OutputChunk[]): void {
+    for (const [fd, bytes] of chunks) {
+      const target: OutputTarget = fd === 1 ? this.#options.stdout : this.#options.stderr;
+      if (target === 'inherit') (fd === 1 ? process.stdout : process.stderr).write(bytes);
+      else if (typeof target === 'function') {
+        try {
+          target(bytes, key);
+        } catch (error) {
+          // A throwing callback is the application's bug: surface it, but never at the expense of other results.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    }
+  }
+
+  #makeHost(): SessionHost {
+    return {
+      isolation: this.#options.isolation,
+      exportFor: (name) => lookupExport(this.#exports, this.spec, name),
+      assertAccepting: () => {
+        if (this.#state !== 'open') throw new PoolClosedError('the pool is closed and accepts no new calls');
+      },
+      nextEpoch: () => this.#epochs++,
+      sharedEpoch: (slot) => this.#sharedEpoch(slot),
+      instanceLost: (session, epoch, cause) => this.#instanceLost(session, epoch, cause),
+      deliverOutput: (key, chunks) => this.#deliverOutput(key, chunks),
+      forget: (session) => {
+        this.#directory.delete(session.key);
+        this.#sessionsOn(session.slot).delete(session);
+      },
+    };
+  }
+}

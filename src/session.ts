@@ -1,0 +1,205 @@
+// A handle for one session key: every call of the key runs in submission order, one at a time,
+// on the same reactor instance, until that instance is lost (then calls reject until `reset()`).
+
+import { checkArgList, checkArgs, lookupExport, type Callable } from './arguments.js';
+import {
+  InvalidArgumentError, ReactorPoolError, SessionClosedError, SessionLostError, WorkerFailedError, deserializeError,
+} from './errors.js';
+import type { Op, Outcome, OutputChunk, WasmValue } from './protocol.js';
+import type { Job, WorkerSlot } from './worker-slot.js';
+
+/** What a session needs from its pool. */
+export interface SessionHost {
+  readonly isolation: 'session' | 'worker';
+  exportFor(name: unknown): Callable;
+  /** Throws PoolClosedError once the pool stops accepting calls. */
+  assertAccepting(): void;
+  /** A never-used instance epoch. */
+  nextEpoch(): number;
+  /** The epoch of the slot's shared instance (isolation 'worker'). */
+  sharedEpoch(slot: WorkerSlot): number;
+  /** The instance at (`slot`, `epoch`) is gone; mark every session that used it lost. */
+  instanceLost(session: Session, epoch: number, cause: ReactorPoolError): void;
+  deliverOutput(key: string, chunks: readonly OutputChunk[]): void;
+  forget(session: Session): void;
+}
+
+/** A session's handle, from {@link ReactorPool.session}. */
+export class Session {
+  /** The session key. */
+  readonly key: string;
+  /** @internal */ readonly slot: WorkerSlot;
+  /** @internal The instance epoch this session's calls target. */ epoch = -1;
+  /** @internal The epoch whose instance-creating operation has been queued. */ openQueuedEpoch = -1;
+  /** @internal The epoch whose instance-creating operation has reached the worker. */ openSentEpoch = -1;
+  /** @internal Why the instance at `epoch` was lost, until `reset()`. */ lostCause: ReactorPoolError | undefined;
+  #closed = false;
+  readonly #host: SessionHost;
+
+  /** @internal */
+  constructor(key: string, slot: WorkerSlot, host: SessionHost) {
+    this.key = key;
+    this.slot = slot;
+    this.#host = host;
+    this.epoch = host.isolation === 'session' ? host.nextEpoch() : host.sharedEpoch(slot);
+  }
+
+  /** True once the session's instance is lost; calls reject with `ERR_SESSION_LOST` until {@link reset}. */
+  get lost(): boolean {
+    return this.lostCause !== undefined;
+  }
+
+  /** The worker (0-based) this session's instance lives on. */
+  get workerId(): number {
+    return this.slot.id;
+  }
+
+  /**
+   * Calls an export with arguments matching its signature (i32/f32/f64 as numbers, i64 as bigints).
+   * Resolves with its result: a number, a bigint for i64, `undefined` for none, an array for several.
+   * @typeParam R - the result type you expect.
+   */
+  call<R = number>(name: string, ...args: WasmValue[]): Promise<R> {
+    try {
+      const callable = this.#prepare(name);
+      checkArgs(callable, args);
+      return this.#submit((open) => ({ kind: 'call', slot: this.#slotName(), epoch: this.epoch, key: this.key, open, name: callable.name, args }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Calls an export once per item, in order, in one trip to the worker. `list` is an array of argument
+   * tuples, an array of single arguments (one-parameter exports), or a typed array (one parameter and
+   * one result: the results come back in a typed array of the result type, e.g. i32 → `Int32Array`).
+   * Stops at the first failing call: the error's `completed` says how many calls ran before it.
+   */
+  callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[] | ArrayLike<WasmValue>): Promise<R[]>;
+  callMany(name: string, list: Int32Array): Promise<Int32Array>;
+  callMany(name: string, list: unknown): Promise<unknown> {
+    try {
+      const callable = this.#prepare(name);
+      const typedResult = checkArgList(callable, list);
+      const argsList = list as readonly (readonly WasmValue[])[];
+      return this.#submit((open) => ({
+        kind: 'callMany', slot: this.#slotName(), epoch: this.epoch, key: this.key, open, name: callable.name, argsList,
+        ...(typedResult === undefined ? {} : { typedResult }),
+      }));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Gives the session a fresh instance (`_initialize` runs again), after the calls already made.
+   * This is how a lost session comes back. With isolation `'worker'` the instance is shared: a live
+   * session keeps it (other sessions' state is not wiped), a lost one binds to a fresh shared instance.
+   */
+  reset(): Promise<void> {
+    try {
+      this.#assertUsable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#host.isolation === 'worker') {
+      if (this.lostCause === undefined) return Promise.resolve();
+      this.epoch = this.#host.sharedEpoch(this.slot);
+    } else {
+      this.epoch = this.#host.nextEpoch();
+    }
+    this.lostCause = undefined;
+    this.openQueuedEpoch = this.epoch;
+    return this.#enqueue({ kind: 'open', slot: this.#slotName(), epoch: this.epoch, key: this.key }) as Promise<void>;
+  }
+
+  /**
+   * Ends the session after the calls already made: its instance is discarded and its key forgotten,
+   * so `pool.session(key)` later starts afresh. Later calls on this handle reject with `ERR_SESSION_CLOSED`.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    this.#host.forget(this);
+    if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
+    return this.#enqueue({ kind: 'drop', slot: this.key, epoch: this.epoch }).then(() => undefined);
+  }
+
+  #slotName(): string {
+    return this.#host.isolation === 'session' ? this.key : '';
+  }
+
+  #assertUsable(): void {
+    this.#host.assertAccepting();
+    if (this.#closed) throw new SessionClosedError(`session ${JSON.stringify(this.key)} is closed`, { sessionKey: this.key });
+  }
+
+  #prepare(name: string): Callable {
+    this.#assertUsable();
+    const callable = this.#host.exportFor(name);
+    if (this.lostCause !== undefined) throw this.lostError(this.lostCause);
+    return callable;
+  }
+
+  /** @internal The error for a call refused because the instance was lost. */
+  lostError(cause: ReactorPoolError): SessionLostError {
+    return new SessionLostError(
+      `session ${JSON.stringify(this.key)} has lost its instance (${cause.code}: ${cause.message}); call session.reset() to start a fresh one`,
+      { sessionKey: this.key },
+      cause,
+    );
+  }
+
+  #submit(build: (open: boolean) => Op): Promise<never> {
+    const open = this.openQueuedEpoch !== this.epoch;
+    this.openQueuedEpoch = this.epoch;
+    return this.#enqueue(build(open));
+  }
+
+  #enqueue(op: Op): Promise<never> {
+    return new Promise((resolve, reject) => {
+      const job: Job = {
+        op,
+        beforeSend: () => {
+          if (this.lostCause !== undefined && op.epoch === this.epoch && op.kind !== 'drop') {
+            reject(this.lostError(this.lostCause));
+            return false;
+          }
+          if (op.kind === 'open' || (op.kind !== 'drop' && op.open)) this.openSentEpoch = op.epoch;
+          return true;
+        },
+        settle: (outcome) => this.#settle(op, outcome, resolve as (value: unknown) => void, reject),
+      };
+      this.slot.submit(job);
+    });
+  }
+
+  #settle(op: Op, outcome: Outcome | ReactorPoolError, resolve: (value: unknown) => void, reject: (e: unknown) => void): void {
+    if (outcome instanceof ReactorPoolError) {
+      if (outcome instanceof WorkerFailedError || outcome instanceof SessionLostError) {
+        outcome.sessionKey ??= this.key;
+      }
+      reject(outcome);
+      return;
+    }
+    if (outcome.output !== undefined) this.#host.deliverOutput(this.key, outcome.output);
+    if (outcome.ok) {
+      resolve(outcome.value);
+      return;
+    }
+    const error = deserializeError(outcome.error);
+    if (outcome.lost) {
+      const cause = error instanceof SessionLostError && error.cause instanceof ReactorPoolError ? error.cause : error;
+      this.#host.instanceLost(this, op.epoch, cause);
+    }
+    reject(error);
+  }
+}
+
+/** Session keys are strings of 1 to 1024 characters. */
+export function checkSessionKey(key: unknown): string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > 1024) {
+    throw new InvalidArgumentError(`Expected the session key to be a string of 1 to 1024 characters, got ${typeof key === 'string' ? `a string of ${key.length}` : typeof key}`);
+  }
+  return key;
+}

@@ -1,0 +1,120 @@
+// One live reactor: a wasm instance with its own node:wasi object, started with `initialize()`.
+// It captures fd 1/2 writes for the main thread and turns `proc_exit` into an exception.
+
+import type { WASI as WasiClass } from 'node:wasi';
+import type { SerializedError } from '../src/errors.js';
+import type { OutputChunk, WasiConfig, WasmValue } from '../src/protocol.js';
+
+/** Thrown through the wasm stack when the reactor calls `proc_exit`: the instance is finished. */
+export class ReactorExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`reactor called proc_exit(${exitCode})`);
+  }
+}
+
+const ERRNO_SUCCESS = 0;
+const ERRNO_FAULT = 21;
+
+/** Where captured output goes while an operation runs. Set by the worker around each operation. */
+export interface OutputSink {
+  capture: { stdout: boolean; stderr: boolean };
+  chunks: OutputChunk[] | undefined;
+}
+
+export class ReactorInstance {
+  readonly exports: WebAssembly.Exports;
+  #memory: WebAssembly.Memory | undefined;
+
+  /** Instantiates and initializes; throws what `_initialize` throws (a trap or a {@link ReactorExit}). */
+  constructor(WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink) {
+    const wasi = new WASI({
+      version: 'preview1',
+      args: [...config.args],
+      env: { ...config.env },
+      preopens: { ...config.preopens },
+    });
+    const wasiImport = { ...(wasi.wasiImport as Record<string, (...args: number[]) => number>) };
+    const realFdWrite = wasiImport['fd_write'];
+    wasiImport['proc_exit'] = (code: number): never => {
+      throw new ReactorExit(code);
+    };
+    wasiImport['fd_write'] = (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
+      if ((fd === 1 || fd === 2) && this.#memory !== undefined) {
+        return this.#captureWrite(sink, fd, iovs, iovsLen, nwritten);
+      }
+      return realFdWrite === undefined ? ERRNO_FAULT : realFdWrite(fd, iovs, iovsLen, nwritten);
+    };
+    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImport });
+    this.exports = instance.exports;
+    this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
+    // node:wasi insists on an export named `memory` and refuses `_start`; hand it just what it needs.
+    const view: Record<string, unknown> = { memory: this.#memory };
+    if (typeof instance.exports['_initialize'] === 'function') view['_initialize'] = instance.exports['_initialize'];
+    wasi.initialize({ exports: view } as unknown as WebAssembly.Instance);
+  }
+
+  /** Calls an export; traps and {@link ReactorExit} propagate to the caller. */
+  call(name: string, args: readonly WasmValue[]): unknown {
+    const fn = this.exports[name] as (...a: WasmValue[]) => unknown;
+    return fn(...args);
+  }
+
+  #captureWrite(sink: OutputSink, fd: 1 | 2, iovs: number, iovsLen: number, nwritten: number): number {
+    const memory = this.#memory as WebAssembly.Memory;
+    try {
+      const view = new DataView(memory.buffer);
+      let total = 0;
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + i * 8, true);
+        const len = view.getUint32(iovs + i * 8 + 4, true);
+        if (ptr + len > memory.buffer.byteLength) return ERRNO_FAULT;
+        parts.push(new Uint8Array(memory.buffer, ptr, len));
+        total += len;
+      }
+      view.setUint32(nwritten, total, true);
+      const wanted = fd === 1 ? sink.capture.stdout : sink.capture.stderr;
+      if (wanted && sink.chunks !== undefined && total > 0) sink.chunks.push([fd, concat(parts, total)]);
+      return ERRNO_SUCCESS;
+    } catch {
+      // DataView throws RangeError for pointers outside memory: that is the guest's EFAULT.
+      return ERRNO_FAULT;
+    }
+  }
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+/** The serialisable error for anything an export (or `_initialize`) threw. */
+export function describeFailure(error: unknown, name: string, key: string): { error: SerializedError; lost: boolean } {
+  if (error instanceof ReactorExit) {
+    return {
+      lost: true,
+      error: {
+        code: 'ERR_REACTOR_EXIT',
+        message: `export \`${name}\` of session ${JSON.stringify(key)}: the reactor called proc_exit(${error.exitCode}); its instance is gone`,
+        exportName: name,
+        exitCode: error.exitCode,
+        sessionKey: key,
+      },
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    lost: false,
+    error: {
+      code: 'ERR_REACTOR_TRAP',
+      message: `export \`${name}\` of session ${JSON.stringify(key)} trapped: ${message}`,
+      exportName: name,
+      sessionKey: key,
+    },
+  };
+}
