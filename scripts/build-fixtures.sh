@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Rebuild every test fixture in test/fixtures/ from its source, next to it.
+#
+#   bash scripts/build-fixtures.sh          # rebuild and update test/fixtures/*.wasm
+#   bash scripts/build-fixtures.sh --check  # rebuild in a temp dir, compare with the committed files
+#
+# Needs Zig 0.15.2 exactly (pip install ziglang==0.15.2, run as `python3 -m ziglang`)
+# and wat2wasm (apt-get install -y wabt). Builds are byte-reproducible.
+set -euo pipefail
+
+ZIG_VERSION=0.15.2
+PYTHON=${PYTHON:-python3}
+
+usage() { echo "usage: $0 [--check]" >&2; exit 2; }
+check=0
+case "${1-}" in
+  "") ;;
+  --check) check=1 ;;
+  -h|--help) echo "usage: $0 [--check]"; exit 0 ;;
+  *) usage ;;
+esac
+[ $# -le 1 ] || usage
+
+root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd -- "$root/test/fixtures"
+
+zig() { "$PYTHON" -m ziglang "$@"; }
+
+# --- tools ------------------------------------------------------------------
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "error: $PYTHON not found; Zig $ZIG_VERSION is run as '$PYTHON -m ziglang' (pip install ziglang==$ZIG_VERSION)" >&2
+  exit 1
+fi
+if ! have=$(zig version 2>/dev/null); then
+  echo "error: Zig is not installed for $PYTHON; install it with: pip install ziglang==$ZIG_VERSION" >&2
+  exit 1
+fi
+if [ "$have" != "$ZIG_VERSION" ]; then
+  echo "error: need Zig $ZIG_VERSION, but '$PYTHON -m ziglang version' says '$have'; install it with: pip install ziglang==$ZIG_VERSION" >&2
+  exit 1
+fi
+if ! command -v wat2wasm >/dev/null 2>&1; then
+  echo "error: wat2wasm not found; install it with: apt-get install -y wabt" >&2
+  exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf -- "$tmp"' EXIT
+out="$tmp/out"
+mkdir -p "$out"
+
+# --- build everything into $out ---------------------------------------------
+# Zig reactors: same settings as reactor/build.zig (wasm32-wasi reactor, no entry,
+# every `export fn` kept, ReleaseSmall, stripped, 64 KiB stack). Fresh cache dir: nothing stale.
+for src in *.zig; do
+  name=${src%.zig}
+  zig build-exe "$src" -target wasm32-wasi -O ReleaseSmall -fstrip \
+    -fno-entry -rdynamic -mexec-model=reactor --stack 65536 \
+    --name "$name" --cache-dir "$tmp/cache" -femit-bin="$out/$name.wasm"
+done
+
+# Hand-written WAT modules.
+for src in *.wat; do
+  wat2wasm "$src" -o "$out/${src%.wat}.wasm"
+done
+
+# Not a module at all: no source file, just these bytes.
+printf 'not wasm\n' > "$out/not-wasm.wasm"
+
+# --- install or compare -----------------------------------------------------
+if [ "$check" = 1 ]; then
+  bad=0
+  for built in "$out"/*.wasm; do
+    f=$(basename -- "$built")
+    if [ ! -f "$f" ]; then
+      echo "error: test/fixtures/$f is missing" >&2; bad=1
+    elif ! cmp -s "$built" "$f"; then
+      echo "error: test/fixtures/$f differs from a fresh build of its source" >&2
+      echo "  committed: $(sha256sum "$f" | cut -d' ' -f1)" >&2
+      echo "  rebuilt:   $(sha256sum "$built" | cut -d' ' -f1)" >&2
+      bad=1
+    fi
+  done
+  for f in *.wasm; do
+    [ -f "$out/$f" ] || { echo "error: test/fixtures/$f has no source here to rebuild it from" >&2; bad=1; }
+  done
+  if [ "$bad" != 0 ]; then
+    echo "run: bash scripts/build-fixtures.sh  (and commit test/fixtures/*.wasm)" >&2
+    exit 1
+  fi
+  echo "ok: all $(ls "$out" | wc -l) fixtures in test/fixtures match a fresh build"
+else
+  for built in "$out"/*.wasm; do
+    f=$(basename -- "$built")
+    cp -- "$built" "$f"
+    chmod 644 "$f"
+    echo "built test/fixtures/$f ($(wc -c < "$f") bytes)"
+  done
+fi
