@@ -107,14 +107,15 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   }
 
   /**
-   * The handle for `key` (the same object for the same key until it is closed). The first call
-   * places the key on a worker; with isolation `'session'` the instance is created on the first call.
+   * The handle for `key` (the same object for the same key until it is closed). A new key is placed
+   * on a worker now; with isolation `'session'` its instance is created on its first call.
+   * Throws `ERR_INVALID_ARGUMENT` for a malformed key and `ERR_POOL_CLOSED` for a new key once closing.
    */
   session(key: string): Session {
     checkSessionKey(key);
-    this.#host.assertAccepting();
     let session = this.#directory.get(key);
     if (session === undefined) {
+      this.#host.assertAccepting();
       const loads = this.#slots.map((slot) => this.#sessionsOn(slot).size);
       const slot = this.#slots[placeKey(key, loads)] as WorkerSlot;
       session = new Session(key, slot, this.#host);

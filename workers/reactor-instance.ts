@@ -74,7 +74,15 @@ export class ReactorInstance {
       }
       view.setUint32(nwritten, total, true);
       const wanted = fd === 1 ? sink.capture.stdout : sink.capture.stderr;
-      if (wanted && sink.chunks !== undefined && total > 0) sink.chunks.push([fd, concat(parts, total)]);
+      if (wanted && sink.chunks !== undefined && total > 0) {
+        // Adjacent writes to one stream travel as one chunk, so a line printed piecewise arrives whole.
+        const last = sink.chunks[sink.chunks.length - 1];
+        if (last !== undefined && last[0] === fd) {
+          sink.chunks[sink.chunks.length - 1] = [fd, concat([last[1], ...parts], last[1].byteLength + total)];
+        } else {
+          sink.chunks.push([fd, concat(parts, total)]);
+        }
+      }
       return ERRNO_SUCCESS;
     } catch {
       // DataView throws RangeError for pointers outside memory: that is the guest's EFAULT.

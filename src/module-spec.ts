@@ -1,0 +1,350 @@
+// What the pool learns from a wasm binary before it runs it: signatures, imports, memory, exec model.
+// The JS API hides function signatures, so we read them from the binary format ourselves.
+
+import { InvalidModuleError, NotAReactorError, UnsupportedImportError } from './errors.js';
+
+export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
+export type ExternKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
+export interface FunctionSignature { readonly params: readonly ValueType[]; readonly results: readonly ValueType[] }
+/** `signature` is set for functions and tags. */
+export interface ExportSpec { readonly name: string; readonly kind: ExternKind; readonly signature?: FunctionSignature }
+/** `signature` is set for functions and tags. */
+export interface ImportSpec { readonly module: string; readonly name: string; readonly kind: ExternKind; readonly signature?: FunctionSignature }
+export interface MemorySpec {
+  readonly initialPages: number;
+  readonly maximumPages?: number;
+  readonly shared: boolean;
+  readonly memory64: boolean;
+  /** The name it is exported under (`memory` if it has several names, else the first). */
+  readonly exportName?: string;
+  readonly imported: boolean;
+}
+export type ExecModel = 'reactor' | 'command';
+/** Plain objects and arrays only: the spec is posted to worker threads. */
+export interface ModuleSpec {
+  readonly exports: readonly ExportSpec[];
+  readonly imports: readonly ImportSpec[];
+  /** The first memory (imported memories come first), if any. */
+  readonly memory?: MemorySpec;
+  /** `command` iff `_start` is exported, of any kind: node:wasi's `initialize()` refuses any `_start`. */
+  readonly execModel: ExecModel;
+  /** `_initialize` is exported as a function. */
+  readonly hasInitialize: boolean;
+  readonly byteLength: number;
+}
+
+const WASI_MODULE = 'wasi_snapshot_preview1';
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export',
+  'start', 'element', 'code', 'data', 'data count', 'tag'] as const;
+// Known sections must come in this order, at most once each (tag sits between memory and global).
+const SECTION_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
+const VALUE_TYPES: ReadonlyMap<number, ValueType> = new Map([
+  [0x7f, 'i32'], [0x7e, 'i64'], [0x7d, 'f32'], [0x7c, 'f64'], [0x7b, 'v128'], [0x70, 'funcref'], [0x6f, 'externref'],
+]);
+const PLURALS: Readonly<Record<string, string>> = { memory: 'memories' };
+const EXTERN_KINDS: readonly ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
+// ignoreBOM keeps a leading U+FEFF in names, so that distinct names never decode equal.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const hex = (byte: number): string => `0x${byte.toString(16).padStart(2, '0')}`;
+
+function invalid(message: string): never {
+  throw new InvalidModuleError(`invalid module: ${message}`);
+}
+
+/** Reads one byte range, failing with the place ("type section at byte 10") in every message. */
+class Reader {
+  constructor(readonly bytes: Uint8Array, public pos: number, readonly end: number, readonly where: string) {}
+
+  fail(message: string, at: number = this.pos): never {
+    return invalid(`${this.where} at byte ${at}: ${message}`);
+  }
+
+  byte(): number {
+    const value = this.bytes[this.pos];
+    if (value === undefined || this.pos >= this.end) this.fail(`unexpected end of ${this.where}`);
+    this.pos++;
+    return value;
+  }
+
+  /** LEB128 as the spec bounds it: at most ceil(bits/7) bytes, unused high bits zero. Precision above 2^53 is lost (only limits are that large). */
+  unsigned(bits: 32 | 64): number {
+    const start = this.pos;
+    const lastShift = bits === 32 ? 28 : 63;
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.byte();
+      if (shift === lastShift && b >= 1 << (bits - lastShift)) this.fail(`integer does not fit in ${bits} bits`, start);
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+  }
+
+  u32(): number { return this.unsigned(32); }
+
+  /** A vector length; every entry takes at least one byte, so a longer count is a lie we refuse before looping. */
+  count(what: string): number {
+    const at = this.pos;
+    const n = this.u32();
+    if (n > this.end - this.pos) this.fail(`${n} ${what} declared but only ${this.end - this.pos} bytes remain`, at);
+    return n;
+  }
+
+  name(): string {
+    const at = this.pos;
+    const length = this.count('name bytes');
+    const raw = this.bytes.subarray(this.pos, this.pos + length);
+    this.pos += length;
+    try {
+      return utf8.decode(raw);
+    } catch {
+      return this.fail('name is not valid UTF-8', at);
+    }
+  }
+
+  index(what: string, limit: number): number {
+    const at = this.pos;
+    const i = this.u32();
+    if (i >= limit) this.fail(`${what} index ${i} out of range (${limit} ${limit === 1 ? what : PLURALS[what] ?? `${what}s`})`, at);
+    return i;
+  }
+}
+
+interface Limits { readonly initial: number; readonly maximum?: number; readonly shared: boolean; readonly is64: boolean }
+
+/** Everything learnt so far; index spaces list imports first, as the binary format defines. */
+interface State {
+  readonly types: FunctionSignature[];
+  readonly functions: FunctionSignature[];
+  readonly memories: (Limits & { readonly imported: boolean })[];
+  tables: number;
+  globals: number;
+  readonly tags: FunctionSignature[];
+  readonly imports: ImportSpec[];
+  readonly exports: (ExportSpec & { readonly index: number })[];
+}
+
+function readValueType(r: Reader): ValueType {
+  const at = r.pos;
+  const code = r.byte();
+  const type = VALUE_TYPES.get(code);
+  if (type !== undefined) return type;
+  const isGcType = code >= 0x63 && code <= 0x74;
+  return r.fail(`${isGcType ? 'unsupported' : 'unknown'} value type ${hex(code)}`, at);
+}
+
+function readReferenceType(r: Reader): void {
+  const at = r.pos;
+  const type = readValueType(r);
+  if (type !== 'funcref' && type !== 'externref') r.fail(`table element type must be a reference, got ${type}`, at);
+}
+
+function readLimits(r: Reader): Limits {
+  const at = r.pos;
+  const flags = r.byte();
+  if (flags > 0x07) r.fail(`unknown limits flags ${hex(flags)}`, at);
+  const is64 = (flags & 0x04) !== 0;
+  const initial = r.unsigned(is64 ? 64 : 32);
+  const limits = { initial, shared: (flags & 0x02) !== 0, is64 };
+  return (flags & 0x01) === 0 ? limits : { ...limits, maximum: r.unsigned(is64 ? 64 : 32) };
+}
+
+function readGlobalType(r: Reader): void {
+  readValueType(r);
+  const at = r.pos;
+  const mutability = r.byte();
+  if (mutability > 1) r.fail(`unknown global mutability ${hex(mutability)}`, at);
+}
+
+function readTagType(r: Reader, state: State): FunctionSignature {
+  const at = r.pos;
+  const attribute = r.byte();
+  if (attribute !== 0) r.fail(`unknown tag attribute ${hex(attribute)}`, at);
+  return state.types[r.index('type', state.types.length)] as FunctionSignature;
+}
+
+function readTypeSection(r: Reader, state: State): void {
+  for (let n = r.count('types'); n > 0; n--) {
+    const at = r.pos;
+    const form = r.byte();
+    // rec/sub/struct/array come from the GC proposal, which the toolchains we target never emit.
+    if ([0x4e, 0x50, 0x4f, 0x5f, 0x5e].includes(form)) r.fail(`unsupported type form ${hex(form)} (only function types are supported)`, at);
+    if (form !== 0x60) r.fail(`expected a function type (0x60), got ${hex(form)}`, at);
+    const params = Array.from({ length: r.count('parameters') }, () => readValueType(r));
+    const results = Array.from({ length: r.count('results') }, () => readValueType(r));
+    state.types.push({ params, results });
+  }
+}
+
+function readImportSection(r: Reader, state: State): void {
+  for (let n = r.count('imports'); n > 0; n--) {
+    const module = r.name();
+    const name = r.name();
+    const at = r.pos;
+    const kind = EXTERN_KINDS[r.byte()] ?? r.fail(`unknown import kind ${hex(r.bytes[at] ?? 0)}`, at);
+    if (kind === 'function' || kind === 'tag') {
+      const signature = kind === 'function'
+        ? state.types[r.index('type', state.types.length)] as FunctionSignature
+        : readTagType(r, state);
+      (kind === 'function' ? state.functions : state.tags).push(signature);
+      state.imports.push({ module, name, kind, signature });
+      continue;
+    }
+    if (kind === 'table') { readReferenceType(r); readLimits(r); state.tables++; }
+    if (kind === 'memory') state.memories.push({ ...readLimits(r), imported: true });
+    if (kind === 'global') { readGlobalType(r); state.globals++; }
+    state.imports.push({ module, name, kind });
+  }
+}
+
+function readExportSection(r: Reader, state: State): void {
+  const seen = new Set<string>();
+  for (let n = r.count('exports'); n > 0; n--) {
+    const at = r.pos;
+    const name = r.name();
+    if (seen.has(name)) r.fail(`duplicate export name ${JSON.stringify(name)}`, at);
+    seen.add(name);
+    const kindAt = r.pos;
+    const kind = EXTERN_KINDS[r.byte()] ?? r.fail(`unknown export kind ${hex(r.bytes[kindAt] ?? 0)}`, kindAt);
+    const limit = { function: state.functions.length, table: state.tables, memory: state.memories.length,
+      global: state.globals, tag: state.tags.length }[kind];
+    const index = r.index(kind, limit);
+    state.exports.push({ name, kind, index });
+  }
+}
+
+/** Reads one section's body into `state`; sections we have no use for are skipped whole. */
+function readSection(id: number, r: Reader, state: State): void {
+  switch (id) {
+    case 1: return readTypeSection(r, state);
+    case 2: return readImportSection(r, state);
+    case 3:
+      for (let n = r.count('functions'); n > 0; n--) state.functions.push(state.types[r.index('type', state.types.length)] as FunctionSignature);
+      return;
+    case 4:
+      for (let n = r.count('tables'); n > 0; n--) { readReferenceType(r); readLimits(r); state.tables++; }
+      return;
+    case 5:
+      for (let n = r.count('memories'); n > 0; n--) state.memories.push({ ...readLimits(r), imported: false });
+      return;
+    case 6:
+      // Only the count matters (for export indices); initialiser expressions are the compiler's business.
+      state.globals += r.count('globals');
+      r.pos = r.end;
+      return;
+    case 7: return readExportSection(r, state);
+    case 8: r.index('function', state.functions.length); return;
+    case 13:
+      for (let n = r.count('tags'); n > 0; n--) state.tags.push(readTagType(r, state));
+      return;
+    default: r.pos = r.end;
+  }
+}
+
+function checkHeader(bytes: Uint8Array): void {
+  if (bytes.length === 0) invalid('empty input (0 bytes)');
+  const magic = bytes.subarray(0, 4);
+  if (magic.some((b, i) => b !== MAGIC[i])) {
+    invalid(`not a WebAssembly binary (expected magic bytes 00 61 73 6d "\\0asm", got ${Array.from(magic, (b) => b.toString(16).padStart(2, '0')).join(' ')})`);
+  }
+  if (bytes.length < 8) invalid(`header truncated: ${bytes.length} bytes, a module starts with 8`);
+  const version = new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0, true);
+  if (version === 0x0001000d) invalid('this is a WebAssembly component, not a core module; the pool runs core WASI reactor modules');
+  if (version !== 1) invalid(`unsupported binary version ${version} at byte 4 (expected 1)`);
+}
+
+/** Parses the binary. Throws InvalidModuleError (ERR_INVALID_MODULE) for anything malformed, and nothing else. */
+export function parseModuleSpec(bytes: Uint8Array): ModuleSpec {
+  if (!(bytes instanceof Uint8Array)) invalid('expected the module bytes as a Uint8Array');
+  checkHeader(bytes);
+  const state: State = { types: [], functions: [], memories: [], tables: 0, globals: 0, tags: [], imports: [], exports: [] };
+  let lastRank = -1;
+  let lastId = 0;
+  for (let pos = 8; pos < bytes.length;) {
+    const id = bytes[pos] ?? 0;
+    const where = `${SECTION_NAMES[id] ?? `unknown (id ${id})`} section`;
+    const header = new Reader(bytes, pos + 1, bytes.length, where);
+    const size = header.u32();
+    if (size > bytes.length - header.pos) {
+      invalid(`${where} at byte ${pos}: extends past the end of the module (${size} bytes declared, ${bytes.length - header.pos} remain)`);
+    }
+    const rank = SECTION_ORDER.indexOf(id);
+    if (rank !== -1 && rank <= lastRank) {
+      invalid(`${where} at byte ${pos}: ${id === lastId ? 'duplicate section' : `out of order (after the ${SECTION_NAMES[lastId]} section)`}`);
+    }
+    if (rank !== -1) { lastRank = rank; lastId = id; }
+    const r = new Reader(bytes, header.pos, header.pos + size, where);
+    readSection(id, r, state);
+    if (r.pos !== r.end) r.fail(`${r.end - r.pos} unexpected bytes at end of section`);
+    pos = r.end;
+  }
+  return buildSpec(state, bytes.length);
+}
+
+function buildSpec(state: State, byteLength: number): ModuleSpec {
+  const exports = state.exports.map(({ name, kind, index }): ExportSpec => {
+    const signature = kind === 'function' ? state.functions[index] : kind === 'tag' ? state.tags[index] : undefined;
+    return signature === undefined ? { name, kind } : { name, kind, signature };
+  });
+  const spec = {
+    exports,
+    imports: state.imports,
+    execModel: exports.some((e) => e.name === '_start') ? 'command' : 'reactor',
+    hasInitialize: exports.some((e) => e.name === '_initialize' && e.kind === 'function'),
+    byteLength,
+  } as const;
+  const first = state.memories[0];
+  if (first === undefined) return spec;
+  const names = state.exports.filter((e) => e.kind === 'memory' && e.index === 0).map((e) => e.name);
+  const exportName = names.includes('memory') ? 'memory' : names[0];
+  const memory: MemorySpec = {
+    initialPages: first.initial,
+    ...(first.maximum === undefined ? {} : { maximumPages: first.maximum }),
+    shared: first.shared,
+    memory64: first.is64,
+    ...(exportName === undefined ? {} : { exportName }),
+    imported: first.imported,
+  };
+  return { ...spec, memory };
+}
+
+/** Signatures of exported functions, by export name. */
+export function exportedFunctions(spec: ModuleSpec): ReadonlyMap<string, FunctionSignature> {
+  const map = new Map<string, FunctionSignature>();
+  for (const e of spec.exports) if (e.kind === 'function' && e.signature !== undefined) map.set(e.name, e.signature);
+  return map;
+}
+
+/**
+ * Refuses what cannot run as a reactor in the pool, in the order node:wasi would trip over it:
+ * a `_start` export, a missing `memory` export (or a non-function `_initialize`), then imports
+ * nobody supplies: anything outside `wasi_snapshot_preview1` and `suppliedModules`, and non-function WASI imports.
+ */
+export function assertRunnableReactor(spec: ModuleSpec, suppliedModules: readonly string[] = []): void {
+  if (spec.execModel === 'command') {
+    throw new NotAReactorError('module is a WASI command (it exports `_start`), not a reactor: the pool needs a module that '
+      + 'exports `_initialize` or no entry point, so that its instance stays alive between calls');
+  }
+  const memoryExport = spec.exports.find((e) => e.name === 'memory');
+  if (memoryExport?.kind !== 'memory') {
+    const otherName = spec.exports.find((e) => e.kind === 'memory')?.name;
+    const why = memoryExport !== undefined ? `its export \`memory\` is a ${memoryExport.kind}`
+      : otherName !== undefined ? `it exports its memory as \`${otherName}\``
+      : spec.memory === undefined ? 'it has no memory'
+      : `its memory is ${spec.memory.imported ? 'imported' : 'defined'} but not exported`;
+    invalid(`node:wasi needs an exported memory named \`memory\`, but ${why}`);
+  }
+  const initialize = spec.exports.find((e) => e.name === '_initialize');
+  if (initialize !== undefined && initialize.kind !== 'function') {
+    invalid(`\`_initialize\` is exported as a ${initialize.kind}, but node:wasi calls it as a function`);
+  }
+  const supplied = new Set(suppliedModules);
+  const refused = spec.imports
+    .filter((i) => (i.module === WASI_MODULE ? i.kind !== 'function' : !supplied.has(i.module)))
+    .map((i) => `\`${i.module}.${i.name}\`${i.module === WASI_MODULE ? ` (a ${i.kind}; node:wasi supplies only functions)` : ''}`);
+  if (refused.length > 0) {
+    const others = suppliedModules.length === 0 ? 'none were supplied' : `supplied: ${suppliedModules.map((m) => `\`${m}\``).join(', ')}`;
+    throw new UnsupportedImportError(`module imports what the pool cannot supply: ${refused.join(', ')}. `
+      + `Only functions from \`${WASI_MODULE}\` and modules supplied to the pool can be imported (${others})`);
+  }
+}

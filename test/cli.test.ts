@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { KITCHEN, REACTOR, fixture } from './helpers/fixtures.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('the reactor-pool command', () => {
+  it('run prints the reactor output and one line per call', () => {
+    const out = cli('run', REACTOR, '--call', 'inc:1', '--call', 'inc:21');
+    expect(out).toEqual({ status: 0, stdout: 'inc(1) = 21\ninc(21) = 42\n', stderr: 's = 20\n' });
+  });
+
+  it('run reads i64 arguments as big integers and floats as numbers', () => {
+    const out = cli('run', KITCHEN, '--session', 'x', '--call', 'add64:9007199254740993', '--call', 'mix:1,0.5', '--call', 'nothing');
+    expect(out.stdout).toBe('add64(9007199254740993) = 9007199254740993\nmix(1, 0.5) = 1.5\nnothing()\n');
+    expect(out.status).toBe(0);
+  });
+
+  it('demo prints the reference scenario first, then a checked summary, with no warnings', () => {
+    const out = cli('demo', '--sessions', '50', '--calls', '5', '--workers', '2');
+    expect(out.status).toBe(0);
+    expect(out.stderr).toBe('s = 20\n');
+    expect(out.stdout.startsWith('inc(1) = 21\ninc(21) = 42\n')).toBe(true);
+    expect(out.stdout).toMatch(/50 sessions × 5 interleaved inc calls/);
+    expect(out.stdout).toMatch(/250 calls in .* calls\/s\), 50 instances initialized/);
+    expect(out.stdout).toMatch(/all results correct/);
+  });
+
+  it('inspect prints exports with signatures, imports, memory and the verdict', () => {
+    const out = cli('inspect', KITCHEN);
+    expect(out.status).toBe(0);
+    expect(out.stdout).toContain('reactor: yes');
+    expect(out.stdout).toContain('  add64: function (i64) -> i64');
+    expect(out.stdout).toContain('  quit: function (i32) -> ()');
+    expect(out.stdout).toContain('  wasi_snapshot_preview1.proc_exit: function (i32) -> ()');
+    expect(out.stdout).toMatch(/memory: \d+ pages initial/);
+    const command = cli('inspect', fixture('command.wasm'));
+    expect(command.stdout).toMatch(/reactor: no — ERR_NOT_A_REACTOR/);
+    const json = JSON.parse(cli('inspect', REACTOR, '--json').stdout) as { runnable: boolean };
+    expect(json.runnable).toBe(true);
+  });
+
+  it('errors print `error [CODE]: message` and exit non-zero', () => {
+    const cases: [string[], string, number][] = [
+      [['run', fixture('missing.wasm'), '--call', 'inc:1'], 'ERR_MODULE_NOT_FOUND', 1],
+      [['run', fixture('command.wasm'), '--call', 'inc:1'], 'ERR_NOT_A_REACTOR', 1],
+      [['run', REACTOR, '--call', 'dec:1'], 'ERR_UNKNOWN_EXPORT', 1],
+      [['run', REACTOR, '--call', 'inc:x'], 'ERR_INVALID_ARGUMENT', 1],
+      [['run', KITCHEN, '--call', 'quit:4'], 'ERR_REACTOR_EXIT', 1],
+      [['run', REACTOR], 'ERR_INVALID_OPTION', 2],
+      [['run', REACTOR, '--call', 'inc:1', '--bogus'], 'ERR_INVALID_OPTION', 2],
+      [['frobnicate'], 'ERR_INVALID_OPTION', 2],
+      [['inspect', fixture('not-wasm.wasm')], 'ERR_INVALID_MODULE', 1],
+    ];
+    for (const [args, code, status] of cases) {
+      const out = cli(...args);
+      expect(out.stderr).toMatch(new RegExp(`^error \\[${code}\\]: .+\\n$`, 'm'));
+      expect(out.status).toBe(status);
+    }
+  });
+
+  it('--help works for the command and each subcommand', () => {
+    expect(cli('--help').stdout).toMatch(/^Usage: reactor-pool <command>/);
+    expect(cli('run', '--help').stdout).toMatch(/^Usage: reactor-pool run <module>/);
+    expect(cli('inspect', '-h').stdout).toMatch(/^Usage: reactor-pool inspect/);
+    expect(cli('demo', '--help').stdout).toMatch(/^Usage: reactor-pool demo/);
+  });
+});

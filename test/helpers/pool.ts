@@ -1,0 +1,32 @@
+// Every test imports the built package, as a user would, and closes its pools.
+
+import { afterEach } from 'vitest';
+import { ReactorPool, type ReactorPoolOptions } from '../../dist/src/index.js';
+
+const open = new Set<ReactorPool>();
+
+afterEach(async () => {
+  await Promise.all([...open].map((pool) => pool.destroy()));
+  open.clear();
+});
+
+/** Creates a pool that is destroyed after the test (output ignored unless the options say otherwise). */
+export async function createPool(options: ReactorPoolOptions): Promise<ReactorPool> {
+  const pool = await ReactorPool.create({ stdout: 'ignore', stderr: 'ignore', ...options });
+  open.add(pool);
+  return pool;
+}
+
+/** Resolves to the error a promise rejects with; fails the test if it resolves. */
+/** What tests read off a rejection: an Error with a `code` and whatever details it carries. */
+export type Rejection = Error & { code?: string; [detail: string]: unknown };
+
+export async function rejection(promise: Promise<unknown>): Promise<Rejection> {
+  let value: unknown;
+  try {
+    value = await promise;
+  } catch (error) {
+    return error as Rejection;
+  }
+  throw new Error(`expected a rejection, got ${String(value)}`);
+}
