@@ -42,7 +42,6 @@ const SECTION_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11];
 const VALUE_TYPES: ReadonlyMap<number, ValueType> = new Map([
   [0x7f, 'i32'], [0x7e, 'i64'], [0x7d, 'f32'], [0x7c, 'f64'], [0x7b, 'v128'], [0x70, 'funcref'], [0x6f, 'externref'],
 ]);
-const PLURALS: Readonly<Record<string, string>> = { memory: 'memories' };
 const EXTERN_KINDS: readonly ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
 // ignoreBOM keeps a leading U+FEFF in names, so that distinct names never decode equal.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -52,7 +51,7 @@ function invalid(message: string): never {
   throw new InvalidModuleError(`invalid module: ${message}`);
 }
 
-/** Reads one byte range, failing with the place ("type section at byte 10") in every message. */
+/** Reads one section, so that every failure can say where it is ("type section at byte 10"). */
 class Reader {
   constructor(readonly bytes: Uint8Array, public pos: number, readonly end: number, readonly where: string) {}
 
@@ -67,7 +66,7 @@ class Reader {
     return value;
   }
 
-  /** LEB128 as the spec bounds it: at most ceil(bits/7) bytes, unused high bits zero. Precision above 2^53 is lost (only limits are that large). */
+  /** LEB128 bounded as the spec says, so we refuse nothing V8 accepts. Above 2^53 (only memory64 limits) precision is lost. */
   unsigned(bits: 32 | 64): number {
     const start = this.pos;
     const lastShift = bits === 32 ? 28 : 63;
@@ -80,12 +79,10 @@ class Reader {
     }
   }
 
-  u32(): number { return this.unsigned(32); }
-
   /** A vector length; every entry takes at least one byte, so a longer count is a lie we refuse before looping. */
   count(what: string): number {
     const at = this.pos;
-    const n = this.u32();
+    const n = this.unsigned(32);
     if (n > this.end - this.pos) this.fail(`${n} ${what} declared but only ${this.end - this.pos} bytes remain`, at);
     return n;
   }
@@ -104,15 +101,16 @@ class Reader {
 
   index(what: string, limit: number): number {
     const at = this.pos;
-    const i = this.u32();
-    if (i >= limit) this.fail(`${what} index ${i} out of range (${limit} ${limit === 1 ? what : PLURALS[what] ?? `${what}s`})`, at);
+    const i = this.unsigned(32);
+    const plural = limit === 1 ? what : what === 'memory' ? 'memories' : `${what}s`;
+    if (i >= limit) this.fail(`${what} index ${i} out of range (${limit} ${plural})`, at);
     return i;
   }
 }
 
 interface Limits { readonly initial: number; readonly maximum?: number; readonly shared: boolean; readonly is64: boolean }
 
-/** Everything learnt so far; index spaces list imports first, as the binary format defines. */
+/** Index spaces list imports first, then definitions, as the binary format defines. */
 interface State {
   readonly types: FunctionSignature[];
   readonly functions: FunctionSignature[];
@@ -121,7 +119,7 @@ interface State {
   globals: number;
   readonly tags: FunctionSignature[];
   readonly imports: ImportSpec[];
-  readonly exports: (ExportSpec & { readonly index: number })[];
+  readonly exports: { readonly name: string; readonly kind: ExternKind; readonly index: number }[];
 }
 
 function readValueType(r: Reader): ValueType {
@@ -129,14 +127,26 @@ function readValueType(r: Reader): ValueType {
   const code = r.byte();
   const type = VALUE_TYPES.get(code);
   if (type !== undefined) return type;
-  const isGcType = code >= 0x63 && code <= 0x74;
-  return r.fail(`${isGcType ? 'unsupported' : 'unknown'} value type ${hex(code)}`, at);
+  // Typed references, GC and exnref share this range: well-formed, just not something we can describe.
+  const fromProposal = code >= 0x63 && code <= 0x74;
+  return r.fail(`${fromProposal ? 'unsupported' : 'unknown'} value type ${hex(code)}`, at);
 }
 
-function readReferenceType(r: Reader): void {
+function readExternKind(r: Reader, what: 'import' | 'export'): ExternKind {
+  const at = r.pos;
+  const code = r.byte();
+  return EXTERN_KINDS[code] ?? r.fail(`unknown ${what} kind ${hex(code)}`, at);
+}
+
+function readTypeIndex(r: Reader, state: State): FunctionSignature {
+  return state.types[r.index('type', state.types.length)] as FunctionSignature;
+}
+
+function readTableType(r: Reader): void {
   const at = r.pos;
   const type = readValueType(r);
   if (type !== 'funcref' && type !== 'externref') r.fail(`table element type must be a reference, got ${type}`, at);
+  readLimits(r);
 }
 
 function readLimits(r: Reader): Limits {
@@ -160,7 +170,7 @@ function readTagType(r: Reader, state: State): FunctionSignature {
   const at = r.pos;
   const attribute = r.byte();
   if (attribute !== 0) r.fail(`unknown tag attribute ${hex(attribute)}`, at);
-  return state.types[r.index('type', state.types.length)] as FunctionSignature;
+  return readTypeIndex(r, state);
 }
 
 function readTypeSection(r: Reader, state: State): void {
@@ -180,20 +190,16 @@ function readImportSection(r: Reader, state: State): void {
   for (let n = r.count('imports'); n > 0; n--) {
     const module = r.name();
     const name = r.name();
-    const at = r.pos;
-    const kind = EXTERN_KINDS[r.byte()] ?? r.fail(`unknown import kind ${hex(r.bytes[at] ?? 0)}`, at);
-    if (kind === 'function' || kind === 'tag') {
-      const signature = kind === 'function'
-        ? state.types[r.index('type', state.types.length)] as FunctionSignature
-        : readTagType(r, state);
-      (kind === 'function' ? state.functions : state.tags).push(signature);
-      state.imports.push({ module, name, kind, signature });
-      continue;
+    const kind = readExternKind(r, 'import');
+    let signature: FunctionSignature | undefined;
+    switch (kind) {
+      case 'function': signature = readTypeIndex(r, state); state.functions.push(signature); break;
+      case 'tag': signature = readTagType(r, state); state.tags.push(signature); break;
+      case 'table': readTableType(r); state.tables++; break;
+      case 'memory': state.memories.push({ ...readLimits(r), imported: true }); break;
+      case 'global': readGlobalType(r); state.globals++; break;
     }
-    if (kind === 'table') { readReferenceType(r); readLimits(r); state.tables++; }
-    if (kind === 'memory') state.memories.push({ ...readLimits(r), imported: true });
-    if (kind === 'global') { readGlobalType(r); state.globals++; }
-    state.imports.push({ module, name, kind });
+    state.imports.push(signature === undefined ? { module, name, kind } : { module, name, kind, signature });
   }
 }
 
@@ -204,8 +210,7 @@ function readExportSection(r: Reader, state: State): void {
     const name = r.name();
     if (seen.has(name)) r.fail(`duplicate export name ${JSON.stringify(name)}`, at);
     seen.add(name);
-    const kindAt = r.pos;
-    const kind = EXTERN_KINDS[r.byte()] ?? r.fail(`unknown export kind ${hex(r.bytes[kindAt] ?? 0)}`, kindAt);
+    const kind = readExternKind(r, 'export');
     const limit = { function: state.functions.length, table: state.tables, memory: state.memories.length,
       global: state.globals, tag: state.tags.length }[kind];
     const index = r.index(kind, limit);
@@ -213,16 +218,16 @@ function readExportSection(r: Reader, state: State): void {
   }
 }
 
-/** Reads one section's body into `state`; sections we have no use for are skipped whole. */
+/** Sections we have no use for (code, data, element...) are skipped whole: the compiler checks them. */
 function readSection(id: number, r: Reader, state: State): void {
   switch (id) {
     case 1: return readTypeSection(r, state);
     case 2: return readImportSection(r, state);
     case 3:
-      for (let n = r.count('functions'); n > 0; n--) state.functions.push(state.types[r.index('type', state.types.length)] as FunctionSignature);
+      for (let n = r.count('functions'); n > 0; n--) state.functions.push(readTypeIndex(r, state));
       return;
     case 4:
-      for (let n = r.count('tables'); n > 0; n--) { readReferenceType(r); readLimits(r); state.tables++; }
+      for (let n = r.count('tables'); n > 0; n--) { readTableType(r); state.tables++; }
       return;
     case 5:
       for (let n = r.count('memories'); n > 0; n--) state.memories.push({ ...readLimits(r), imported: false });
@@ -264,7 +269,7 @@ export function parseModuleSpec(bytes: Uint8Array): ModuleSpec {
     const id = bytes[pos] ?? 0;
     const where = `${SECTION_NAMES[id] ?? `unknown (id ${id})`} section`;
     const header = new Reader(bytes, pos + 1, bytes.length, where);
-    const size = header.u32();
+    const size = header.unsigned(32);
     if (size > bytes.length - header.pos) {
       invalid(`${where} at byte ${pos}: extends past the end of the module (${size} bytes declared, ${bytes.length - header.pos} remain)`);
     }

@@ -125,6 +125,17 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return session;
   }
 
+  /**
+   * @internal Terminates a worker thread as a crash would: its sessions are lost and it is replaced.
+   * The mechanism runaway-call timeouts use; tests use it to exercise the loss rule.
+   */
+  terminateWorker(workerId: number): Promise<void> {
+    const slot = this.#slots[workerId];
+    if (slot === undefined) throw new RangeError(`no worker ${workerId}`);
+    return slot.terminateThread();
+  }
+
+  /** A snapshot of sessions, losses and queued work. */
   stats(): PoolStats {
     let lost = 0;
     for (const session of this.#directory.values()) if (session.lost) lost++;

@@ -49,10 +49,12 @@ export class WorkerSlot {
       this.#thread = worker.id;
       this.#scheduleFlush();
     });
-    this.#piscina.on('workerDestroy', (worker: { id: number }) => {
-      if (this.#stopping || worker.id !== this.#thread) return;
+    // One thread per slot, so any destroyed thread is ours (its id already reads -1 by now).
+    this.#piscina.on('workerDestroy', () => {
+      if (this.#stopping || this.#thread === undefined) return;
+      const thread = this.#thread;
       this.#thread = undefined;
-      this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${worker.id}) stopped unexpectedly; its instances are gone`));
+      this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${thread}) stopped unexpectedly; its instances are gone`));
     });
     // Piscina reports errors of idle threads here; the workerDestroy handler above has the consequences.
     this.#piscina.on('error', () => {});
@@ -104,8 +106,9 @@ export class WorkerSlot {
       (result: BatchResult) => {
         if (!this.#inFlight.delete(jobs)) return; // already failed with its thread
         if (result.stale) {
-          // The thread this batch was meant for died before running it: nothing ran.
-          this.#failJobs(jobs, new WorkerFailedError(`worker ${this.id} was replaced before the batch ran`));
+          // Meant for a thread that died before running it: nothing ran, so it goes again, first in line.
+          // Jobs of sessions lost with that thread are refused by beforeSend on the way.
+          this.#outbox.unshift(...jobs);
         } else {
           for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(result.outcomes[i] as Outcome);
         }
@@ -139,6 +142,14 @@ export class WorkerSlot {
 
   #failJobs(jobs: readonly Job[], cause: WorkerFailedError): void {
     for (const job of jobs) job.settle(cause);
+  }
+
+  /**
+   * Ends the thread at once, whatever it is running (the only way to stop a tight wasm loop).
+   * Piscina then reports it destroyed, which applies the loss rule, and starts a replacement.
+   */
+  async terminateThread(): Promise<void> {
+    await Promise.all(this.#piscina.threads.map((thread) => thread.terminate()));
   }
 
   /** Resolves once no operation is queued or in flight (operations submitted meanwhile included). */

@@ -1,13 +1,14 @@
+import { WASI } from 'node:wasi';
 import { describe, it, expect } from 'vitest';
 import { InvalidModuleError, NotAReactorError, UnsupportedImportError } from '../src/errors.js';
 import { assertRunnableReactor, exportedFunctions, parseModuleSpec } from '../src/module-spec.js';
 import type { ModuleSpec } from '../src/module-spec.js';
 import {
-  HEADER, SECTION, encodeModule, funcType, isValidWasm, name, op, reactorModule, section, sectionRanges, uleb, vec,
+  HEADER, SECTION, encodeModule, funcType, instantiate, isValidWasm, name, op, reactorModule, section, sectionRanges, uleb, vec,
 } from './helpers/wasm-encoder.js';
 import type { ModuleDef } from './helpers/wasm-encoder.js';
 
-const WASI = 'wasi_snapshot_preview1';
+const WASI_MODULE = 'wasi_snapshot_preview1';
 const raw = (...parts: number[][]): Uint8Array => Uint8Array.from([...HEADER, ...parts.flat()]);
 
 /** Parses a module the encoder built, after checking V8 agrees it is valid. */
@@ -124,7 +125,7 @@ describe('parseModuleSpec: imports', () => {
     const spec = parseValid({
       types: [{ params: ['i32', 'i32'], results: ['i32'] }, { params: ['i64'], results: [] }],
       imports: [
-        { module: WASI, name: 'fd_write', kind: 'function', type: 0 },
+        { module: WASI_MODULE, name: 'fd_write', kind: 'function', type: 0 },
         { module: 'env', name: 'table', kind: 'table', element: 'externref', limits: { initial: 2, maximum: 10 } },
         { module: 'env', name: 'memory', kind: 'memory', limits: { initial: 1 } },
         { module: 'env', name: 'counter', kind: 'global', type: 'i32', mutable: true },
@@ -132,7 +133,7 @@ describe('parseModuleSpec: imports', () => {
       ],
     });
     expect(spec.imports).toEqual([
-      { module: WASI, name: 'fd_write', kind: 'function', signature: { params: ['i32', 'i32'], results: ['i32'] } },
+      { module: WASI_MODULE, name: 'fd_write', kind: 'function', signature: { params: ['i32', 'i32'], results: ['i32'] } },
       { module: 'env', name: 'table', kind: 'table' },
       { module: 'env', name: 'memory', kind: 'memory' },
       { module: 'env', name: 'counter', kind: 'global' },
@@ -215,7 +216,7 @@ describe('parseModuleSpec: exec model', () => {
 describe('parseModuleSpec: the result', () => {
   const bytes = encodeModule({
     types: [{ params: ['i32'], results: ['i64'] }],
-    imports: [{ module: WASI, name: 'proc_exit', kind: 'function', type: 0 }],
+    imports: [{ module: WASI_MODULE, name: 'proc_exit', kind: 'function', type: 0 }],
     functions: [{ type: 0 }],
     memories: [{ initial: 1, maximum: 3 }],
     exports: [{ name: 'memory', kind: 'memory', index: 0 }, { name: 'f', kind: 'function', index: 1 }],
@@ -230,6 +231,14 @@ describe('parseModuleSpec: the result', () => {
     const spec = parseModuleSpec(bytes);
     expect(structuredClone(spec)).toEqual(spec);
   });
+  it('accepts padded (non-minimal) LEB128 integers, as V8 does', () => {
+    const padded = raw(section(SECTION.type, [...uleb(1, 5), 0x60, ...uleb(1, 3), 0x7f, ...uleb(0, 5)]));
+    const withPaddedSize = raw([SECTION.type, ...uleb(4, 5), 1, 0x60, 0, 0]);
+    expect(isValidWasm(padded) && isValidWasm(withPaddedSize)).toBe(true);
+    expect(parseModuleSpec(padded).byteLength).toBe(padded.length);
+    expect(parseModuleSpec(withPaddedSize).byteLength).toBe(withPaddedSize.length);
+  });
+
   it('reads a Uint8Array view into a larger buffer', () => {
     const padded = new Uint8Array(bytes.length + 20);
     padded.set(bytes, 7);
@@ -242,7 +251,7 @@ describe('assertRunnableReactor', () => {
   const fn = { params: [], results: [] } as const;
 
   it('accepts a reactor with an exported memory and WASI imports', () => {
-    const spec = parseModuleSpec(reactorModule({ _initialize: fn, run: fn }, [{ module: WASI, name: 'fd_write', type: fn }]));
+    const spec = parseModuleSpec(reactorModule({ _initialize: fn, run: fn }, [{ module: WASI_MODULE, name: 'fd_write', type: fn }]));
     expect(() => assertRunnableReactor(spec)).not.toThrow();
   });
 
@@ -284,7 +293,7 @@ describe('assertRunnableReactor', () => {
   it('refuses every import nobody supplies, naming all of them in one message', () => {
     const spec = parseModuleSpec(reactorModule({ run: fn }, [
       { module: 'env', name: 'log', type: fn },
-      { module: WASI, name: 'fd_write', type: fn },
+      { module: WASI_MODULE, name: 'fd_write', type: fn },
       { module: 'env', name: 'abort', type: fn },
       { module: 'host', name: 'now', type: fn },
     ]));
@@ -307,16 +316,16 @@ describe('assertRunnableReactor', () => {
   it('refuses a non-function import from wasi_snapshot_preview1, even alongside other refusals', () => {
     const spec = parseValid({
       imports: [
-        { module: WASI, name: 'memory', kind: 'memory', limits: { initial: 1 } },
+        { module: WASI_MODULE, name: 'memory', kind: 'memory', limits: { initial: 1 } },
         { module: 'env', name: 'g', kind: 'global', type: 'i32' },
       ],
       exports: [{ name: 'memory', kind: 'memory', index: 0 }],
     });
     const error = thrown(() => assertRunnableReactor(spec));
     expect(error.code).toBe('ERR_UNSUPPORTED_IMPORT');
-    expect(error.message).toContain(`\`${WASI}.memory\` (a memory`);
+    expect(error.message).toContain(`\`${WASI_MODULE}.memory\` (a memory`);
     expect(error.message).toContain('`env.g`');
-    expect(thrown(() => assertRunnableReactor(spec, ['env', WASI])).message).toContain(`${WASI}.memory`);
+    expect(thrown(() => assertRunnableReactor(spec, ['env', WASI_MODULE])).message).toContain(`${WASI_MODULE}.memory`);
   });
 });
 
@@ -342,7 +351,7 @@ describe('parseModuleSpec: invalid input', () => {
   it('refuses a module truncated anywhere inside any section, naming that section', () => {
     const bytes = encodeModule({
       types: [{ params: ['i32', 'f64'], results: ['i64'] }, { params: [], results: [] }],
-      imports: [{ module: WASI, name: 'fd_write', kind: 'function', type: 1 }, { module: 'env', name: 'g', kind: 'global', type: 'f32' }],
+      imports: [{ module: WASI_MODULE, name: 'fd_write', kind: 'function', type: 1 }, { module: 'env', name: 'g', kind: 'global', type: 'f32' }],
       functions: [{ type: 0 }, { type: 1 }],
       tables: [{ element: 'funcref', limits: { initial: 1, maximum: 2 } }],
       memories: [{ initial: 1, maximum: 2 }],
@@ -443,5 +452,38 @@ describe('parseModuleSpec: invalid input', () => {
   it('skips the bodies of sections it does not need, and unknown sections', () => {
     const bytes = raw(typeSection, section(SECTION.code, [0xde, 0xad]), section(SECTION.data, [0xbe, 0xef]), section(42, [1, 2, 3]), section(SECTION.custom, [...name('x'), 0xff]));
     expect(parseModuleSpec(bytes)).toMatchObject({ exports: [], imports: [] });
+  });
+});
+
+describe('assertRunnableReactor agrees with node:wasi', () => {
+  const fn = { params: [], results: [] } as const;
+  /** Whether node:wasi's `initialize()` accepts an instance of the module. */
+  function wasiInitializes(bytes: Uint8Array): boolean {
+    const wasi = new WASI({ version: 'preview1' });
+    try {
+      wasi.initialize(instantiate(bytes, wasi.getImportObject()));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  it.each<[string, Uint8Array]>([
+    ['a reactor', reactorModule({ _initialize: fn, run: fn }, [{ module: WASI_MODULE, name: 'fd_write', type: { params: ['i32', 'i32', 'i32', 'i32'], results: ['i32'] } }])],
+    ['a reactor without `_initialize`', reactorModule({ run: fn })],
+    ['a command', reactorModule({ _start: fn })],
+    ['a module without memory', encodeModule({ types: [fn], functions: [{ type: 0 }], exports: [{ name: '_initialize', kind: 'function', index: 0 }] })],
+    ['a memory exported as `mem`', encodeModule({ memories: [{ initial: 1 }], exports: [{ name: 'mem', kind: 'memory', index: 0 }] })],
+    ['a global `_initialize`', encodeModule({ memories: [{ initial: 1 }], globals: [{ type: 'i32' }], exports: [{ name: 'memory', kind: 'memory', index: 0 }, { name: '_initialize', kind: 'global', index: 0 }] })],
+  ])('accepts %s exactly when node:wasi initialises it', (_, bytes) => {
+    const accepted = ((): boolean => {
+      try {
+        assertRunnableReactor(parseModuleSpec(bytes));
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    expect(accepted).toBe(wasiInitializes(bytes));
   });
 });

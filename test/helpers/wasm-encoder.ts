@@ -160,8 +160,21 @@ export function sectionRanges(bytes: Uint8Array): { id: number; start: number; c
   return ranges;
 }
 
-interface WasmApi { validate(bytes: Uint8Array): boolean }
-/** `WebAssembly.validate`, typed locally because the project's lib settings do not declare WebAssembly. */
+// Typed locally because the project's lib settings do not declare WebAssembly.
+export interface WasmInstance { readonly exports: Record<string, unknown> }
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports?: object) => WasmInstance;
+}
+const wasm = (): WasmApi => (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** `WebAssembly.validate`. */
 export function isValidWasm(bytes: Uint8Array): boolean {
-  return (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly.validate(bytes);
+  return wasm().validate(bytes);
+}
+
+/** Compiles and instantiates synchronously (fine for the tiny modules built here). */
+export function instantiate(bytes: Uint8Array, imports: object = {}): WasmInstance {
+  return new (wasm().Instance)(new (wasm().Module)(bytes), imports);
 }

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { WorkerFailedError, type ReactorPool, type SessionLostEvent, type WorkerFailedEvent } from '../dist/src/index.js';
+import { KITCHEN } from './helpers/fixtures.js';
+import { createPool, rejection } from './helpers/pool.js';
+
+/** The internal hook runaway-call timeouts use: ends a worker thread as a crash would. */
+function terminateWorker(pool: ReactorPool, workerId: number): Promise<void> {
+  return (pool as unknown as { terminateWorker(id: number): Promise<void> }).terminateWorker(workerId);
+}
+
+/** The first `count` keys with `prefix` placed on `worker` (the others stay placed, without instances). */
+function keysOn(pool: ReactorPool, worker: number, count: number, prefix: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) {
+    if (pool.session(`${prefix}${i}`).workerId === worker) keys.push(`${prefix}${i}`);
+  }
+  return keys;
+}
+
+describe('a worker thread that dies', () => {
+  it('loses its sessions, idle ones included; other workers never notice; the thread is replaced', async () => {
+    const pool = await createPool({ module: KITCHEN, workers: 2 });
+    const lost: SessionLostEvent[] = [];
+    const failed: WorkerFailedEvent[] = [];
+    pool.on('sessionLost', (event) => lost.push(event));
+    pool.on('workerFailed', (event) => failed.push(event));
+    const [idle, running] = keysOn(pool, 0, 2, 'w0-') as [string, string];
+    const [fresh] = keysOn(pool, 0, 1, 'new-') as [string];
+    const [other] = keysOn(pool, 1, 1, 'w1-') as [string];
+    expect(await pool.session(idle).call('inc', 1)).toBe(21);
+    expect(await pool.session(running).call('inc', 2)).toBe(22);
+    expect(await pool.session(other).call('inc', 3)).toBe(23);
+
+    // `spin` never returns: only terminating the thread ends it.
+    const spinning = pool.session(running).call('spin');
+    const wait = pool.session(running).call('inc', 1);
+    await terminateWorker(pool, 0);
+    const spinError = await rejection(spinning);
+    expect(spinError).toBeInstanceOf(WorkerFailedError);
+    expect(spinError.code).toBe('ERR_WORKER_FAILED');
+    expect((await rejection(wait)).code).toBe('ERR_WORKER_FAILED');
+
+    expect(failed.map((event) => event.workerId)).toEqual([0]);
+    expect(lost.map((event) => event.key).sort()).toEqual([idle, running].sort());
+    expect(lost.every((event) => event.cause.code === 'ERR_WORKER_FAILED')).toBe(true);
+    const idleError = await rejection(pool.session(idle).call('inc', 1));
+    expect(idleError.code).toBe('ERR_SESSION_LOST');
+    expect((idleError.cause as { code: string }).code).toBe('ERR_WORKER_FAILED');
+
+    // The replacement thread serves new sessions and reset ones; the other worker kept its state.
+    expect(await pool.session(fresh).call('inc', 1)).toBe(21);
+    await pool.session(idle).reset();
+    expect(await pool.session(idle).call('inc', 1)).toBe(21);
+    expect(await pool.session(other).call('inc', 0)).toBe(23);
+  });
+
+  it("with isolation 'worker', loses every session bound to the shared instance", async () => {
+    const pool = await createPool({ module: KITCHEN, workers: 1, isolation: 'worker' });
+    expect(await pool.session('a').call('inc', 1)).toBe(21);
+    expect(await pool.session('b').call('inc', 1)).toBe(22);
+    await terminateWorker(pool, 0);
+    expect((await rejection(pool.session('a').call('inc', 1))).code).toBe('ERR_SESSION_LOST');
+    expect((await rejection(pool.session('b').call('inc', 1))).code).toBe('ERR_SESSION_LOST');
+    await pool.session('a').reset();
+    expect(await pool.session('a').call('inc', 1)).toBe(21);
+  });
+});
