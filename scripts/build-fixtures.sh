@@ -8,37 +8,10 @@
 # and wat2wasm (apt-get install -y wabt). Builds are byte-reproducible.
 set -euo pipefail
 
-ZIG_VERSION=0.15.2
-PYTHON=${PYTHON:-python3}
-
-usage() { echo "usage: $0 [--check]" >&2; exit 2; }
-check=0
-case "${1-}" in
-  "") ;;
-  --check) check=1 ;;
-  -h|--help) echo "usage: $0 [--check]"; exit 0 ;;
-  *) usage ;;
-esac
-[ $# -le 1 ] || usage
-
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/zig-toolchain.sh
+source "$root/scripts/zig-toolchain.sh"
 cd -- "$root/test/fixtures"
-
-zig() { "$PYTHON" -m ziglang "$@"; }
-
-# --- tools ------------------------------------------------------------------
-if ! command -v "$PYTHON" >/dev/null 2>&1; then
-  echo "error: $PYTHON not found; Zig $ZIG_VERSION is run as '$PYTHON -m ziglang' (pip install ziglang==$ZIG_VERSION)" >&2
-  exit 1
-fi
-if ! have=$(zig version 2>/dev/null); then
-  echo "error: Zig is not installed for $PYTHON; install it with: pip install ziglang==$ZIG_VERSION" >&2
-  exit 1
-fi
-if [ "$have" != "$ZIG_VERSION" ]; then
-  echo "error: need Zig $ZIG_VERSION, but '$PYTHON -m ziglang version' says '$have'; install it with: pip install ziglang==$ZIG_VERSION" >&2
-  exit 1
-fi
 if ! command -v wat2wasm >/dev/null 2>&1; then
   echo "error: wat2wasm not found; install it with: apt-get install -y wabt" >&2
   exit 1

@@ -4,6 +4,7 @@
 export { ReactorPool } from './pool.js';
 export type { PoolStats, ReactorPoolEvents, SessionLostEvent, WorkerFailedEvent } from './pool.js';
 export { Session } from './session.js';
+export type { TypedArgs, TypedResults } from './session.js';
 export type {
   Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, WasiOptions,
 } from './options.js';

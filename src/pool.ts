@@ -86,7 +86,6 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#exports = callableExports(spec, signaturesKnown);
     const workerData: WorkerData = {
       module,
-      spec,
       wasi: options.wasi,
       capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
     };

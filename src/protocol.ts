@@ -2,7 +2,6 @@
 // and batches of operations (one piscina task per batch) with their outcomes, in order.
 
 import type { SerializedError } from './errors.js';
-import type { ModuleSpec } from './module-spec.js';
 
 /** A value that crosses into or out of a wasm export. */
 export type WasmValue = number | bigint;
@@ -11,7 +10,6 @@ export type WasmValue = number | bigint;
 export interface WorkerData {
   /** Compiled once on the main thread; structured clone shares the compiled code. */
   readonly module: WebAssembly.Module;
-  readonly spec: ModuleSpec;
   readonly wasi: WasiConfig;
   /** Which of fd 1 and fd 2 are sent back to the main thread; the others are dropped. */
   readonly capture: { readonly stdout: boolean; readonly stderr: boolean };

@@ -8,6 +8,14 @@ import {
 import type { Op, Outcome, OutputChunk, WasmValue } from './protocol.js';
 import type { Job, WorkerSlot } from './worker-slot.js';
 
+/** Typed arrays `callMany` takes for one-parameter exports. */
+export type TypedArgs =
+  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** What `callMany` returns for typed input, by the export's result type: i32, f32, f64, i64. */
+export type TypedResults = Int32Array | Float32Array | Float64Array | BigInt64Array;
+
 /** What a session needs from its pool. */
 export interface SessionHost {
   readonly isolation: 'session' | 'worker';
@@ -75,8 +83,8 @@ export class Session {
    * one result: the results come back in a typed array of the result type, e.g. i32 → `Int32Array`).
    * Stops at the first failing call: the error's `completed` says how many calls ran before it.
    */
-  callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[] | ArrayLike<WasmValue>): Promise<R[]>;
-  callMany(name: string, list: Int32Array): Promise<Int32Array>;
+  callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
+  callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[]): Promise<R[]>;
   callMany(name: string, list: unknown): Promise<unknown> {
     try {
       const callable = this.#prepare(name);

@@ -165,6 +165,7 @@ export class WorkerSlot {
     this.#outbox = [];
     this.#inFlight.clear();
     for (const job of jobs) job.settle(cause);
+    this.#notifyIfIdle();
     await this.#piscina.destroy();
   }
 }

@@ -22,9 +22,9 @@ describe('argument and result types', () => {
     const typed = await s.callMany('inc', new Int32Array([1, 2, 3]));
     expect(typed).toBeInstanceOf(Int32Array);
     expect([...typed]).toEqual([24, 26, 29]);
-    const wide = await s.callMany('add64', new BigInt64Array([5n, 6n]));
+    const wide = await s.callMany<BigInt64Array>('add64', new BigInt64Array([5n, 6n]));
     expect(wide).toBeInstanceOf(BigInt64Array);
-    expect([...(wide as unknown as BigInt64Array)]).toEqual([5n, 11n]);
+    expect([...wide]).toEqual([5n, 11n]);
     expect(await s.callMany('inc', [])).toEqual([]);
   });
 });

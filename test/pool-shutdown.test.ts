@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PoolClosedError, ReactorPool } from '../dist/src/index.js';
-import { REACTOR } from './helpers/fixtures.js';
+import { KITCHEN, REACTOR } from './helpers/fixtures.js';
 import { rejection } from './helpers/pool.js';
 
 describe('close() and destroy()', () => {
@@ -28,5 +28,14 @@ describe('close() and destroy()', () => {
       if (result.status === 'rejected') expect((result.reason as { code: string }).code).toBe('ERR_POOL_CLOSED');
     }
     expect(settled.some((r) => r.status === 'rejected')).toBe(true);
+  });
+
+  it('destroy() ends a close() that is waiting on a call that never returns', async () => {
+    const pool = await ReactorPool.create({ module: KITCHEN, workers: 1, stderr: 'ignore' });
+    const spinning = pool.session('s').call('spin').catch((error: unknown) => error);
+    const closing = pool.close();
+    await pool.destroy();
+    await closing;
+    expect(await spinning).toBeInstanceOf(PoolClosedError);
   });
 });
