@@ -16,6 +16,8 @@ const U64_MAX = 2n ** 64n - 1n;
 /** A callable export: its signature, or `undefined` when the module came compiled and carries none. */
 export interface Callable {
   readonly name: string;
+  /** Position in the export table the workers receive. */
+  readonly index: number;
   readonly signature: FunctionSignature | undefined;
 }
 
@@ -24,7 +26,7 @@ export function callableExports(spec: ModuleSpec, signaturesKnown: boolean): Rea
   const map = new Map<string, Callable>();
   for (const e of spec.exports) {
     if (e.kind !== 'function' || RESERVED.has(e.name)) continue;
-    map.set(e.name, { name: e.name, signature: signaturesKnown ? e.signature : undefined });
+    map.set(e.name, { name: e.name, index: map.size, signature: signaturesKnown ? e.signature : undefined });
   }
   return map;
 }

@@ -59,6 +59,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly #sharedEpochs = new Map<WorkerSlot, number>();
   readonly #host: SessionHost;
   #epochs = 0;
+  #sessionIds = 1; // 0 names the shared instance of isolation 'worker'
   #state: 'open' | 'closing' | 'closed' = 'open';
   #stopped: Promise<void> | undefined;
 
@@ -86,6 +87,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#exports = callableExports(spec, signaturesKnown);
     const workerData: WorkerData = {
       module,
+      exportNames: [...this.#exports.keys()],
       wasi: options.wasi,
       capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
     };
@@ -236,6 +238,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         if (this.#state !== 'open') throw new PoolClosedError('the pool is closed and accepts no new calls');
       },
       nextEpoch: () => this.#epochs++,
+      nextSessionId: () => this.#sessionIds++,
       sharedEpoch: (slot) => this.#sharedEpoch(slot),
       instanceLost: (session, epoch, cause) => this.#instanceLost(session, epoch, cause),
       deliverOutput: (key, chunks) => this.#deliverOutput(key, chunks),

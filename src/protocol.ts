@@ -10,6 +10,8 @@ export type WasmValue = number | bigint;
 export interface WorkerData {
   /** Compiled once on the main thread; structured clone shares the compiled code. */
   readonly module: WebAssembly.Module;
+  /** The callable exports; operations name them by index. */
+  readonly exportNames: readonly string[];
   readonly wasi: WasiConfig;
   /** Which of fd 1 and fd 2 are sent back to the main thread; the others are dropped. */
   readonly capture: { readonly stdout: boolean; readonly stderr: boolean };
@@ -23,33 +25,31 @@ export interface WasiConfig {
 }
 
 /**
- * The instance an operation targets. `slot` is the session key (isolation `'session'`) or `''`
+ * The instance an operation targets. `slot` is the session's number (isolation `'session'`) or 0
  * (isolation `'worker'`: the worker's shared instance). `epoch` counts the instances that slot has
  * had: an operation never runs on an instance of another epoch, so a call cannot silently land on a
  * fresh instance after the one before it was lost.
  */
 export interface InstanceRef {
-  readonly slot: string;
+  readonly slot: number;
   readonly epoch: number;
 }
 
 export interface CallOp extends InstanceRef {
   readonly kind: 'call';
-  /** Session key, for output attribution and error details. */
-  readonly key: string;
   /** Create the instance at `epoch` first if the slot holds none or an older one. */
   readonly open: boolean;
-  readonly name: string;
+  /** Index into {@link WorkerData.exportNames}. */
+  readonly exportIndex: number;
   readonly args: readonly WasmValue[];
 }
 
 export interface CallManyOp extends InstanceRef {
   readonly kind: 'callMany';
-  readonly key: string;
   readonly open: boolean;
-  readonly name: string;
-  /** One argument tuple per call, or a typed array of single arguments. */
-  readonly argsList: readonly (readonly WasmValue[])[] | ArrayLike<WasmValue>;
+  readonly exportIndex: number;
+  /** One argument tuple (or single argument) per call, or a typed array of single arguments. */
+  readonly argsList: readonly (WasmValue | readonly WasmValue[])[] | ArrayLike<WasmValue>;
   /** When set, results are returned in a typed array of this kind. */
   readonly typedResult?: TypedResultKind;
 }
@@ -57,7 +57,6 @@ export interface CallManyOp extends InstanceRef {
 /** Replace the slot's instance with a fresh one at `epoch` (runs `_initialize` again). */
 export interface OpenOp extends InstanceRef {
   readonly kind: 'open';
-  readonly key: string;
 }
 
 /** Discard the slot's instance (the session was closed). */
@@ -67,29 +66,69 @@ export interface DropOp extends InstanceRef {
 
 export type Op = CallOp | CallManyOp | OpenOp | DropOp;
 
-export type TypedResultKind = 'Int32Array' | 'BigInt64Array' | 'Float32Array' | 'Float64Array';
+export const TYPED_RESULT_KINDS = ['Int32Array', 'BigInt64Array', 'Float32Array', 'Float64Array'] as const;
+export type TypedResultKind = (typeof TYPED_RESULT_KINDS)[number];
+
+/*
+ * The wire format. Structured clone of one object per call cost more than running the call, so a
+ * batch travels as one flat array of primitives, each operation as a tag and its fields:
+ *   call      0, slot, epoch, open (0|1), exportIndex, argCount, ...args
+ *   callMany  1, slot, epoch, open (0|1), exportIndex, typedResult (-1 or an index into TYPED_RESULT_KINDS), argsList
+ *   open      2, slot, epoch
+ *   drop      3, slot, epoch
+ * Results come back as two entries per operation: a status and its payload.
+ */
+export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3 } as const;
+export const Status = {
+  /** payload: the value */
+  Ok: 0,
+  /** payload: {@link OkWithOutput} */
+  OkWithOutput: 1,
+  /** payload: {@link Failure} */
+  Failed: 2,
+} as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+export interface OkWithOutput {
+  readonly value: unknown;
+  readonly output: readonly OutputChunk[];
+}
+
+export interface Failure {
+  readonly error: SerializedError;
+  /** The instance this operation targeted is gone (exit, failed start). */
+  readonly lost: boolean;
+  readonly output?: readonly OutputChunk[];
+}
+
+export function encodeOp(op: Op, wire: unknown[]): void {
+  switch (op.kind) {
+    case 'call':
+      wire.push(Tag.Call, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, op.args.length, ...op.args);
+      return;
+    case 'callMany':
+      wire.push(Tag.CallMany, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex,
+        op.typedResult === undefined ? -1 : TYPED_RESULT_KINDS.indexOf(op.typedResult), op.argsList);
+      return;
+    case 'open':
+      wire.push(Tag.Open, op.slot, op.epoch);
+      return;
+    case 'drop':
+      wire.push(Tag.Drop, op.slot, op.epoch);
+  }
+}
 
 /** One piscina task. `thread` guards against a batch queued for a thread that has since died. */
 export interface Batch {
   readonly thread: number;
-  readonly ops: readonly Op[];
+  readonly wire: readonly unknown[];
 }
 
 /** Bytes a reactor wrote to fd 1 or 2 while running one operation. */
 export type OutputChunk = readonly [fd: 1 | 2, bytes: Uint8Array];
 
-export type Outcome =
-  | { readonly ok: true; readonly value: unknown; readonly output?: readonly OutputChunk[] }
-  | {
-      readonly ok: false;
-      readonly error: SerializedError;
-      /** The instance this operation targeted is gone (exit, failed start). */
-      readonly lost: boolean;
-      readonly output?: readonly OutputChunk[];
-    };
-
 export type BatchResult =
-  | { readonly stale: false; readonly outcomes: readonly Outcome[] }
+  | { readonly stale: false; readonly results: readonly unknown[] }
   /** The batch was meant for a thread that no longer exists; nothing ran. */
   | { readonly stale: true };
 

@@ -5,7 +5,7 @@ import { checkArgList, checkArgs, lookupExport, type Callable } from './argument
 import {
   InvalidArgumentError, ReactorPoolError, SessionClosedError, SessionLostError, WorkerFailedError, deserializeError,
 } from './errors.js';
-import type { Op, Outcome, OutputChunk, WasmValue } from './protocol.js';
+import { Status, type Failure, type OkWithOutput, type Op, type OutputChunk, type WasmValue } from './protocol.js';
 import type { Job, WorkerSlot } from './worker-slot.js';
 
 /** Typed arrays `callMany` takes for one-parameter exports. */
@@ -24,6 +24,8 @@ export interface SessionHost {
   assertAccepting(): void;
   /** A never-used instance epoch. */
   nextEpoch(): number;
+  /** A never-used session number (the worker's name for the session's instance slot). */
+  nextSessionId(): number;
   /** The epoch of the slot's shared instance (isolation 'worker'). */
   sharedEpoch(slot: WorkerSlot): number;
   /** The instance at (`slot`, `epoch`) is gone; mark every session that used it lost. */
@@ -36,6 +38,7 @@ export interface SessionHost {
 export class Session {
   /** The session key. */
   readonly key: string;
+  /** @internal */ readonly id: number;
   /** @internal */ readonly slot: WorkerSlot;
   /** @internal The instance epoch this session's calls target. */ epoch = -1;
   /** @internal The epoch whose instance-creating operation has been queued. */ openQueuedEpoch = -1;
@@ -47,6 +50,7 @@ export class Session {
   /** @internal */
   constructor(key: string, slot: WorkerSlot, host: SessionHost) {
     this.key = key;
+    this.id = host.nextSessionId();
     this.slot = slot;
     this.#host = host;
     this.epoch = host.isolation === 'session' ? host.nextEpoch() : host.sharedEpoch(slot);
@@ -71,7 +75,7 @@ export class Session {
     try {
       const callable = this.#prepare(name);
       checkArgs(callable, args);
-      return this.#submit((open) => ({ kind: 'call', slot: this.#slotName(), epoch: this.epoch, key: this.key, open, name: callable.name, args }));
+      return this.#submit((open) => ({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args }));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -91,7 +95,7 @@ export class Session {
       const typedResult = checkArgList(callable, list);
       const argsList = list as readonly (readonly WasmValue[])[];
       return this.#submit((open) => ({
-        kind: 'callMany', slot: this.#slotName(), epoch: this.epoch, key: this.key, open, name: callable.name, argsList,
+        kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
       }));
     } catch (error) {
@@ -118,7 +122,7 @@ export class Session {
     }
     this.lostCause = undefined;
     this.openQueuedEpoch = this.epoch;
-    return this.#enqueue({ kind: 'open', slot: this.#slotName(), epoch: this.epoch, key: this.key }) as Promise<void>;
+    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }) as Promise<void>;
   }
 
   /**
@@ -130,11 +134,12 @@ export class Session {
     this.#closed = true;
     this.#host.forget(this);
     if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
-    return this.#enqueue({ kind: 'drop', slot: this.key, epoch: this.epoch }).then(() => undefined);
+    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }).then(() => undefined);
   }
 
-  #slotName(): string {
-    return this.#host.isolation === 'session' ? this.key : '';
+  /** The worker's name for this session's instance: its own number, or 0 for the shared instance. */
+  #slotNumber(): number {
+    return this.#host.isolation === 'session' ? this.id : 0;
   }
 
   #assertUsable(): void {
@@ -166,41 +171,62 @@ export class Session {
 
   #enqueue(op: Op): Promise<never> {
     return new Promise((resolve, reject) => {
-      const job: Job = {
-        op,
-        beforeSend: () => {
-          if (this.lostCause !== undefined && op.epoch === this.epoch && op.kind !== 'drop') {
-            reject(this.lostError(this.lostCause));
-            return false;
-          }
-          if (op.kind === 'open' || (op.kind !== 'drop' && op.open)) this.openSentEpoch = op.epoch;
-          return true;
-        },
-        settle: (outcome) => this.#settle(op, outcome, resolve as (value: unknown) => void, reject),
-      };
-      this.slot.submit(job);
+      this.slot.submit(new SessionJob(this, op, resolve as (value: unknown) => void, reject));
     });
   }
 
-  #settle(op: Op, outcome: Outcome | ReactorPoolError, resolve: (value: unknown) => void, reject: (e: unknown) => void): void {
-    if (outcome instanceof ReactorPoolError) {
-      if (outcome instanceof WorkerFailedError || outcome instanceof SessionLostError) {
-        outcome.sessionKey ??= this.key;
-      }
-      reject(outcome);
+  /** @internal Delivers a result: resolves, or rejects and applies the loss rule. */
+  deliver(job: SessionJob, status: Status, payload: unknown): void {
+    if (status === Status.Ok) {
+      job.resolve(payload);
       return;
     }
-    if (outcome.output !== undefined) this.#host.deliverOutput(this.key, outcome.output);
-    if (outcome.ok) {
-      resolve(outcome.value);
+    if (status === Status.OkWithOutput) {
+      const { value, output } = payload as OkWithOutput;
+      this.#host.deliverOutput(this.key, output);
+      job.resolve(value);
       return;
     }
-    const error = deserializeError(outcome.error);
-    if (outcome.lost) {
+    const failure = payload as Failure;
+    if (failure.output !== undefined) this.#host.deliverOutput(this.key, failure.output);
+    const error = deserializeError(failure.error);
+    error.message = `session ${JSON.stringify(this.key)}: ${error.message}`;
+    error.sessionKey = this.key;
+    if (failure.lost) {
       const cause = error instanceof SessionLostError && error.cause instanceof ReactorPoolError ? error.cause : error;
-      this.#host.instanceLost(this, op.epoch, cause);
+      cause.sessionKey ??= this.key;
+      this.#host.instanceLost(this, job.op.epoch, cause);
     }
-    reject(error);
+    job.reject(error);
+  }
+}
+
+/** One operation of a session on its way to the worker. */
+class SessionJob implements Job {
+  constructor(
+    readonly session: Session,
+    readonly op: Op,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  beforeSend(): boolean {
+    const { session, op } = this;
+    if (session.lostCause !== undefined && op.epoch === session.epoch && op.kind !== 'drop') {
+      this.reject(session.lostError(session.lostCause));
+      return false;
+    }
+    if (op.kind === 'open' || (op.kind !== 'drop' && op.open)) session.openSentEpoch = op.epoch;
+    return true;
+  }
+
+  settle(status: Status, payload: unknown): void {
+    this.session.deliver(this, status, payload);
+  }
+
+  fail(error: ReactorPoolError): void {
+    error.sessionKey ??= this.session.key;
+    this.reject(error);
   }
 }
 

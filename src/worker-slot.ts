@@ -3,7 +3,7 @@
 
 import { Piscina } from 'piscina';
 import { WorkerFailedError, deserializeError, type ReactorPoolError } from './errors.js';
-import type { Batch, BatchResult, Op, Outcome, ProbeResult, WorkerData } from './protocol.js';
+import { encodeOp, type Batch, type BatchResult, type Op, type ProbeResult, type Status, type WorkerData } from './protocol.js';
 
 /** More batches in flight keep a worker busy while results travel back; two is enough for that. */
 const MAX_BATCHES_IN_FLIGHT = 2;
@@ -13,8 +13,10 @@ export interface Job {
   readonly op: Op;
   /** Called just before the job is sent; returning false drops it (the job then settled itself). */
   beforeSend(): boolean;
-  /** Called at most once with the operation's outcome, or with the error that took the operation down. */
-  settle(outcome: Outcome | ReactorPoolError): void;
+  /** Called at most once, with the operation's result (see {@link Status})... */
+  settle(status: Status, payload: unknown): void;
+  /** ...or with the error that took the operation down before it could answer. */
+  fail(error: ReactorPoolError): void;
 }
 
 export interface SlotEvents {
@@ -101,7 +103,9 @@ export class WorkerSlot {
 
   #send(jobs: Job[], thread: number): void {
     this.#inFlight.add(jobs);
-    const batch: Batch = { thread, ops: jobs.map((job) => job.op) };
+    const wire: unknown[] = [];
+    for (const job of jobs) encodeOp(job.op, wire);
+    const batch: Batch = { thread, wire };
     this.#piscina.run(batch).then(
       (result: BatchResult) => {
         if (!this.#inFlight.delete(jobs)) return; // already failed with its thread
@@ -110,7 +114,8 @@ export class WorkerSlot {
           // Jobs of sessions lost with that thread are refused by beforeSend on the way.
           this.#outbox.unshift(...jobs);
         } else {
-          for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(result.outcomes[i] as Outcome);
+          const results = result.results;
+          for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(results[2 * i] as Status, results[2 * i + 1]);
         }
         this.#flush();
         this.#notifyIfIdle();
@@ -141,7 +146,7 @@ export class WorkerSlot {
   }
 
   #failJobs(jobs: readonly Job[], cause: WorkerFailedError): void {
-    for (const job of jobs) job.settle(cause);
+    for (const job of jobs) job.fail(cause);
   }
 
   /**
@@ -164,7 +169,7 @@ export class WorkerSlot {
     const jobs = [...this.#outbox, ...[...this.#inFlight].flat()];
     this.#outbox = [];
     this.#inFlight.clear();
-    for (const job of jobs) job.settle(cause);
+    for (const job of jobs) job.fail(cause);
     this.#notifyIfIdle();
     await this.#piscina.destroy();
   }

@@ -21,12 +21,17 @@ export interface OutputSink {
   chunks: OutputChunk[] | undefined;
 }
 
+type ExportFn = (...args: WasmValue[]) => unknown;
+
 export class ReactorInstance {
-  readonly exports: WebAssembly.Exports;
+  /** The callable exports, by their index in the pool's export table. */
+  readonly #fns: ExportFn[];
   #memory: WebAssembly.Memory | undefined;
 
   /** Instantiates and initializes; throws what `_initialize` throws (a trap or a {@link ReactorExit}). */
-  constructor(WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink) {
+  constructor(
+    WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
+  ) {
     const wasi = new WASI({
       version: 'preview1',
       args: [...config.args],
@@ -45,7 +50,7 @@ export class ReactorInstance {
       return realFdWrite === undefined ? ERRNO_FAULT : realFdWrite(fd, iovs, iovsLen, nwritten);
     };
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImport });
-    this.exports = instance.exports;
+    this.#fns = exportNames.map((name) => instance.exports[name] as ExportFn);
     this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
     // node:wasi insists on an export named `memory` and refuses `_start`; hand it just what it needs.
     const view: Record<string, unknown> = { memory: this.#memory };
@@ -53,10 +58,23 @@ export class ReactorInstance {
     wasi.initialize({ exports: view } as unknown as WebAssembly.Instance);
   }
 
-  /** Calls an export; traps and {@link ReactorExit} propagate to the caller. */
-  call(name: string, args: readonly WasmValue[]): unknown {
-    const fn = this.exports[name] as (...a: WasmValue[]) => unknown;
-    return fn(...args);
+  /**
+   * Calls an export with `count` arguments read from `source` at `from` (the wire array, or a tuple).
+   * Traps and {@link ReactorExit} propagate to the caller.
+   */
+  call(index: number, source: readonly unknown[], from: number, count: number): unknown {
+    const fn = this.#fns[index] as ExportFn;
+    switch (count) {
+      case 0: return fn();
+      case 1: return fn(source[from] as WasmValue);
+      case 2: return fn(source[from] as WasmValue, source[from + 1] as WasmValue);
+      default: return fn(...(source.slice(from, from + count) as WasmValue[]));
+    }
+  }
+
+  /** Calls a one-parameter export. */
+  callOne(index: number, arg: WasmValue): unknown {
+    return (this.#fns[index] as ExportFn)(arg);
   }
 
   #captureWrite(sink: OutputSink, fd: 1 | 2, iovs: number, iovsLen: number, nwritten: number): number {
@@ -101,28 +119,22 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** The serialisable error for anything an export (or `_initialize`) threw. */
-export function describeFailure(error: unknown, name: string, key: string): { error: SerializedError; lost: boolean } {
+/** The serialisable failure for anything an export (or `_initialize`) threw; the main thread adds the session. */
+export function describeFailure(error: unknown, name: string): { error: SerializedError; lost: boolean } {
   if (error instanceof ReactorExit) {
     return {
       lost: true,
       error: {
         code: 'ERR_REACTOR_EXIT',
-        message: `export \`${name}\` of session ${JSON.stringify(key)}: the reactor called proc_exit(${error.exitCode}); its instance is gone`,
+        message: `export \`${name}\`: the reactor called proc_exit(${error.exitCode}); its instance is gone`,
         exportName: name,
         exitCode: error.exitCode,
-        sessionKey: key,
       },
     };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {
     lost: false,
-    error: {
-      code: 'ERR_REACTOR_TRAP',
-      message: `export \`${name}\` of session ${JSON.stringify(key)} trapped: ${message}`,
-      exportName: name,
-      sessionKey: key,
-    },
+    error: { code: 'ERR_REACTOR_TRAP', message: `export \`${name}\` trapped: ${message}`, exportName: name },
   };
 }

@@ -1,11 +1,11 @@
 // The piscina task handler of a reactor worker thread: it owns this thread's reactor instances
-// and runs each batch's operations in order, one at a time, returning one outcome per operation.
+// and runs each batch's operations in order, one at a time, returning one result per operation.
 
 import { threadId, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
-import type {
-  Batch, BatchResult, CallManyOp, CallOp, InstanceRef, OpenOp, Op, Outcome, OutputChunk, ProbeResult, ProbeTask,
-  WasmValue, WorkerData,
+import {
+  Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type Failure, type OutputChunk, type ProbeResult,
+  type ProbeTask, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import { ReactorInstance, describeFailure, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
@@ -20,15 +20,23 @@ interface Entry {
   readonly lostBy?: SerializedError;
 }
 
-const entries = new Map<string, Entry>();
+const entries = new Map<number, Entry>();
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined };
+const NO_INSTANCE: SerializedError = { code: 'ERR_WORKER_FAILED', message: 'the instance is no longer on this worker thread' };
 
 export default function handleTask(task: Batch | ProbeTask): BatchResult | ProbeResult {
   if ('probe' in task) return probe();
   if (task.thread !== threadId) return { stale: true };
-  const outcomes: Outcome[] = [];
-  for (const op of task.ops) outcomes.push(runOp(op));
-  return { stale: false, outcomes };
+  const wire = task.wire;
+  const results: unknown[] = [];
+  const chunks: OutputChunk[] = [];
+  sink.chunks = chunks;
+  try {
+    for (let at = 0; at < wire.length;) at = runOp(wire, at, results, chunks);
+  } finally {
+    sink.chunks = undefined;
+  }
+  return { stale: false, results };
 }
 
 /** Links the module once without starting it, so that a module that cannot run here fails at pool creation. */
@@ -44,102 +52,128 @@ function probe(): ProbeResult {
   }
 }
 
-function runOp(op: Op): Outcome {
-  if (op.kind === 'drop') {
-    const entry = entries.get(op.slot);
-    if (entry !== undefined && entry.epoch <= op.epoch) entries.delete(op.slot);
-    return { ok: true, value: undefined };
+/** Runs the operation encoded at `wire[at]`, appends its status and payload, returns where the next one starts. */
+function runOp(wire: readonly unknown[], at: number, results: unknown[], chunks: OutputChunk[]): number {
+  const tag = wire[at] as number;
+  const slot = wire[at + 1] as number;
+  const epoch = wire[at + 2] as number;
+  let next: number;
+  let status: Status = Status.Ok;
+  let payload: unknown;
+  if (tag === Tag.Drop) {
+    const entry = entries.get(slot);
+    if (entry !== undefined && entry.epoch <= epoch) entries.delete(slot);
+    results.push(Status.Ok, undefined);
+    return at + 3;
   }
-  const chunks: OutputChunk[] = [];
-  sink.chunks = chunks;
-  try {
-    const outcome = op.kind === 'open' ? open(op) : call(op);
-    return chunks.length === 0 ? outcome : { ...outcome, output: chunks };
-  } finally {
-    sink.chunks = undefined;
+  if (tag === Tag.Open) {
+    next = at + 3;
+    const entry = entries.get(slot);
+    // An existing entry of this epoch: another session already opened the shared instance (isolation 'worker').
+    const failure = entry !== undefined && entry.epoch >= epoch
+      ? (entry.lostBy === undefined ? undefined : lost(entry.lostBy))
+      : create(slot, epoch);
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
+  } else {
+    const open = wire[at + 3] === 1;
+    const index = wire[at + 4] as number;
+    const name = data.exportNames[index] as string;
+    let entry = entries.get(slot);
+    let failure: Failure | undefined;
+    if (open && (entry === undefined || entry.epoch < epoch)) {
+      failure = create(slot, epoch);
+      entry = entries.get(slot);
+    }
+    if (tag === Tag.Call) {
+      const count = wire[at + 5] as number;
+      next = at + 6 + count;
+      if (failure === undefined) {
+        const found = instanceOf(entry, epoch);
+        if (found instanceof ReactorInstance) {
+          try {
+            payload = found.call(index, wire, at + 6, count);
+          } catch (error) {
+            failure = fail(error, name, slot, epoch);
+          }
+        } else {
+          failure = found;
+        }
+      }
+    } else {
+      next = at + 7;
+      if (failure === undefined) {
+        const found = instanceOf(entry, epoch);
+        failure = found instanceof ReactorInstance
+          ? runMany(found, index, slot, epoch, wire[at + 6] as ArrayLike<unknown>, wire[at + 5] as number, (value) => {
+              payload = value;
+            })
+          : found;
+      }
+    }
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   }
+  if (chunks.length > 0) {
+    const output = chunks.splice(0);
+    if (status === Status.Ok) [status, payload] = [Status.OkWithOutput, { value: payload, output }];
+    else payload = { ...(payload as Failure), output };
+  }
+  results.push(status, payload);
+  return next;
 }
 
-function open(op: OpenOp): Outcome {
-  const entry = entries.get(op.slot);
-  if (entry !== undefined && entry.epoch >= op.epoch) {
-    // Another session already opened this epoch of the shared instance (isolation 'worker').
-    return entry.lostBy === undefined ? { ok: true, value: undefined } : lostOutcome(op.key, entry.lostBy);
-  }
-  const failure = create(op, op.key);
-  return failure ?? { ok: true, value: undefined };
+function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | Failure {
+  if (entry === undefined || entry.epoch !== epoch) return lost(NO_INSTANCE);
+  return entry.instance ?? lost(entry.lostBy);
 }
 
-/** Creates the instance of `ref.epoch`; on failure leaves a tombstone and returns the failing outcome. */
-function create(ref: InstanceRef, key: string): Outcome | undefined {
+/** Creates the instance of `epoch`; on failure leaves a tombstone and returns the failure. */
+function create(slot: number, epoch: number): Failure | undefined {
   try {
-    entries.set(ref.slot, { epoch: ref.epoch, instance: new ReactorInstance(WASI, data.module, data.wasi, sink) });
+    entries.set(slot, { epoch, instance: new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink) });
     return undefined;
   } catch (error) {
-    const { error: described } = describeFailure(error, '_initialize', key);
+    const { error: described } = describeFailure(error, '_initialize');
     described.message = `starting the instance failed: ${described.message}`;
-    entries.set(ref.slot, { epoch: ref.epoch, lostBy: described });
-    return { ok: false, error: described, lost: true };
+    entries.set(slot, { epoch, lostBy: described });
+    return { error: described, lost: true };
   }
 }
 
-function call(op: CallOp | CallManyOp): Outcome {
-  let entry = entries.get(op.slot);
-  if (op.open && (entry === undefined || entry.epoch < op.epoch)) {
-    const failure = create(op, op.key);
-    if (failure !== undefined) return failure;
-    entry = entries.get(op.slot);
-  }
-  if (entry === undefined || entry.epoch !== op.epoch) {
-    return lostOutcome(op.key, {
-      code: 'ERR_WORKER_FAILED',
-      message: 'the instance is no longer on this worker thread',
-    });
-  }
-  if (entry.instance === undefined) return lostOutcome(op.key, entry.lostBy);
-  const instance = entry.instance;
-  let completed = 0;
-  try {
-    if (op.kind === 'call') return { ok: true, value: instance.call(op.name, op.args) };
-    const results = runMany(instance, op, () => completed++);
-    return { ok: true, value: results };
-  } catch (error) {
-    const { error: described, lost } = describeFailure(error, op.name, op.key);
-    if (op.kind === 'callMany') {
-      described.completed = completed;
-      described.message += ` (call ${completed} of ${op.argsList.length} in callMany; ${completed} completed)`;
-    }
-    if (lost) entries.set(op.slot, { epoch: op.epoch, lostBy: described });
-    return { ok: false, error: described, lost };
-  }
+/** The failure of an export call; an exit also leaves a tombstone for the operations behind it. */
+function fail(error: unknown, name: string, slot: number, epoch: number): Failure {
+  const failure = describeFailure(error, name);
+  if (failure.lost) entries.set(slot, { epoch, lostBy: failure.error });
+  return failure;
 }
 
-function runMany(instance: ReactorInstance, op: CallManyOp, onDone: () => void): unknown {
-  const list = op.argsList;
+function runMany(
+  instance: ReactorInstance, index: number, slot: number, epoch: number, list: ArrayLike<unknown>, typed: number,
+  done: (value: unknown) => void,
+): Failure | undefined {
   const count = list.length;
-  if (op.typedResult !== undefined) {
-    const out = new globalThis[op.typedResult](count);
-    for (let i = 0; i < count; i++) {
-      (out as unknown as unknown[])[i] = instance.call(op.name, [list[i] as WasmValue]);
-      onDone();
+  const kind = TYPED_RESULT_KINDS[typed];
+  const out: { [index: number]: unknown; length: number } = kind === undefined ? new Array<unknown>(count) : new globalThis[kind](count);
+  let i = 0;
+  try {
+    for (; i < count; i++) {
+      const args = list[i] as WasmValue | readonly WasmValue[];
+      out[i] = typeof args === 'object' ? instance.call(index, args, 0, args.length) : instance.callOne(index, args);
     }
-    return out;
+  } catch (error) {
+    const failure = fail(error, data.exportNames[index] as string, slot, epoch);
+    failure.error.completed = i;
+    failure.error.message += ` (call ${i} of ${count} in callMany; ${i} completed)`;
+    return failure;
   }
-  const out: unknown[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const args = list[i] as WasmValue | readonly WasmValue[];
-    out[i] = instance.call(op.name, typeof args === 'object' ? args : [args]);
-    onDone();
-  }
-  return out;
+  done(out);
+  return undefined;
 }
 
-function lostOutcome(key: string, cause: SerializedError | undefined): Outcome {
+function lost(cause: SerializedError | undefined): Failure {
   const error: SerializedError = {
     code: 'ERR_SESSION_LOST',
-    message: `session ${JSON.stringify(key)} has lost its instance${cause === undefined ? '' : ` (${cause.code})`}; call session.reset() to start a fresh one`,
-    sessionKey: key,
+    message: `the session has lost its instance${cause === undefined ? '' : ` (${cause.code})`}; call session.reset() to start a fresh one`,
   };
   if (cause !== undefined) error.cause = cause;
-  return { ok: false, error, lost: true };
+  return { error, lost: true };
 }
