@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// The `reactor-pool` command: `run`, `inspect`, `demo`. Errors print as `error [CODE]: message`
+// The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`. Errors print as `error [CODE]: message`
 // and exit non-zero (2 for a usage mistake, 1 for anything else).
 
 import { parseArgs } from 'node:util';
 import { InvalidOptionError, ReactorPoolError, describeValue } from './errors.js';
 import { MAX_WORKERS } from './options.js';
+import { BENCH_HELP, benchCommand } from './cli/bench-command.js';
 import { BUNDLED_REACTOR, DEMO_HELP, demoCommand } from './cli/demo-command.js';
 import { INSPECT_HELP, inspectCommand } from './cli/inspect-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
@@ -18,6 +19,7 @@ Commands:
   run <module> --call NAME[:ARGS]...   call exports on one session, print the results
   inspect <module>                     show exports, signatures, imports, memory
   demo [module]                        the reference scenario and a pool demo (npm start)
+  bench [module]                       the load benchmark against baselines (npm run bench)
 
 Run \`reactor-pool <command> --help\` for a command's options.`;
 
@@ -70,13 +72,27 @@ async function main(argv: readonly string[]): Promise<number> {
         calls: integerOption(values['calls'], 'calls', 1, 1_000_000) ?? 20,
       }, write);
     }
+    case 'bench': {
+      const { values, positionals } = parse(rest, {
+        quick: { type: 'boolean' },
+        workers: { type: 'string' },
+        out: { type: 'string' },
+      });
+      if (values['help'] === true) return help(BENCH_HELP);
+      return benchCommand({
+        module: onePositional(positionals, 'bench', false) ?? BUNDLED_REACTOR,
+        quick: values['quick'] === true,
+        workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
+        out: values['out'] as string | undefined,
+      }, write);
+    }
     case undefined:
     case 'help':
     case '-h':
     case '--help':
       return help(MAIN_HELP);
     default:
-      throw new InvalidOptionError(`unknown command ${JSON.stringify(command)} (commands: run, inspect, demo; see --help)`);
+      throw new InvalidOptionError(`unknown command ${JSON.stringify(command)} (commands: run, inspect, demo, bench; see --help)`);
   }
 }
 

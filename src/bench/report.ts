@@ -1,0 +1,74 @@
+// The two human-readable reports of a run: an aligned console table with the target verdicts,
+// and the markdown summary written to bench/results/latest.md.
+
+import { COLUMNS, formatMs, formatRatio, machineLine, rowCells } from './format.js';
+import type { BenchRun, TargetCheck } from './results.js';
+
+/** Columns right-aligned in the console table (numbers). */
+const NUMERIC = new Set<string>(['workers', 'ops/s', '±', 'per worker', 'p50', 'p99', '× naive', '× comlink', '× direct', '× wazero']);
+
+/** `pass  per-call vs naive piscina: 21.8× (target ≥ 100×)` */
+export function describeTarget(target: TargetCheck): string {
+  const wanted = `${target.comparison === '>=' ? '≥' : '≤'} ${formatRatio(target.target)}`;
+  return `${target.name}: ${formatRatio(target.ratio)} (target ${wanted})`;
+}
+
+/** The console report: machine line, table, targets, and where a wrong result was seen. */
+export function consoleReport(run: BenchRun): string {
+  const rows = run.scenarios.map((row) => rowCells(row, run));
+  const widths = COLUMNS.map((column, c) => Math.max(column.length, ...rows.map((cells) => (cells[c] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, c) => (NUMERIC.has(COLUMNS[c] as string) ? cell.padStart(widths[c] as number) : cell.padEnd(widths[c] as number))).join('  ').trimEnd();
+  const out = [
+    `reactor-pool bench${run.quick ? ' --quick (smoke test: timings are not meaningful)' : ''}`,
+    machineLine(run),
+    '',
+    line(COLUMNS),
+    line(widths.map((w) => '─'.repeat(w))),
+    ...rows.map(line),
+    '',
+    'targets (ratios from this run):',
+    ...run.targets.map((t) => `  ${t.verdict.padEnd(5)} ${describeTarget(t)}`),
+  ];
+  const notes = run.scenarios.filter((s) => s.status !== 'ok' || s.correct === false);
+  if (notes.length > 0) out.push('', ...notes.map((s) => `${s.title}${s.workers === 0 ? '' : ` (${s.workers} workers)`}: ${s.note}`));
+  return out.join('\n');
+}
+
+/** The markdown summary: machine facts, the command, the table, targets and what each scenario does. */
+export function markdownReport(run: BenchRun): string {
+  const escape = (cell: string): string => cell.replace(/\|/g, '\\|');
+  const table = [
+    `| ${COLUMNS.join(' | ')} |`,
+    `|${COLUMNS.map((c) => (NUMERIC.has(c) ? '---:' : '---')).join('|')}|`,
+    ...run.scenarios.map((row) => `| ${rowCells(row, run).map(escape).join(' | ')} |`),
+  ];
+  const latency = (id: string): string => {
+    const row = run.scenarios.find((s) => s.id === id);
+    return row?.latencyMs == null ? '—' : `p50 ${formatMs(row.latencyMs.p50)}, p90 ${formatMs(row.latencyMs.p90)}, p99 ${formatMs(row.latencyMs.p99)}`;
+  };
+  return [
+    `# reactor-pool benchmark${run.quick ? ' (quick smoke test: timings not meaningful)' : ''}`,
+    '',
+    `- machine: ${machineLine(run)}`,
+    `- command: \`${run.command}\``,
+    `- module: \`${run.module}\`; headline scenarios on ${run.workers} workers; scaling over ${run.scaling.join(', ')} workers`,
+    `- duration: ${run.durationSeconds.toFixed(0)} s; all results correct: ${run.correct ? 'yes' : '**NO**'}`,
+    '',
+    ...table,
+    '',
+    '## Targets (ratios from this run)',
+    '',
+    ...run.targets.map((t) => `- **${t.verdict}** — ${describeTarget(t)}`),
+    '',
+    '## Latency (one call in flight)',
+    '',
+    `- reactor-pool: ${latency('latency-pool')}`,
+    `- raw postMessage: ${latency('latency-postmessage')}`,
+    '',
+    '## Scenarios',
+    '',
+    ...run.scenarios.map((s) => `- **${s.title}**${s.workers > 0 ? ` (${s.workers} worker${s.workers === 1 ? '' : 's'})` : ''}: ${s.note}`),
+    '',
+  ].join('\n');
+}

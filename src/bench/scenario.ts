@@ -1,0 +1,155 @@
+// What every scenario shares: the context it runs in, the work sizes of a full and a quick run,
+// the in-flight window that keeps N calls outstanding, and how a measurement becomes a result row.
+
+import type { RunningTotals } from './check.js';
+import type { MeasurePlan, Measured } from './measure.js';
+import type { ScenarioId, ScenarioResult } from './results.js';
+
+/** Work per tinybench iteration (and a few fixed shapes), by run kind. */
+export interface WorkSizes {
+  /** `inc(1)` calls per iteration of the in-thread loop. */
+  readonly directCalls: number;
+  /** Calls per iteration of the naive piscina baseline. */
+  readonly naiveCalls: number;
+  /** Calls per iteration of the comlink baseline. */
+  readonly comlinkCalls: number;
+  /** Calls per iteration of the per-call API scenario. */
+  readonly perCallCalls: number;
+  /** `callMany` batches of {@link BULK_BATCH} per iteration of the bulk scenario. */
+  readonly bulkBatches: number;
+  /** New sessions per iteration of the pool activation scenario. */
+  readonly poolActivations: number;
+  /** New instances per iteration of the raw activation scenario. */
+  readonly rawActivations: number;
+  /** Calls per round and rounds of the wazero host. */
+  readonly wazeroCalls: number;
+  readonly wazeroRounds: number;
+}
+
+/** Calls in flight in the per-call scenarios (naive piscina, comlink, reactor-pool per call). */
+export const WINDOW = 1000;
+/** Sessions the per-call scenario spreads its window over. */
+export const PER_CALL_SESSIONS = 100;
+/** Calls per `callMany` in the bulk scenario. */
+export const BULK_BATCH = 4096;
+/** Bulk batches in flight per worker. */
+export const BULK_IN_FLIGHT_PER_WORKER = 4;
+
+/** Sizes of the full run: iterations of roughly 2–200 ms each on a 2-core machine, long enough that filling and draining the window is a few percent at most. */
+export const FULL_SIZES: WorkSizes = {
+  directCalls: 1_000_000,
+  naiveCalls: 10_000,
+  comlinkCalls: 8_000,
+  perCallCalls: 100_000,
+  bulkBatches: 512,
+  poolActivations: 256,
+  rawActivations: 128,
+  wazeroCalls: 20_000_000,
+  wazeroRounds: 5,
+};
+
+/** Sizes of `--quick`: enough to exercise and check every path, nothing more. */
+export const QUICK_SIZES: WorkSizes = {
+  directCalls: 10_000,
+  naiveCalls: 1_500,
+  comlinkCalls: 1_500,
+  perCallCalls: 3_000,
+  bulkBatches: 8,
+  poolActivations: 20,
+  rawActivations: 10,
+  wazeroCalls: 100_000,
+  wazeroRounds: 1,
+};
+
+/** What a scenario runs against. */
+export interface ScenarioContext {
+  /** Path of the reactor (the pool loads it itself, with full signature checks). */
+  readonly modulePath: string;
+  /** The reactor compiled once, for the in-thread and baseline scenarios. */
+  readonly module: WebAssembly.Module;
+  /** What `inc(0)` returns on a fresh instance (20 for the bundled reactor). */
+  readonly initial: number;
+  readonly plan: MeasurePlan;
+  readonly sizes: WorkSizes;
+}
+
+/** The fixed part of a result row. */
+export interface ScenarioHead {
+  readonly id: ScenarioId;
+  readonly title: string;
+  readonly workers: number;
+  readonly unit: 'calls' | 'activations';
+}
+
+/** What each scenario is called in tables and the chart. */
+const TITLES: Record<ScenarioId, string> = {
+  'direct': 'direct in-thread inc()',
+  'naive-piscina': 'naive piscina (run per call)',
+  'comlink': 'comlink (message per call)',
+  'per-call': 'reactor-pool per-call',
+  'bulk': 'reactor-pool bulk',
+  'latency-pool': 'latency: reactor-pool call',
+  'latency-postmessage': 'latency: raw postMessage',
+  'activations-pool': 'activations: reactor-pool',
+  'activations-raw': 'activations: raw in-thread',
+  'wazero': 'Go + wazero loop',
+};
+
+/** The head of scenario `id` run on `workers` threads (0: the calling thread). */
+export function headOf(id: ScenarioId, workers: number): ScenarioHead {
+  return { id, title: TITLES[id], workers, unit: id.startsWith('activations-') ? 'activations' : 'calls' };
+}
+
+/**
+ * Issues `total` operations, keeping `window` of them in flight: each settled one starts the next.
+ * Resolves when all have settled; rejects on the first rejection.
+ */
+export function windowed(total: number, window: number, issue: () => Promise<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let issued = 0;
+    let settled = 0;
+    const onSettled = (): void => {
+      settled++;
+      if (issued < total) start();
+      else if (settled === total) resolve();
+    };
+    const start = (): void => {
+      issued++;
+      issue().then(onSettled, reject);
+    };
+    if (total === 0) resolve();
+    for (let k = 0; k < Math.min(window, total); k++) start();
+  });
+}
+
+/** A measured scenario's row: correct iff no checked result was wrong. */
+export function measuredResult(head: ScenarioHead, measured: Measured, totals: RunningTotals, note: string): ScenarioResult {
+  return {
+    ...head,
+    status: 'ok',
+    correct: totals.ok && totals.checked > 0,
+    opsPerSecond: measured.opsPerSecond,
+    rme: measured.rme,
+    samples: measured.samples,
+    ops: measured.ops,
+    checked: totals.checked,
+    latencyMs: measured.latencyMs,
+    note: totals.firstWrong === undefined ? note : `WRONG: ${totals.wrong} result(s), first: ${totals.firstWrong}`,
+  };
+}
+
+/** The row of a scenario that threw (`failed`) or could not run here (`skipped`). */
+export function unmeasuredResult(head: ScenarioHead, status: 'failed' | 'skipped', note: string): ScenarioResult {
+  return {
+    ...head,
+    status,
+    correct: status === 'skipped' ? null : false,
+    opsPerSecond: null,
+    rme: null,
+    samples: 0,
+    ops: 0,
+    checked: 0,
+    latencyMs: null,
+    note,
+  };
+}

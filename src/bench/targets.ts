@@ -1,0 +1,45 @@
+// The issue's targets: headline ratios between scenarios of one run, each judged pass or short.
+// Also the per-row ratios to the baselines (naive piscina, comlink, direct, wazero) the reports show.
+
+import type { ScenarioId, ScenarioResult, TargetCheck } from './results.js';
+import { ratio } from './stats.js';
+
+/** The baselines every throughput row is compared with. */
+export const BASELINES = ['naive-piscina', 'comlink', 'direct', 'wazero'] as const satisfies readonly ScenarioId[];
+
+/** A baseline id. */
+export type BaselineId = (typeof BASELINES)[number];
+
+/** The measured row of `id` (at `workers` for per-call and bulk), if it ran and was correct. */
+export function find(scenarios: readonly ScenarioResult[], id: ScenarioId, workers?: number): ScenarioResult | undefined {
+  return scenarios.find((s) => s.id === id && (workers === undefined || s.workers === workers) && s.status === 'ok' && s.correct === true);
+}
+
+/** `row`'s ops/s divided by each baseline's (null where either is missing). */
+export function baselineRatios(row: ScenarioResult, scenarios: readonly ScenarioResult[]): Record<BaselineId, number | null> {
+  const of = (id: BaselineId): number | null => ratio(row.opsPerSecond, find(scenarios, id)?.opsPerSecond);
+  return { 'naive-piscina': of('naive-piscina'), comlink: of('comlink'), direct: of('direct'), wazero: of('wazero') };
+}
+
+function judge(name: string, value: number | null, comparison: '>=' | '<=', target: number): TargetCheck {
+  const verdict = value === null ? 'n/a' : (comparison === '>=' ? value >= target : value <= target) ? 'pass' : 'short';
+  return { name, ratio: value, comparison, target, verdict };
+}
+
+/** The issue's targets for a run whose headline scenarios used `workers` threads. */
+export function evaluateTargets(scenarios: readonly ScenarioResult[], workers: number): TargetCheck[] {
+  const ops = (id: ScenarioId, w?: number): number | null => find(scenarios, id, w)?.opsPerSecond ?? null;
+  const perCall = ops('per-call', workers);
+  const bulk = ops('bulk', workers);
+  const naive = ops('naive-piscina');
+  const poolActivations = find(scenarios, 'activations-pool');
+  const perWorker = poolActivations?.opsPerSecond == null ? null : poolActivations.opsPerSecond / Math.max(poolActivations.workers, 1);
+  return [
+    judge('per-call vs naive piscina', ratio(perCall, naive), '>=', 100),
+    judge('bulk vs naive piscina', ratio(bulk, naive), '>=', 1000),
+    judge('bulk vs direct in-thread', ratio(bulk, ops('direct')), '>=', 0.15),
+    judge('p50 latency vs raw postMessage', ratio(find(scenarios, 'latency-pool')?.latencyMs?.p50, find(scenarios, 'latency-postmessage')?.latencyMs?.p50), '<=', 1.5),
+    judge('activations per worker vs raw', ratio(perWorker, ops('activations-raw')), '>=', 0.8),
+    judge('bulk vs wazero loop', ratio(bulk, ops('wazero')), '>=', 1),
+  ];
+}

@@ -1,0 +1,94 @@
+// `reactor-pool bench` (what `npm run bench` runs): the load benchmark of issue 3, printing progress
+// while it runs, then a table; writes JSON, markdown and an SVG chart; exits 1 on any wrong result.
+
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { InvalidOptionError } from '../errors.js';
+import { consoleReport } from '../bench/report.js';
+import { runBench } from '../bench/runner.js';
+import { prepareOutDir, writeResults } from '../bench/write-results.js';
+import { BUNDLED_REACTOR } from './demo-command.js';
+
+/** Where results go unless `--out` says otherwise (relative to the working directory). */
+export const DEFAULT_OUT = 'bench/results';
+
+/** `reactor-pool bench --help`. */
+export const BENCH_HELP = `Usage: reactor-pool bench [module] [--quick] [--workers N] [--out DIR]
+
+Runs the load benchmark: the same reactor called in-thread (the machine limit),
+through naive piscina (one task per call) and comlink (one message per call),
+through reactor-pool's per-call and bulk APIs over 1…cores workers, one call in
+flight against a raw postMessage round trip, session activations against raw
+instantiation, and a Go + wazero host (bench/wazero, when go is on PATH).
+Every result is checked against its session's running total; a wrong result
+fails the run. Prints progress on stderr, then a table and the issue's targets.
+
+Arguments:
+  module           a reactor exporting inc(i32) -> i32 that adds to a running
+                   total (default: the bundled Zig reactor)
+Options:
+  --quick          smoke test: tiny counts, a few seconds, checks correctness only
+  --workers N      worker threads of the headline scenarios (default: available parallelism)
+  --out DIR        where to write <timestamp>.json, latest.json, latest.md and
+                   latest.svg (default: ${DEFAULT_OUT})
+  -h, --help       show this help
+
+A full run takes about 1–3 minutes.`;
+
+/** The parsed command line of `reactor-pool bench`. */
+export interface BenchArgs {
+  readonly module: string;
+  readonly quick: boolean;
+  readonly workers: number | undefined;
+  readonly out: string | undefined;
+}
+
+/** The module path as the reports show it: relative to the working directory when inside it. */
+function shownPath(path: string): string {
+  const absolute = resolve(path);
+  const inside = relative(process.cwd(), absolute);
+  return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? absolute : inside;
+}
+
+function where(workers: number): string {
+  return workers === 0 ? 'main thread' : `${workers} worker${workers === 1 ? '' : 's'}`;
+}
+
+/** The command line that reproduces a run. */
+function commandLine(args: BenchArgs): string {
+  const parts = ['reactor-pool bench'];
+  if (resolve(args.module) !== BUNDLED_REACTOR) parts.push(shownPath(args.module));
+  if (args.quick) parts.push('--quick');
+  if (args.workers !== undefined) parts.push(`--workers ${args.workers}`);
+  if (args.out !== undefined) parts.push(`--out ${args.out}`);
+  return parts.join(' ');
+}
+
+/**
+ * Runs the benchmark, prints the report through `write` (progress goes to stderr) and writes the
+ * result files. Resolves with the exit code: 0, or 1 when a scenario failed or returned a wrong value.
+ */
+export async function benchCommand(args: BenchArgs, write: (line: string) => void): Promise<number> {
+  if (args.out === '') throw new InvalidOptionError('Expected --out to be a directory path, got an empty string');
+  const outDir = resolve(args.out ?? DEFAULT_OUT);
+  try {
+    await prepareOutDir(outDir);
+  } catch (error) {
+    throw new InvalidOptionError(`cannot create the --out directory ${JSON.stringify(outDir)} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  const run = await runBench(
+    { module: shownPath(args.module), quick: args.quick, workers: args.workers ?? availableParallelism(), command: commandLine(args) },
+    (line) => process.stderr.write(`${line}\n`),
+  );
+  write('');
+  write(consoleReport(run));
+  const files = await writeResults(run, outDir);
+  write('');
+  write(`results: ${files.json}`);
+  write(`         ${files.latestJson}, ${files.markdown}, ${files.svg}`);
+  if (run.correct) return 0;
+  const bad = run.scenarios.filter((s) => s.status === 'failed' || s.correct === false);
+  const code = bad.some((s) => s.status === 'failed') ? 'ERR_BENCH_FAILED' : 'ERR_BENCH_WRONG_RESULT';
+  process.stderr.write(`error [${code}]: ${bad.map((s) => `${s.title} (${where(s.workers)}): ${s.note}`).join('; ')}\n`);
+  return 1;
+}
