@@ -39,6 +39,6 @@ export async function rawActivationScenario(ctx: ScenarioContext): Promise<Scena
   const measured = await measure('activations raw', iteration, perIteration, ctx.plan, false);
   return measuredResult(
     headOf('activations-raw', 0), measured, totals,
-    'new WASI + new WebAssembly.Instance + wasi.initialize() + inc(1), from a compiled module; stderr to the null device',
+    'new WASI + new WebAssembly.Instance + wasi.initialize() + inc(1), from a compiled module; output discarded by a JavaScript fd_write (as the pool does)',
   );
 }

@@ -1,35 +1,36 @@
 // Runs the benchmark reactor in the calling thread with plain node:wasi, as the baselines and the
-// "direct" scenario do: no pool, no capture, reactor output sent to the null device.
+// "direct" scenario do: no pool, no capture, reactor output discarded in JavaScript.
 
-import { openSync } from 'node:fs';
-import { devNull } from 'node:os';
 import type { WASI as WasiClass } from 'node:wasi';
+import { loadWasi as loadQuietWasi } from '../../workers/quiet-wasi.js';
 
 /** The one export every scenario calls: adds `n` to the reactor's running total and returns it. */
 export type IncFn = (n: number) => number;
 
-let wasiClass: typeof WasiClass | undefined;
-let nullFd: number | undefined;
+let wasiClass: Promise<typeof WasiClass> | undefined;
+
+/** node:wasi, loaded once per thread the way the pool's workers load it (without its ExperimentalWarning). */
+export function loadWasi(): Promise<typeof WasiClass> {
+  wasiClass ??= loadQuietWasi();
+  return wasiClass;
+}
+
+const ERRNO_SUCCESS = 0;
 
 /**
- * Loads node:wasi once per thread without printing its ExperimentalWarning, which is about Node's
- * API and would only clutter the benchmark's output.
+ * Discards what the reactor writes, in JavaScript. On Node 20, instantiating and initializing
+ * thousands of reactors in one hot loop with node:wasi's native `fd_write` crashed V8 (a segfault
+ * or a failed deoptimizer check after 5,000–10,000 instances here; Node 24 does not). The pool
+ * replaces `fd_write` the same way to capture output, so the baseline stays like for like.
  */
-export async function loadWasi(): Promise<typeof WasiClass> {
-  if (wasiClass !== undefined) return wasiClass;
-  const emitWarning = process.emitWarning;
-  process.emitWarning = function quiet(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
-    const text = typeof warning === 'string' ? warning : warning.message;
-    const type = typeof warning === 'string' ? (typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type) : warning.name;
-    if (type === 'ExperimentalWarning' && /WASI/.test(text)) return;
-    (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
-  } as typeof process.emitWarning;
-  try {
-    wasiClass = (await import('node:wasi')).WASI;
-  } finally {
-    process.emitWarning = emitWarning;
-  }
-  return wasiClass;
+function discardingFdWrite(memory: () => WebAssembly.Memory) {
+  return (_fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
+    const view = new DataView(memory().buffer);
+    let total = 0;
+    for (let i = 0; i < iovsLen; i++) total += view.getUint32(iovs + i * 8 + 4, true);
+    view.setUint32(nwritten, total, true);
+    return ERRNO_SUCCESS;
+  };
 }
 
 /**
@@ -38,9 +39,12 @@ export async function loadWasi(): Promise<typeof WasiClass> {
  * `WASI` must come from {@link loadWasi}.
  */
 export function startReactor(WASI: typeof WasiClass, module: WebAssembly.Module): IncFn {
-  nullFd ??= openSync(devNull, 'w');
-  const wasi = new WASI({ version: 'preview1', stdout: nullFd, stderr: nullFd });
-  const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport as WebAssembly.ModuleImports });
+  const wasi = new WASI({ version: 'preview1' });
+  let instance: WebAssembly.Instance | undefined;
+  const fdWrite = discardingFdWrite(() => (instance as WebAssembly.Instance).exports['memory'] as WebAssembly.Memory);
+  instance = new WebAssembly.Instance(module, {
+    wasi_snapshot_preview1: { ...(wasi.wasiImport as WebAssembly.ModuleImports), fd_write: fdWrite },
+  });
   wasi.initialize(instance);
   const inc = instance.exports['inc'];
   if (typeof inc !== 'function') throw new TypeError('the benchmark reactor must export a function inc(i32) -> i32');
