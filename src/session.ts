@@ -75,7 +75,8 @@ export class Session {
     try {
       const callable = this.#prepare(name);
       checkArgs(callable, args);
-      return this.#submit((open) => ({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args }));
+      const open = this.#claimOpen();
+      return this.#enqueue({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -94,10 +95,11 @@ export class Session {
       const callable = this.#prepare(name);
       const typedResult = checkArgList(callable, list);
       const argsList = list as readonly (readonly WasmValue[])[];
-      return this.#submit((open) => ({
+      const open = this.#claimOpen();
+      return this.#enqueue({
         kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
-      }));
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -163,10 +165,11 @@ export class Session {
     );
   }
 
-  #submit(build: (open: boolean) => Op): Promise<never> {
+  /** True for the first operation queued for the current epoch: it is the one allowed to create the instance. */
+  #claimOpen(): boolean {
     const open = this.openQueuedEpoch !== this.epoch;
     this.openQueuedEpoch = this.epoch;
-    return this.#enqueue(build(open));
+    return open;
   }
 
   #enqueue(op: Op): Promise<never> {

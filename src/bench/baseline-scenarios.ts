@@ -8,7 +8,7 @@ import { RunningTotals } from './check.js';
 import { loadNodeEndpoint } from './comlink-endpoint.js';
 import { measure } from './measure.js';
 import type { ScenarioResult } from './results.js';
-import { WINDOW, headOf, measuredResult, windowed, type ScenarioContext } from './scenario.js';
+import { WINDOW, headOf, measuredResult, roundRobinInc, windowed, type ScenarioContext } from './scenario.js';
 import { untagThread } from './thread-tag.js';
 
 const NAIVE_WORKER = new URL('./naive-piscina-worker.js', import.meta.url).href;
@@ -85,14 +85,7 @@ export async function comlinkScenario(ctx: ScenarioContext, workers: number): Pr
     const totals = new RunningTotals(workers, ctx.initial);
     // Each worker is a session: its fresh instance must answer inc(0) with the initial value.
     await checkEach(remotes.map((remote) => remote.inc(0)), totals);
-    let counter = 0;
-    const issue = (): Promise<void> => {
-      const i = counter++;
-      const w = i % remotes.length;
-      const n = (i % 13) + 1;
-      const want = totals.advance(w, n);
-      return (remotes[w] as Remote<{ inc(n: number): number }>).inc(n).then((got) => totals.check(w, want, got));
-    };
+    const issue = roundRobinInc(remotes.length, totals, (w, n) => (remotes[w] as Remote<{ inc(n: number): number }>).inc(n));
     const calls = ctx.sizes.comlinkCalls;
     const measured = await measure('comlink', () => windowed(calls, WINDOW, issue), calls, ctx.plan, true);
     await checkEach(remotes.map((remote) => remote.inc(0)), totals);

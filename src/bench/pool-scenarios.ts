@@ -6,7 +6,8 @@ import { RunningTotals, prefixSums } from './check.js';
 import { measure } from './measure.js';
 import type { ScenarioResult } from './results.js';
 import {
-  BULK_BATCH, BULK_IN_FLIGHT_PER_WORKER, PER_CALL_SESSIONS, WINDOW, headOf, measuredResult, windowed, type ScenarioContext,
+  BULK_BATCH, BULK_IN_FLIGHT_PER_WORKER, PER_CALL_SESSIONS, WINDOW, headOf, measuredResult, roundRobinInc, windowed,
+  type ScenarioContext,
 } from './scenario.js';
 
 /** Starts a pool for one scenario and closes it afterwards, whatever happens. */
@@ -30,14 +31,7 @@ export function perCallScenario(ctx: ScenarioContext, workers: number): Promise<
   return withPool(ctx, workers, async (pool) => {
     const sessions = Array.from({ length: PER_CALL_SESSIONS }, (_, s) => pool.session(`per-call-${s}`));
     const totals = new RunningTotals(sessions.length, ctx.initial);
-    let counter = 0;
-    const issue = (): Promise<void> => {
-      const i = counter++;
-      const s = i % sessions.length;
-      const n = (i % 13) + 1;
-      const want = totals.advance(s, n);
-      return (sessions[s] as Session).call('inc', n).then((got) => totals.check(s, want, got));
-    };
+    const issue = roundRobinInc(sessions.length, totals, (s, n) => (sessions[s] as Session).call('inc', n));
     const calls = ctx.sizes.perCallCalls;
     const measured = await measure(`per-call ×${workers}`, () => windowed(calls, WINDOW, issue), calls, ctx.plan, true);
     await checkFinals(sessions, totals);

@@ -101,6 +101,23 @@ export function headOf(id: ScenarioId, workers: number): ScenarioHead {
 }
 
 /**
+ * An issuer of `inc(n)` calls spread round-robin over `targets` (sessions or workers), each result
+ * checked against that target's running total. `call(target, n)` sends one call.
+ */
+export function roundRobinInc(
+  targets: number, totals: RunningTotals, call: (target: number, n: number) => Promise<unknown>,
+): () => Promise<void> {
+  let counter = 0;
+  return () => {
+    const i = counter++;
+    const target = i % targets;
+    const n = (i % 13) + 1;
+    const want = totals.advance(target, n);
+    return call(target, n).then((got) => totals.check(target, want, got));
+  };
+}
+
+/**
  * Issues `total` operations, keeping `window` of them in flight: each settled one starts the next.
  * Resolves when all have settled; rejects on the first rejection.
  */
