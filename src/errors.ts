@@ -15,7 +15,16 @@ export type ErrorCode =
   | 'ERR_WORKER_FAILED'
   | 'ERR_SESSION_LOST'
   | 'ERR_SESSION_CLOSED'
-  | 'ERR_POOL_CLOSED';
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_CALL_TIMEOUT'
+  | 'ERR_MEMORY_LIMIT'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_ABORTED'
+  | 'ERR_WORKER_RECYCLED'
+  | 'ERR_RESTART_LIMIT';
+
+/** Codes whose call may succeed if made again, unchanged, a little later (nothing ran, nothing was lost). */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL']);
 
 /** Extra, serialisable facts an error may carry. */
 export interface ErrorDetails {
@@ -27,6 +36,10 @@ export interface ErrorDetails {
   exitCode?: number;
   /** For a `callMany` that failed part-way: how many calls had completed before the failure. */
   completed?: number;
+  /** The limit that was crossed: milliseconds (`ERR_CALL_TIMEOUT`), bytes (`ERR_MEMORY_LIMIT`), operations (`ERR_QUEUE_FULL`). */
+  limit?: number;
+  /** The worker (0-based) the failure happened on. */
+  workerId?: number;
 }
 
 /** The plain-object form an error takes when it crosses a thread boundary. */
@@ -43,6 +56,8 @@ export class ReactorPoolError extends Error implements ErrorDetails {
   exportName?: string;
   exitCode?: number;
   completed?: number;
+  limit?: number;
+  workerId?: number;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, cause?: ReactorPoolError) {
     super(message, cause === undefined ? undefined : { cause });
@@ -52,6 +67,17 @@ export class ReactorPoolError extends Error implements ErrorDetails {
     if (details.exportName !== undefined) this.exportName = details.exportName;
     if (details.exitCode !== undefined) this.exitCode = details.exitCode;
     if (details.completed !== undefined) this.completed = details.completed;
+    if (details.limit !== undefined) this.limit = details.limit;
+    if (details.workerId !== undefined) this.workerId = details.workerId;
+  }
+
+  /**
+   * True when making the same call again later may succeed with nothing else done first
+   * (`ERR_QUEUE_FULL`: nothing ran). False otherwise: a lost session needs `reset()` first, a bad
+   * argument stays bad, a closed pool stays closed.
+   */
+  get retryable(): boolean {
+    return RETRYABLE.has(this.code);
   }
 
   /** The plain-object form, safe to `postMessage`. */
@@ -61,6 +87,8 @@ export class ReactorPoolError extends Error implements ErrorDetails {
     if (this.exportName !== undefined) out.exportName = this.exportName;
     if (this.exitCode !== undefined) out.exitCode = this.exitCode;
     if (this.completed !== undefined) out.completed = this.completed;
+    if (this.limit !== undefined) out.limit = this.limit;
+    if (this.workerId !== undefined) out.workerId = this.workerId;
     if (this.cause instanceof ReactorPoolError) out.cause = this.cause.toJSON();
     return out;
   }
@@ -68,43 +96,43 @@ export class ReactorPoolError extends Error implements ErrorDetails {
 
 /** An option passed to the pool, a session or the CLI is out of range or of the wrong type. */
 export class InvalidOptionError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_INVALID_OPTION', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INVALID_OPTION', message, details, cause); }
 }
 /** The module path or URL does not name a readable file. */
 export class ModuleNotFoundError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_MODULE_NOT_FOUND', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_MODULE_NOT_FOUND', message, details, cause); }
 }
 /** The bytes are not a valid WebAssembly module, or lack something every reactor needs (an exported memory). */
 export class InvalidModuleError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_INVALID_MODULE', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INVALID_MODULE', message, details, cause); }
 }
 /** The module is a WASI command (exports `_start`), not a reactor. */
 export class NotAReactorError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_NOT_A_REACTOR', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_NOT_A_REACTOR', message, details, cause); }
 }
 /** The module imports something outside `wasi_snapshot_preview1` that the pool was not given. */
 export class UnsupportedImportError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_UNSUPPORTED_IMPORT', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_UNSUPPORTED_IMPORT', message, details, cause); }
 }
 /** The called name is not an exported function of the module (or is reserved, like `_initialize`). */
 export class UnknownExportError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_UNKNOWN_EXPORT', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_UNKNOWN_EXPORT', message, details, cause); }
 }
 /** A call's arguments do not match the export's signature, or a session key is malformed. */
 export class InvalidArgumentError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_INVALID_ARGUMENT', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INVALID_ARGUMENT', message, details, cause); }
 }
 /** The export trapped (unreachable, out-of-bounds access, stack overflow...). The instance is kept. */
 export class ReactorTrapError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_REACTOR_TRAP', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_REACTOR_TRAP', message, details, cause); }
 }
 /** The reactor called `proc_exit`. Its instance is gone and its session is lost. */
 export class ReactorExitError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_REACTOR_EXIT', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_REACTOR_EXIT', message, details, cause); }
 }
 /** A worker thread died (crash, fatal error) with this call on it. Its sessions are lost. */
 export class WorkerFailedError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_WORKER_FAILED', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_WORKER_FAILED', message, details, cause); }
 }
 /** The session's instance was lost earlier; call `session.reset()` to start a fresh one. `cause` says why. */
 export class SessionLostError extends ReactorPoolError {
@@ -114,16 +142,41 @@ export class SessionLostError extends ReactorPoolError {
 }
 /** The session was closed with `session.close()`; `pool.session(key)` gives a new one. */
 export class SessionClosedError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_SESSION_CLOSED', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_SESSION_CLOSED', message, details, cause); }
 }
 /** The pool is closing or closed and accepts no new calls (or was destroyed with calls pending). */
 export class PoolClosedError extends ReactorPoolError {
-  constructor(message: string, details?: ErrorDetails) { super('ERR_POOL_CLOSED', message, details); }
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_POOL_CLOSED', message, details, cause); }
 }
 
-type ErrorClass = new (message: string, details?: ErrorDetails) => ReactorPoolError;
+/** A call ran longer than its `callTimeout`; its worker was terminated to stop it, losing every instance there. */
+export class CallTimeoutError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_CALL_TIMEOUT', message, details, cause); }
+}
+/** After a call, the instance's linear memory was larger than `memoryLimit`. The instance is discarded. */
+export class MemoryLimitError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_MEMORY_LIMIT', message, details, cause); }
+}
+/** The session's or the pool's queue is full (`maxQueuePerSession`, `maxQueue`). Nothing ran: retry later. */
+export class QueueFullError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_QUEUE_FULL', message, details, cause); }
+}
+/** The call's `AbortSignal` fired before the call reached its worker. Nothing ran. */
+export class AbortedError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_ABORTED', message, details, cause); }
+}
+/** The worker was recycled with `pool.recycleWorker()`; the instances it held are gone. */
+export class WorkerRecycledError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_WORKER_RECYCLED', message, details, cause); }
+}
+/** A worker died `maxRestarts` times in a row without completing any work; the pool stopped instead of respawning it forever. */
+export class RestartLimitError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_RESTART_LIMIT', message, details, cause); }
+}
 
-const classByCode: Record<Exclude<ErrorCode, 'ERR_SESSION_LOST'>, ErrorClass> = {
+type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
+
+const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_INVALID_OPTION: InvalidOptionError,
   ERR_MODULE_NOT_FOUND: ModuleNotFoundError,
   ERR_INVALID_MODULE: InvalidModuleError,
@@ -134,19 +187,26 @@ const classByCode: Record<Exclude<ErrorCode, 'ERR_SESSION_LOST'>, ErrorClass> = 
   ERR_REACTOR_TRAP: ReactorTrapError,
   ERR_REACTOR_EXIT: ReactorExitError,
   ERR_WORKER_FAILED: WorkerFailedError,
+  ERR_SESSION_LOST: SessionLostError,
   ERR_SESSION_CLOSED: SessionClosedError,
   ERR_POOL_CLOSED: PoolClosedError,
+  ERR_CALL_TIMEOUT: CallTimeoutError,
+  ERR_MEMORY_LIMIT: MemoryLimitError,
+  ERR_QUEUE_FULL: QueueFullError,
+  ERR_ABORTED: AbortedError,
+  ERR_WORKER_RECYCLED: WorkerRecycledError,
+  ERR_RESTART_LIMIT: RestartLimitError,
 };
 
 /** Rebuilds the error class from its serialised form (as sent by a worker). */
 export function deserializeError(record: SerializedError): ReactorPoolError {
   const { code, message, cause, ...details } = record;
-  if (code === 'ERR_SESSION_LOST') {
-    return new SessionLostError(message, details, cause === undefined ? undefined : deserializeError(cause));
-  }
+  const rebuiltCause = cause === undefined ? undefined : deserializeError(cause);
   // A code this version does not know (a newer worker?) still arrives as a ReactorPoolError.
   const ErrorType: ErrorClass | undefined = classByCode[code];
-  return ErrorType === undefined ? new ReactorPoolError(code, message, details) : new ErrorType(message, details);
+  return ErrorType === undefined
+    ? new ReactorPoolError(code, message, details, rebuiltCause)
+    : new ErrorType(message, details, rebuiltCause);
 }
 
 /** How a value appears in messages: ``got `0` (number)`` style, bounded in length. */

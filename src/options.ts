@@ -22,6 +22,17 @@ export type OutputTarget = 'inherit' | 'ignore' | OutputCallback;
 /** How reactor instances map to sessions. */
 export type Isolation = 'session' | 'worker';
 
+/**
+ * What a trap does to the instance that trapped. In every case the trapping call rejects with
+ * `ERR_REACTOR_TRAP`.
+ * - `'keep'`: the instance stays; writes made before the trap persist; later calls run on it.
+ * - `'lose'`: the session is lost (the loss rule): its calls reject with `ERR_SESSION_LOST` until `reset()`.
+ * - `'reset'`: as `'lose'`, then the pool calls `reset()` itself: calls already queued reject with
+ *   `ERR_SESSION_LOST`, calls made after the trap's rejection run on a fresh instance. For reactors
+ *   whose state is disposable.
+ */
+export type TrapPolicy = 'keep' | 'lose' | 'reset';
+
 /** What each reactor's WASI environment gets. Nothing unless given. */
 export interface WasiOptions {
   /** Command-line arguments the reactor sees (`args_get`). @default [] */
@@ -54,6 +65,41 @@ export interface ReactorPoolOptions {
   readonly stderr?: OutputTarget;
   /** WASI arguments, environment and preopened directories. @default none */
   readonly wasi?: WasiOptions;
+  /**
+   * Milliseconds one call (or one whole `callMany`) may run in its worker; time spent queued does
+   * not count. A call past it is stopped by terminating its worker thread: the call rejects with
+   * `ERR_CALL_TIMEOUT`, every session with an instance on that worker is lost, the thread is
+   * replaced. Per call: `session.with({ timeout })`. `Infinity` turns it off.
+   * @default Infinity
+   */
+  readonly callTimeout?: number;
+  /**
+   * Bytes of linear memory one instance may hold, checked after each call and each `callMany`.
+   * Crossing it rejects that call with `ERR_MEMORY_LIMIT` and loses the session (the instance is
+   * discarded: linear memory never shrinks). `Infinity` turns it off.
+   * @default Infinity
+   */
+  readonly memoryLimit?: number;
+  /**
+   * Operations one session may have queued or running; one more rejects at once with
+   * `ERR_QUEUE_FULL` (`retryable: true`). A `callMany` counts as one.
+   * @default 10_000
+   */
+  readonly maxQueuePerSession?: number;
+  /**
+   * Operations the whole pool may have queued or running; one more rejects at once with `ERR_QUEUE_FULL`.
+   * @default 1_000_000
+   */
+  readonly maxQueue?: number;
+  /** What a trap does to the instance. @default 'keep' */
+  readonly onTrap?: TrapPolicy;
+  /**
+   * How many times in a row a worker thread may die unexpectedly (a crash, an out-of-memory; not a
+   * timeout or a recycle) without completing any work in between. One more and the pool stops
+   * with `ERR_RESTART_LIMIT` instead of respawning forever.
+   * @default 5
+   */
+  readonly maxRestarts?: number;
 }
 
 /** The options after validation and defaults. */
@@ -64,12 +110,24 @@ export interface ResolvedOptions {
   readonly stdout: OutputTarget;
   readonly stderr: OutputTarget;
   readonly wasi: { readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly preopens: Readonly<Record<string, string>> };
+  readonly callTimeout: number;
+  readonly memoryLimit: number;
+  readonly maxQueuePerSession: number;
+  readonly maxQueue: number;
+  readonly onTrap: TrapPolicy;
+  readonly maxRestarts: number;
 }
+
+/** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /** Workers beyond this buy nothing but memory; the bound also catches unit mistakes (bytes for a count). */
 export const MAX_WORKERS = 256;
 
-const KNOWN = new Set(['module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi']);
+const KNOWN = new Set([
+  'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
+  'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts',
+]);
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -89,7 +147,40 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     stdout: resolveOutput('stdout', given['stdout']),
     stderr: resolveOutput('stderr', given['stderr']),
     wasi: resolveWasi(given['wasi']),
+    callTimeout: resolveTimeout('callTimeout', given['callTimeout']),
+    memoryLimit: positiveLimit('memoryLimit', given['memoryLimit'], Number.POSITIVE_INFINITY),
+    maxQueuePerSession: positiveLimit('maxQueuePerSession', given['maxQueuePerSession'], 10_000),
+    maxQueue: positiveLimit('maxQueue', given['maxQueue'], 1_000_000),
+    onTrap: oneOf('onTrap', given['onTrap'], ['keep', 'lose', 'reset'] as const, 'keep'),
+    maxRestarts: count('maxRestarts', given['maxRestarts'], 5),
   });
+}
+
+/** A timeout in milliseconds: a positive integer a timer can wait for, or `Infinity` (none). */
+export function resolveTimeout(name: string, value: unknown, fallback = Number.POSITIVE_INFINITY): number {
+  if (value === undefined) return fallback;
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be an integer from 1 to ${MAX_TIMEOUT} (milliseconds) or Infinity, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function positiveLimit(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be a positive integer or Infinity, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function count(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be an integer from 0 up, got ${describeValue(value)}`);
+  }
+  return value;
 }
 
 function resolveWorkers(value: unknown): number {

@@ -4,14 +4,17 @@
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { callableExports, lookupExport, type Callable } from './arguments.js';
-import { PoolClosedError, type ReactorPoolError, type WorkerFailedError } from './errors.js';
+import {
+  InvalidArgumentError, PoolClosedError, QueueFullError, RestartLimitError, WorkerRecycledError, describeValue,
+  type ReactorPoolError,
+} from './errors.js';
 import { loadModule } from './module-source.js';
 import type { ModuleSpec } from './module-spec.js';
 import { resolveOptions, type OutputTarget, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
 import type { OutputChunk, WorkerData } from './protocol.js';
 import { Session, checkSessionKey, type SessionHost } from './session.js';
-import { WorkerSlot } from './worker-slot.js';
+import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
 
@@ -21,16 +24,25 @@ export interface SessionLostEvent {
   readonly cause: ReactorPoolError;
 }
 
-/** Emitted when a worker thread dies; it is replaced, and its sessions are lost. */
+/**
+ * Emitted when a worker thread dies (`ERR_WORKER_FAILED`) or is terminated to stop a runaway call
+ * (`cause` says which call); it is replaced, and its sessions are lost.
+ */
 export interface WorkerFailedEvent {
   readonly workerId: number;
-  readonly cause: WorkerFailedError;
+  readonly cause: ReactorPoolError;
+}
+
+/** Emitted once when the pool stops by itself (a worker hit the restart limit); calls reject from then on. */
+export interface PoolFailedEvent {
+  readonly cause: ReactorPoolError;
 }
 
 /** The pool's events, by name. */
 export interface ReactorPoolEvents {
   sessionLost: [event: SessionLostEvent];
   workerFailed: [event: WorkerFailedEvent];
+  failed: [event: PoolFailedEvent];
 }
 
 /** A snapshot of the pool's state. */
@@ -42,6 +54,8 @@ export interface PoolStats {
   readonly pending: number;
   /** Sessions placed on each worker. */
   readonly sessionsPerWorker: readonly number[];
+  /** Bytes of linear memory held by each worker's instances, as of its last completed batch. */
+  readonly memoryPerWorker: readonly number[];
 }
 
 /**
@@ -62,6 +76,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #sessionIds = 1; // 0 names the shared instance of isolation 'worker'
   #state: 'open' | 'closing' | 'closed' = 'open';
   #stopped: Promise<void> | undefined;
+  /** Why the pool stopped by itself, if it did. */
+  #failure: ReactorPoolError | undefined;
+  /** Operations queued or running, pool-wide (bounded by `maxQueue`). */
+  #pending = 0;
 
   /**
    * Loads and checks the module, compiles it once, and starts the workers.
@@ -85,13 +103,17 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#options = options;
     this.spec = spec;
     this.#exports = callableExports(spec, signaturesKnown);
-    const workerData: WorkerData = {
+    const workerData: Omit<WorkerData, 'progress'> = {
       module,
       exportNames: [...this.#exports.keys()],
       wasi: options.wasi,
       capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
+      memoryLimit: options.memoryLimit,
+      onTrap: options.onTrap,
     };
-    const events = { onThreadLost: (slot: WorkerSlot, cause: WorkerFailedError) => this.#threadLost(slot, cause) };
+    const events = {
+      onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
+    };
     this.#slots = Array.from({ length: options.workers }, (_, id) => new WorkerSlot(id, WORKER_FILE, workerData, events));
     this.#sessionsBySlot = new Map(this.#slots.map((slot) => [slot, new Set<Session>()]));
     this.#host = this.#makeHost();
@@ -136,6 +158,22 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return slot.terminateThread();
   }
 
+  /**
+   * Replaces a worker's thread with a fresh one, to give back memory its instances grew (linear
+   * memory never shrinks). The calls it is running finish first; every session with an instance on
+   * it is then lost (`ERR_SESSION_LOST`, cause `ERR_WORKER_RECYCLED`) until `reset()`. Calls queued
+   * for it wait and then run on the new thread (those of lost sessions reject). See
+   * `stats().memoryPerWorker` for what each worker holds.
+   */
+  async recycleWorker(workerId: number): Promise<void> {
+    const slot = this.#slots[workerId];
+    if (slot === undefined) {
+      throw new InvalidArgumentError(`Expected a worker id from 0 to ${this.#slots.length - 1}, got ${describeValue(workerId)}`);
+    }
+    this.#host.assertAccepting();
+    await slot.recycle(new WorkerRecycledError(`worker ${workerId} was recycled; its instances are gone`, { workerId }));
+  }
+
   /** A snapshot of sessions, losses and queued work. */
   stats(): PoolStats {
     let lost = 0;
@@ -146,6 +184,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       lostSessions: lost,
       pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
       sessionsPerWorker: this.#slots.map((slot) => this.#sessionsOn(slot).size),
+      memoryPerWorker: this.#slots.map((slot) => slot.memory),
     };
   }
 
@@ -168,7 +207,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return this.#stopped;
   }
 
-  async #stopSlots(cause: PoolClosedError): Promise<void> {
+  async #stopSlots(cause: ReactorPoolError): Promise<void> {
     this.#state = 'closed';
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
   }
@@ -191,6 +230,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (session.lostCause !== undefined) return;
     session.lostCause = cause;
     this.emit('sessionLost', { key: session.key, cause });
+    if (this.#options.onTrap === 'reset' && cause.code === 'ERR_REACTOR_TRAP' && this.#state === 'open' && session.lost) {
+      // Opted in: the state is disposable. A failed fresh start shows up as a loss of its own.
+      session.reset().catch(() => {});
+    }
   }
 
   #instanceLost(session: Session, epoch: number, cause: ReactorPoolError): void {
@@ -203,14 +246,30 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     for (const other of this.#sessionsOn(session.slot)) if (other.epoch === epoch) this.#lose(other, cause);
   }
 
-  #threadLost(slot: WorkerSlot, cause: WorkerFailedError): void {
+  #threadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void {
     if (this.#state === 'closed') return;
     if (this.#options.isolation === 'worker') this.#sharedEpochs.set(slot, this.#epochs++);
     for (const session of this.#sessionsOn(slot)) {
       // A session whose first call never reached the dead thread had no instance there to lose.
       if (session.openSentEpoch === session.epoch) this.#lose(session, cause);
     }
-    this.emit('workerFailed', { workerId: slot.id, cause });
+    if (end !== 'recycle') this.emit('workerFailed', { workerId: slot.id, cause });
+    if (end === 'crash' && slot.crashesInARow > this.#options.maxRestarts) {
+      this.#fail(new RestartLimitError(
+        `worker ${slot.id} died ${slot.crashesInARow} times in a row without completing any work (maxRestarts: ${this.#options.maxRestarts}); the pool stopped instead of restarting it again. Last cause: ${cause.message}`,
+        { workerId: slot.id, limit: this.#options.maxRestarts },
+        cause,
+      ));
+    }
+  }
+
+  /** Stops the pool by itself: everything pending rejects with `cause`, later calls with ERR_POOL_CLOSED. */
+  #fail(cause: ReactorPoolError): void {
+    if (this.#state === 'closed') return;
+    this.#failure = cause;
+    this.#stopped = this.#stopSlots(cause);
+    this.#stopped.catch(() => {});
+    this.emit('failed', { cause });
   }
 
   #deliverOutput(key: string, chunks: readonly OutputChunk[]): void {
@@ -233,9 +292,27 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #makeHost(): SessionHost {
     return {
       isolation: this.#options.isolation,
+      callTimeout: this.#options.callTimeout,
+      maxQueuePerSession: this.#options.maxQueuePerSession,
+      admit: (bounded) => {
+        if (bounded && this.#pending >= this.#options.maxQueue) {
+          throw new QueueFullError(
+            `the pool has ${this.#pending} operations queued or running, the maxQueue limit; retry once some settle`,
+            { limit: this.#options.maxQueue },
+          );
+        }
+        this.#pending++;
+      },
+      release: () => {
+        this.#pending--;
+      },
       exportFor: (name) => lookupExport(this.#exports, this.spec, name),
       assertAccepting: () => {
-        if (this.#state !== 'open') throw new PoolClosedError('the pool is closed and accepts no new calls');
+        if (this.#state === 'open') return;
+        if (this.#failure !== undefined) {
+          throw new PoolClosedError(`the pool stopped and accepts no new calls: ${this.#failure.message}`, {}, this.#failure);
+        }
+        throw new PoolClosedError('the pool is closed and accepts no new calls');
       },
       nextEpoch: () => this.#epochs++,
       nextSessionId: () => this.#sessionIds++,

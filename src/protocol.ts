@@ -15,6 +15,63 @@ export interface WorkerData {
   readonly wasi: WasiConfig;
   /** Which of fd 1 and fd 2 are sent back to the main thread; the others are dropped. */
   readonly capture: { readonly stdout: boolean; readonly stderr: boolean };
+  /** Bytes of linear memory an instance may hold after an operation (`Infinity`: no limit). */
+  readonly memoryLimit: number;
+  /** Whether a trap discards the instance (`'lose'`, `'reset'`) or keeps it (`'keep'`). */
+  readonly onTrap: 'keep' | 'lose' | 'reset';
+  /** The slot's {@link Progress} board, shared by every thread the slot ever runs. */
+  readonly progress: SharedArrayBuffer;
+}
+
+/**
+ * Which operation a worker is running and since when, written by the worker before each operation of
+ * a tracked batch and read by the main thread's watchdog (call timeouts count running time only).
+ * A seqlock: `version` is odd while the worker writes; a reader retries until it reads one even version.
+ */
+export class Progress {
+  static readonly BYTES = 16;
+  /** [version, batch sequence number (-1: idle), operation index in the batch] */
+  readonly #ints: Int32Array;
+  /** [start time of the running operation, ms on the shared clock] */
+  readonly #times: Float64Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.#ints = new Int32Array(buffer, 0, 2);
+    this.#times = new Float64Array(buffer, 8, 1);
+  }
+
+  /** Worker side: operation `index` of batch `seq` starts now (`seq` -1: nothing runs). */
+  write(seq: number, index: number): void {
+    const ints = this.#ints;
+    Atomics.add(ints, 0, 1);
+    this.#times[0] = sharedClock();
+    // Batch and operation share one 32-bit slot: 2^20 operations per batch, batch numbers wrap.
+    ints[1] = seq < 0 ? -1 : ((seq & 0x7ff) << 20) | index;
+    Atomics.add(ints, 0, 1);
+  }
+
+  /** Main side: what runs now, or undefined when the thread is between batches. */
+  read(): { seq: number; index: number; startedAt: number } | undefined {
+    const ints = this.#ints;
+    for (;;) {
+      const before = Atomics.load(ints, 0);
+      if ((before & 1) === 0) {
+        const word = ints[1] as number;
+        const startedAt = this.#times[0] as number;
+        if (Atomics.load(ints, 0) === before) return word < 0 ? undefined : { seq: word >>> 20, index: word & 0xfffff, startedAt };
+      }
+    }
+  }
+}
+
+/** Batch numbers as the progress board carries them (11 bits, wrapping). */
+export function progressSeq(seq: number): number {
+  return seq & 0x7ff;
+}
+
+/** Milliseconds on a clock every thread of the process reads alike. */
+export function sharedClock(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** What each reactor instance's `node:wasi` object is given. Nothing by default. */
@@ -121,6 +178,10 @@ export function encodeOp(op: Op, wire: unknown[]): void {
 /** One piscina task. `thread` guards against a batch queued for a thread that has since died. */
 export interface Batch {
   readonly thread: number;
+  /** The slot's batch number, for the progress board. */
+  readonly seq: number;
+  /** Write each operation's start to the progress board (some operation of the batch has a timeout). */
+  readonly track: boolean;
   readonly wire: readonly unknown[];
 }
 
@@ -128,7 +189,12 @@ export interface Batch {
 export type OutputChunk = readonly [fd: 1 | 2, bytes: Uint8Array];
 
 export type BatchResult =
-  | { readonly stale: false; readonly results: readonly unknown[] }
+  | {
+    readonly stale: false;
+    readonly results: readonly unknown[];
+    /** Bytes of linear memory held by the thread's instances after the batch. */
+    readonly memory: number;
+  }
   /** The batch was meant for a thread that no longer exists; nothing ran. */
   | { readonly stale: true };
 

@@ -3,8 +3,10 @@
 
 import { checkArgList, checkArgs, lookupExport, type Callable } from './arguments.js';
 import {
-  InvalidArgumentError, ReactorPoolError, SessionClosedError, SessionLostError, WorkerFailedError, deserializeError,
+  AbortedError, InvalidArgumentError, InvalidOptionError, QueueFullError, ReactorPoolError, SessionClosedError,
+  SessionLostError, deserializeError, describeValue,
 } from './errors.js';
+import { resolveTimeout } from './options.js';
 import { Status, type Failure, type OkWithOutput, type Op, type OutputChunk, type WasmValue } from './protocol.js';
 import type { Job, WorkerSlot } from './worker-slot.js';
 
@@ -16,9 +18,36 @@ export type TypedArgs =
 /** What `callMany` returns for typed input, by the export's result type: i32, f32, f64, i64. */
 export type TypedResults = Int32Array | Float32Array | Float64Array | BigInt64Array;
 
+/** Options of one call, given through {@link Session.with}. */
+export interface CallOptions {
+  /**
+   * Rejects the call with `ERR_ABORTED` if it fires while the call is still queued (nothing ran, the
+   * session's state is untouched). Once the call has been handed to its worker it runs to the end
+   * and settles with its own outcome: bound running time with `timeout` instead.
+   */
+  readonly signal?: AbortSignal;
+  /** Milliseconds this call may run in its worker, instead of the pool's `callTimeout`. */
+  readonly timeout?: number;
+}
+
+/** The calls of a session with {@link CallOptions} applied, from {@link Session.with}. */
+export interface SessionCalls {
+  /** As {@link Session.call}. */
+  call<R = number>(name: string, ...args: WasmValue[]): Promise<R>;
+  /** As {@link Session.callMany}. */
+  callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
+  callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[]): Promise<R[]>;
+}
+
 /** What a session needs from its pool. */
 export interface SessionHost {
   readonly isolation: 'session' | 'worker';
+  readonly callTimeout: number;
+  readonly maxQueuePerSession: number;
+  /** Counts one more pool-wide operation; throws QueueFullError when `maxQueue` is reached and `bounded`. */
+  admit(bounded: boolean): void;
+  /** One admitted operation settled. */
+  release(): void;
   exportFor(name: unknown): Callable;
   /** Throws PoolClosedError once the pool stops accepting calls. */
   assertAccepting(): void;
@@ -44,6 +73,7 @@ export class Session {
   /** @internal The epoch whose instance-creating operation has been queued. */ openQueuedEpoch = -1;
   /** @internal The epoch whose instance-creating operation has reached the worker. */ openSentEpoch = -1;
   /** @internal Why the instance at `epoch` was lost, until `reset()`. */ lostCause: ReactorPoolError | undefined;
+  /** @internal Operations queued or running. */ pending = 0;
   #closed = false;
   readonly #host: SessionHost;
 
@@ -72,14 +102,7 @@ export class Session {
    * @typeParam R - the result type you expect.
    */
   call<R = number>(name: string, ...args: WasmValue[]): Promise<R> {
-    try {
-      const callable = this.#prepare(name);
-      checkArgs(callable, args);
-      const open = this.#claimOpen();
-      return this.#enqueue({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#call(name, args, undefined);
   }
 
   /**
@@ -87,22 +110,77 @@ export class Session {
    * tuples, an array of single arguments (one-parameter exports), or a typed array (one parameter and
    * one result: the results come back in a typed array of the result type, e.g. i32 → `Int32Array`).
    * Stops at the first failing call: the error's `completed` says how many calls ran before it.
+   * A timeout applies to the whole list.
    */
   callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
   callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[]): Promise<R[]>;
   callMany(name: string, list: unknown): Promise<unknown> {
+    return this.#callMany(name, list, undefined);
+  }
+
+  /**
+   * This session's `call` and `callMany` with per-call options: an `AbortSignal`, a timeout.
+   * `session.with({ signal }).call('inc', 1)`. Options are checked now (`ERR_INVALID_OPTION`).
+   */
+  with(options: CallOptions): SessionCalls {
+    const resolved = resolveCallOptions(options, this.#host.callTimeout);
+    return {
+      call: <R>(name: string, ...args: WasmValue[]) => this.#call(name, args, resolved) as Promise<R>,
+      callMany: ((name: string, list: unknown) => this.#callMany(name, list, resolved)) as SessionCalls['callMany'],
+    };
+  }
+
+  #call(name: string, args: WasmValue[], options: ResolvedCallOptions | undefined): Promise<never> {
+    try {
+      const callable = this.#prepare(name);
+      checkArgs(callable, args);
+      this.#admit(options);
+      const open = this.#claimOpen();
+      return this.#enqueue({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args }, name, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #callMany(name: string, list: unknown, options: ResolvedCallOptions | undefined): Promise<never> {
     try {
       const callable = this.#prepare(name);
       const typedResult = checkArgList(callable, list);
       const argsList = list as readonly (readonly WasmValue[])[];
+      this.#admit(options);
       const open = this.#claimOpen();
       return this.#enqueue({
         kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
-      });
+      }, name, options);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** Refuses an operation that would overflow a queue or whose signal already fired; counts it otherwise. */
+  #admit(options: ResolvedCallOptions | undefined): void {
+    if (options?.signal?.aborted === true) throw this.#abortedError(options.signal);
+    if (this.pending >= this.#host.maxQueuePerSession) {
+      throw new QueueFullError(
+        `session ${JSON.stringify(this.key)} has ${this.pending} operations queued or running, the maxQueuePerSession limit; retry once some settle`,
+        { sessionKey: this.key, limit: this.#host.maxQueuePerSession },
+      );
+    }
+    this.#host.admit(true);
+    this.pending++;
+  }
+
+  /** @internal The error for a call whose signal fired before it reached its worker. */
+  #abortedError(signal: AbortSignal): AbortedError {
+    const reason: unknown = signal.reason;
+    const why = reason instanceof Error ? `: ${reason.message}` : '';
+    return new AbortedError(`session ${JSON.stringify(this.key)}: the call was aborted before it reached its worker${why}; nothing ran`, { sessionKey: this.key });
+  }
+
+  /** @internal */
+  abortedError(signal: AbortSignal): AbortedError {
+    return this.#abortedError(signal);
   }
 
   /**
@@ -122,9 +200,14 @@ export class Session {
     } else {
       this.epoch = this.#host.nextEpoch();
     }
+    try {
+      this.#admit(undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.lostCause = undefined;
     this.openQueuedEpoch = this.epoch;
-    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }) as Promise<void>;
+    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, '_initialize', undefined) as Promise<void>;
   }
 
   /**
@@ -136,7 +219,10 @@ export class Session {
     this.#closed = true;
     this.#host.forget(this);
     if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
-    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }).then(() => undefined);
+    // Closing never fails for a full queue: it is counted, not refused.
+    this.#host.admit(false);
+    this.pending++;
+    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, 'close', undefined).then(() => undefined);
   }
 
   /** The worker's name for this session's instance: its own number, or 0 for the shared instance. */
@@ -172,22 +258,36 @@ export class Session {
     return open;
   }
 
-  #enqueue(op: Op): Promise<never> {
+  /** Queues an admitted operation for the worker. */
+  #enqueue(op: Op, name: string, options: ResolvedCallOptions | undefined): Promise<never> {
     return new Promise((resolve, reject) => {
-      this.slot.submit(new SessionJob(this, op, resolve as (value: unknown) => void, reject));
+      const job = new SessionJob(this, op, name, options?.timeout ?? this.#host.callTimeout, resolve as (value: unknown) => void, reject);
+      if (options?.signal !== undefined) job.watch(options.signal);
+      this.slot.submit(job);
     });
+  }
+
+  /** @internal An operation of this session settled. */
+  released(): void {
+    this.pending--;
+    this.#host.release();
+  }
+
+  /** @internal The instance at `epoch` is lost because of `cause`. */
+  loseInstance(epoch: number, cause: ReactorPoolError): void {
+    this.#host.instanceLost(this, epoch, cause);
   }
 
   /** @internal Delivers a result: resolves, or rejects and applies the loss rule. */
   deliver(job: SessionJob, status: Status, payload: unknown): void {
     if (status === Status.Ok) {
-      job.resolve(payload);
+      job.resolveWith(payload);
       return;
     }
     if (status === Status.OkWithOutput) {
       const { value, output } = payload as OkWithOutput;
       this.#host.deliverOutput(this.key, output);
-      job.resolve(value);
+      job.resolveWith(value);
       return;
     }
     const failure = payload as Failure;
@@ -200,26 +300,61 @@ export class Session {
       cause.sessionKey ??= this.key;
       this.#host.instanceLost(this, job.op.epoch, cause);
     }
-    job.reject(error);
+    job.rejectWith(error);
   }
 }
 
 /** One operation of a session on its way to the worker. */
 class SessionJob implements Job {
+  op: Op;
+  /** Whether the job has been handed to its worker. */
+  #state: 'queued' | 'sent' = 'queued';
+  /** Whether the promise has settled (and the queue counts were released). */
+  #settled = false;
+  #unwatch: (() => void) | undefined;
+
   constructor(
     readonly session: Session,
-    readonly op: Op,
+    op: Op,
+    /** The export (or `_initialize`, `close`) this operation runs, for messages. */
+    readonly name: string,
+    readonly timeout: number,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
-  ) {}
+  ) {
+    this.op = op;
+  }
+
+  /** Rejects the job with ERR_ABORTED if `signal` fires while it is still queued. */
+  watch(signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (this.#state !== 'queued') return;
+      this.rejectWith(this.session.abortedError(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unwatch = () => signal.removeEventListener('abort', onAbort);
+  }
 
   beforeSend(): boolean {
     const { session, op } = this;
+    if (this.#settled) {
+      // Aborted while queued. If it was to create the instance, the instance is still created (calls
+      // behind it count on that), but the export is not called.
+      if (op.kind === 'call' || op.kind === 'callMany') {
+        if (!op.open) return false;
+        this.op = { kind: 'open', slot: op.slot, epoch: op.epoch };
+        session.openSentEpoch = op.epoch;
+        this.#state = 'sent';
+        return true;
+      }
+      return false;
+    }
     if (session.lostCause !== undefined && op.epoch === session.epoch && op.kind !== 'drop') {
-      this.reject(session.lostError(session.lostCause));
+      this.rejectWith(session.lostError(session.lostCause));
       return false;
     }
     if (op.kind === 'open' || (op.kind !== 'drop' && op.open)) session.openSentEpoch = op.epoch;
+    this.#state = 'sent';
     return true;
   }
 
@@ -227,10 +362,56 @@ class SessionJob implements Job {
     this.session.deliver(this, status, payload);
   }
 
-  fail(error: ReactorPoolError): void {
+  fail(error: ReactorPoolError, lost: boolean): void {
     error.sessionKey ??= this.session.key;
-    this.reject(error);
+    if (lost) this.session.loseInstance(this.op.epoch, error);
+    this.rejectWith(error);
   }
+
+  describe(): string {
+    const what = this.op.kind === 'callMany' ? `callMany of \`${this.name}\`` : `\`${this.name}\``;
+    return `session ${JSON.stringify(this.session.key)}: ${what}`;
+  }
+
+  resolveWith(value: unknown): void {
+    if (this.#finish()) this.resolve(value);
+  }
+
+  rejectWith(error: unknown): void {
+    if (this.#finish()) this.reject(error);
+  }
+
+  /** Marks the job settled once; false if it already was (an aborted job's late outcome). */
+  #finish(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    if (this.#unwatch !== undefined) {
+      this.#unwatch();
+      this.#unwatch = undefined;
+    }
+    this.session.released();
+    return true;
+  }
+}
+
+interface ResolvedCallOptions {
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number;
+}
+
+function resolveCallOptions(options: unknown, fallbackTimeout: number): ResolvedCallOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`Expected call options to be an object, got ${describeValue(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (name !== 'signal' && name !== 'timeout') throw new InvalidOptionError(`Unknown call option \`${name}\` (known: signal, timeout)`);
+  }
+  const signal = given['signal'];
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout) });
 }
 
 /** Session keys are strings of 1 to 1024 characters. */

@@ -1,27 +1,54 @@
 // One worker position of the pool: a piscina-managed thread, the outbox of operations bound for it,
-// and the batches in flight. Operations queued in the same tick travel as one batch (one task).
+// the batches in flight, and the watchdog that stops a call running past its timeout.
 
 import { Piscina } from 'piscina';
-import { WorkerFailedError, deserializeError, type ReactorPoolError } from './errors.js';
-import { encodeOp, type Batch, type BatchResult, type Op, type ProbeResult, type Status, type WorkerData } from './protocol.js';
+import {
+  CallTimeoutError, WorkerFailedError, deserializeError, type ReactorPoolError,
+} from './errors.js';
+import {
+  Progress, encodeOp, progressSeq, sharedClock, type Batch, type BatchResult, type Op, type ProbeResult, type Status,
+  type WorkerData,
+} from './protocol.js';
 
 /** More batches in flight keep a worker busy while results travel back; two is enough for that. */
 const MAX_BATCHES_IN_FLIGHT = 2;
+/** Operations per batch at most (the progress board numbers them in 20 bits; smaller also bounds latency). */
+const MAX_BATCH_OPS = 65_536;
 
 /** An operation waiting for its outcome. */
 export interface Job {
   readonly op: Op;
+  /** Milliseconds the operation may run in the worker (`Infinity`: no limit). */
+  readonly timeout: number;
   /** Called just before the job is sent; returning false drops it (the job then settled itself). */
   beforeSend(): boolean;
   /** Called at most once, with the operation's result (see {@link Status})... */
   settle(status: Status, payload: unknown): void;
-  /** ...or with the error that took the operation down before it could answer. */
-  fail(error: ReactorPoolError): void;
+  /** ...or with the error that took the operation down before it could answer; `lost`: apply the loss rule with it. */
+  fail(error: ReactorPoolError, lost: boolean): void;
+  /** Names the job in messages: session and export. */
+  describe(): string;
 }
 
+/** Why a thread ended. Only crashes count towards the restart limit. */
+export type ThreadEnd = 'crash' | 'timeout' | 'recycle';
+
 export interface SlotEvents {
-  /** The thread died (crash, fatal error); in-flight jobs were already failed. Called before any replacement runs. */
-  onThreadLost(slot: WorkerSlot, cause: WorkerFailedError): void;
+  /** The thread died or was terminated; in-flight jobs were already failed. Called before any replacement runs. */
+  onThreadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void;
+}
+
+interface InFlight {
+  readonly seq: number;
+  readonly jobs: Job[];
+  readonly tracked: boolean;
+}
+
+interface Termination {
+  readonly end: 'timeout' | 'recycle';
+  readonly cause: ReactorPoolError;
+  /** The job that ran too long, and the error it rejects with (a timeout). */
+  readonly culprit?: { readonly job: Job; readonly error: CallTimeoutError };
 }
 
 export class WorkerSlot {
@@ -29,18 +56,31 @@ export class WorkerSlot {
   #piscina: Piscina;
   #thread: number | undefined;
   #outbox: Job[] = [];
-  #inFlight = new Set<Job[]>();
+  readonly #inFlight = new Map<number, InFlight>();
+  #seq = 0;
   #flushQueued = false;
   #stopping = false;
+  #paused = false;
   #idleWaiters: (() => void)[] = [];
+  #settleWaiters: (() => void)[] = [];
+  readonly #progress: Progress;
+  #watchdog: NodeJS.Timeout | undefined;
+  #termination: Termination | undefined;
+  /** Crashes since the last batch that completed. */
+  #crashesInARow = 0;
+  /** Bytes of linear memory the thread's instances held after the last batch. */
+  #memory = 0;
   readonly #events: SlotEvents;
 
-  constructor(id: number, filename: string, workerData: WorkerData, events: SlotEvents) {
+  constructor(id: number, filename: string, workerData: Omit<WorkerData, 'progress'>, events: SlotEvents) {
     this.id = id;
     this.#events = events;
+    const progress = new SharedArrayBuffer(Progress.BYTES);
+    this.#progress = new Progress(progress);
+    this.#progress.write(-1, 0);
     this.#piscina = new Piscina({
       filename,
-      workerData,
+      workerData: { ...workerData, progress } satisfies WorkerData,
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -56,13 +96,21 @@ export class WorkerSlot {
       if (this.#stopping || this.#thread === undefined) return;
       const thread = this.#thread;
       this.#thread = undefined;
-      this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${thread}) stopped unexpectedly; its instances are gone`));
+      const termination = this.#termination;
+      this.#termination = undefined;
+      this.#progress.write(-1, 0);
+      if (termination === undefined) {
+        this.#crashesInARow++;
+        this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${thread}) stopped unexpectedly; its instances are gone`, { workerId: this.id }), 'crash');
+      } else {
+        this.#threadLost(termination.cause, termination.end, termination.culprit);
+      }
     });
     // Piscina reports errors of idle threads here; the workerDestroy handler above has the consequences.
     this.#piscina.on('error', () => {});
   }
 
-  /** Links the module on this slot's thread; resolves with the thread id or rejects with why it cannot run. */
+  /** Links the module on this slot's thread; rejects with why it cannot run. */
   async probe(): Promise<void> {
     const result = (await this.#piscina.run({ probe: true })) as ProbeResult;
     if (result.error !== undefined) throw deserializeError(result.error);
@@ -71,8 +119,18 @@ export class WorkerSlot {
   /** Operations queued now and not yet answered. */
   get pending(): number {
     let count = this.#outbox.length;
-    for (const batch of this.#inFlight) count += batch.length;
+    for (const batch of this.#inFlight.values()) count += batch.jobs.length;
     return count;
+  }
+
+  /** Unexpected thread deaths since work last completed on this slot. */
+  get crashesInARow(): number {
+    return this.#crashesInARow;
+  }
+
+  /** Bytes of linear memory held by this worker's instances, as of its last completed batch. */
+  get memory(): number {
+    return this.#memory;
   }
 
   submit(job: Job): void {
@@ -90,30 +148,43 @@ export class WorkerSlot {
   }
 
   #flush(): void {
-    if (this.#thread === undefined || this.#stopping) return;
+    if (this.#thread === undefined || this.#stopping || this.#paused) return;
     while (this.#outbox.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT) {
       const jobs: Job[] = [];
-      for (const job of this.#outbox) if (job.beforeSend()) jobs.push(job);
-      this.#outbox = [];
-      if (jobs.length === 0) break;
-      this.#send(jobs, this.#thread);
+      let tracked = false;
+      let taken = 0;
+      for (const job of this.#outbox) {
+        if (jobs.length === MAX_BATCH_OPS) break;
+        taken++;
+        if (!job.beforeSend()) continue;
+        jobs.push(job);
+        if (job.timeout !== Number.POSITIVE_INFINITY) tracked = true;
+      }
+      this.#outbox = taken === this.#outbox.length ? [] : this.#outbox.slice(taken);
+      if (jobs.length === 0) continue;
+      this.#send(jobs, this.#thread, tracked);
     }
     this.#notifyIfIdle();
   }
 
-  #send(jobs: Job[], thread: number): void {
-    this.#inFlight.add(jobs);
+  #send(jobs: Job[], thread: number, tracked: boolean): void {
+    const seq = this.#seq++;
+    const entry: InFlight = { seq, jobs, tracked };
+    this.#inFlight.set(seq, entry);
     const wire: unknown[] = [];
     for (const job of jobs) encodeOp(job.op, wire);
-    const batch: Batch = { thread, wire };
+    const batch: Batch = { thread, seq: progressSeq(seq), track: tracked, wire };
+    if (tracked) this.#watch();
     this.#piscina.run(batch).then(
       (result: BatchResult) => {
-        if (!this.#inFlight.delete(jobs)) return; // already failed with its thread
+        if (!this.#inFlight.delete(seq)) return; // already failed with its thread
         if (result.stale) {
           // Meant for a thread that died before running it: nothing ran, so it goes again, first in line.
           // Jobs of sessions lost with that thread are refused by beforeSend on the way.
           this.#outbox.unshift(...jobs);
         } else {
+          this.#crashesInARow = 0;
+          this.#memory = result.memory;
           const results = result.results;
           for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(results[2 * i] as Status, results[2 * i + 1]);
         }
@@ -121,40 +192,133 @@ export class WorkerSlot {
         this.#notifyIfIdle();
       },
       (error: unknown) => {
-        if (!this.#inFlight.delete(jobs)) return;
+        if (!this.#inFlight.delete(seq)) return;
         const message = error instanceof Error ? error.message : String(error);
-        this.#failJobs(jobs, new WorkerFailedError(`worker ${this.id} failed while running a batch: ${message}`));
+        const cause = new WorkerFailedError(`worker ${this.id} failed while running a batch: ${message}`, { workerId: this.id });
+        for (const job of jobs) job.fail(cause, false);
         this.#flush();
         this.#notifyIfIdle();
       },
     );
   }
 
+  /**
+   * The watchdog: finds the operation running now and, if it has a timeout, checks it against the
+   * time it started (queue time never counts). Sleeps until the earliest moment a deadline can pass.
+   */
+  #watch(): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    if (this.#termination !== undefined || this.#thread === undefined) return;
+    let shortest = Number.POSITIVE_INFINITY;
+    for (const batch of this.#inFlight.values()) {
+      if (!batch.tracked) continue;
+      for (const job of batch.jobs) if (job.timeout < shortest) shortest = job.timeout;
+    }
+    if (shortest === Number.POSITIVE_INFINITY) return;
+    const now = sharedClock();
+    let wake = shortest;
+    const running = this.#progress.read();
+    if (running !== undefined) {
+      const job = this.#runningJob(running.seq, running.index);
+      if (job !== undefined && job.timeout !== Number.POSITIVE_INFINITY) {
+        const ranFor = now - running.startedAt;
+        if (ranFor >= job.timeout) {
+          this.#timeOut(job, ranFor);
+          return;
+        }
+        wake = Math.min(wake, job.timeout - ranFor);
+      }
+    }
+    // A job that starts after now cannot pass its deadline before now + its timeout.
+    this.#watchdog = setTimeout(() => this.#watch(), Math.max(1, Math.ceil(wake)));
+    this.#watchdog.unref();
+  }
+
+  #runningJob(seq: number, index: number): Job | undefined {
+    for (const batch of this.#inFlight.values()) {
+      if (progressSeq(batch.seq) === seq) return batch.tracked ? batch.jobs[index] : undefined;
+    }
+    return undefined;
+  }
+
+  #timeOut(job: Job, ranFor: number): void {
+    const error = new CallTimeoutError(
+      `${job.describe()} ran for ${Math.round(ranFor)} ms, over its timeout of ${job.timeout} ms; worker ${this.id} was terminated to stop it`,
+      { limit: job.timeout, workerId: this.id },
+    );
+    const cause = new WorkerFailedError(
+      `worker ${this.id} was terminated to stop a runaway call (${job.describe()}, over ${job.timeout} ms); its instances are gone`,
+      { workerId: this.id },
+    );
+    this.#terminate({ end: 'timeout', cause, culprit: { job, error } });
+  }
+
+  #terminate(termination: Termination): void {
+    this.#termination = termination;
+    for (const thread of this.#piscina.threads) void thread.terminate();
+  }
+
   #notifyIfIdle(): void {
+    this.#batchSettled();
     if (this.#idleWaiters.length === 0 || this.pending > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
   }
 
-  #threadLost(cause: WorkerFailedError): void {
-    const batches = [...this.#inFlight];
+  #threadLost(cause: ReactorPoolError, end: ThreadEnd, culprit?: Termination['culprit']): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const batches = [...this.#inFlight.values()];
     this.#inFlight.clear();
-    for (const jobs of batches) this.#failJobs(jobs, cause);
-    this.#events.onThreadLost(this, cause);
+    for (const { jobs } of batches) {
+      for (const job of jobs) {
+        if (job === culprit?.job) job.fail(culprit.error, true);
+        else job.fail(cause, false);
+      }
+    }
+    this.#events.onThreadLost(this, cause, end);
     this.#notifyIfIdle();
   }
 
-  #failJobs(jobs: readonly Job[], cause: WorkerFailedError): void {
-    for (const job of jobs) job.fail(cause);
-  }
-
   /**
-   * Ends the thread at once, whatever it is running (the only way to stop a tight wasm loop).
-   * Piscina then reports it destroyed, which applies the loss rule, and starts a replacement.
+   * Ends the thread at once, whatever it is running (the only way to stop a tight wasm loop), as a
+   * crash would: piscina reports it destroyed, which applies the loss rule, and starts a replacement.
    */
   async terminateThread(): Promise<void> {
     await Promise.all(this.#piscina.threads.map((thread) => thread.terminate()));
+  }
+
+  /**
+   * Replaces the thread with a fresh one once the batches in flight have completed; jobs still
+   * queued wait meanwhile. The instances on the old thread are lost with `cause`.
+   */
+  async recycle(cause: ReactorPoolError): Promise<void> {
+    if (this.#stopping) return;
+    this.#paused = true;
+    try {
+      while (this.#inFlight.size > 0 && !this.#stopping) await this.#settled();
+      if (this.#stopping || this.#thread === undefined) return;
+      const replaced = new Promise<void>((resolve) => this.#piscina.once('workerCreate', () => resolve()));
+      this.#terminate({ end: 'recycle', cause });
+      await replaced;
+    } finally {
+      this.#paused = false;
+      this.#scheduleFlush();
+    }
+  }
+
+  /** Resolves when a batch in flight settles (or the thread is lost, or the slot stops). */
+  #settled(): Promise<void> {
+    return new Promise((resolve) => this.#settleWaiters.push(resolve));
+  }
+
+  #batchSettled(): void {
+    if (this.#settleWaiters.length === 0) return;
+    const waiters = this.#settleWaiters;
+    this.#settleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Resolves once no operation is queued or in flight (operations submitted meanwhile included). */
@@ -166,10 +330,12 @@ export class WorkerSlot {
   /** Stops the thread; queued and in-flight jobs are failed with `cause`. */
   async stop(cause: ReactorPoolError): Promise<void> {
     this.#stopping = true;
-    const jobs = [...this.#outbox, ...[...this.#inFlight].flat()];
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    const jobs = [...this.#outbox, ...[...this.#inFlight.values()].flatMap((batch) => batch.jobs)];
     this.#outbox = [];
     this.#inFlight.clear();
-    for (const job of jobs) job.fail(cause);
+    for (const job of jobs) job.fail(cause, false);
     this.#notifyIfIdle();
     await this.#piscina.destroy();
   }

@@ -27,6 +27,8 @@ export class ReactorInstance {
   /** The callable exports, by their index in the pool's export table. */
   readonly #fns: ExportFn[];
   #memory: WebAssembly.Memory | undefined;
+  /** The linear memory size the worker last counted for this instance (see {@link memoryBytes}). */
+  countedBytes = 0;
 
   /** Instantiates and initializes; throws what `_initialize` throws (a trap or a {@link ReactorExit}). */
   constructor(
@@ -70,6 +72,11 @@ export class ReactorInstance {
       case 2: return fn(source[from] as WasmValue, source[from + 1] as WasmValue);
       default: return fn(...(source.slice(from, from + count) as WasmValue[]));
     }
+  }
+
+  /** Bytes of linear memory the instance holds now. */
+  get memoryBytes(): number {
+    return this.#memory === undefined ? 0 : this.#memory.buffer.byteLength;
   }
 
   /** Calls a one-parameter export. */

@@ -4,7 +4,7 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
 import {
-  Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type Failure, type OutputChunk, type ProbeResult,
+  Progress, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type Failure, type OutputChunk, type ProbeResult,
   type ProbeTask, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import { ReactorInstance, describeFailure, type OutputSink } from './reactor-instance.js';
@@ -22,7 +22,10 @@ interface Entry {
 
 const entries = new Map<number, Entry>();
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined };
+const progress = new Progress(data.progress);
 const NO_INSTANCE: SerializedError = { code: 'ERR_WORKER_FAILED', message: 'the instance is no longer on this worker thread' };
+/** Bytes of linear memory held by this thread's live instances. */
+let memoryHeld = 0;
 
 export default function handleTask(task: Batch | ProbeTask): BatchResult | ProbeResult {
   if ('probe' in task) return probe();
@@ -32,11 +35,57 @@ export default function handleTask(task: Batch | ProbeTask): BatchResult | Probe
   const chunks: OutputChunk[] = [];
   sink.chunks = chunks;
   try {
-    for (let at = 0; at < wire.length;) at = runOp(wire, at, results, chunks);
+    if (task.track) {
+      for (let at = 0, index = 0; at < wire.length; index++) {
+        progress.write(task.seq, index);
+        at = runOp(wire, at, results, chunks);
+      }
+    } else {
+      for (let at = 0; at < wire.length;) at = runOp(wire, at, results, chunks);
+    }
   } finally {
     sink.chunks = undefined;
+    if (task.track) progress.write(-1, 0);
   }
-  return { stale: false, results };
+  return { stale: false, results, memory: memoryHeld };
+}
+
+/** Replaces the slot's entry (or removes it), keeping {@link memoryHeld} in step. */
+function setEntry(slot: number, entry: Entry | undefined): void {
+  const old = entries.get(slot)?.instance;
+  if (old !== undefined) memoryHeld -= old.countedBytes;
+  if (entry === undefined) {
+    entries.delete(slot);
+    return;
+  }
+  entries.set(slot, entry);
+  if (entry.instance !== undefined) {
+    entry.instance.countedBytes = entry.instance.memoryBytes;
+    memoryHeld += entry.instance.countedBytes;
+  }
+}
+
+/**
+ * After an operation ran on `instance`: counts its memory, and if it is over the limit, discards it
+ * and returns the failure that loses the session.
+ */
+function checkMemory(instance: ReactorInstance, slot: number, epoch: number, name: string): Failure | undefined {
+  const bytes = instance.memoryBytes;
+  if (bytes === instance.countedBytes) return undefined;
+  memoryHeld += bytes - instance.countedBytes;
+  instance.countedBytes = bytes;
+  return bytes > data.memoryLimit ? overMemoryLimit(slot, epoch, name, bytes) : undefined;
+}
+
+function overMemoryLimit(slot: number, epoch: number, name: string, bytes: number): Failure {
+  const error: SerializedError = {
+    code: 'ERR_MEMORY_LIMIT',
+    message: `${name === '_initialize' ? '`_initialize`' : `export \`${name}\``}: the instance's linear memory is ${bytes} bytes, over the memoryLimit of ${data.memoryLimit}; the instance is discarded`,
+    exportName: name,
+    limit: data.memoryLimit,
+  };
+  setEntry(slot, { epoch, lostBy: error });
+  return { error, lost: true };
 }
 
 /** Links the module once without starting it, so that a module that cannot run here fails at pool creation. */
@@ -62,7 +111,7 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[], chunks:
   let payload: unknown;
   if (tag === Tag.Drop) {
     const entry = entries.get(slot);
-    if (entry !== undefined && entry.epoch <= epoch) entries.delete(slot);
+    if (entry !== undefined && entry.epoch <= epoch) setEntry(slot, undefined);
     results.push(Status.Ok, undefined);
     return at + 3;
   }
@@ -95,6 +144,7 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[], chunks:
           } catch (error) {
             failure = fail(error, name, slot, epoch);
           }
+          failure ??= checkMemory(found, slot, epoch, name);
         } else {
           failure = found;
         }
@@ -106,7 +156,7 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[], chunks:
         failure = found instanceof ReactorInstance
           ? runMany(found, index, slot, epoch, wire[at + 6] as ArrayLike<unknown>, wire[at + 5] as number, (value) => {
               payload = value;
-            })
+            }) ?? checkMemory(found, slot, epoch, name)
           : found;
       }
     }
@@ -129,20 +179,28 @@ function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | 
 /** Creates the instance of `epoch`; on failure leaves a tombstone and returns the failure. */
 function create(slot: number, epoch: number): Failure | undefined {
   try {
-    entries.set(slot, { epoch, instance: new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink) });
-    return undefined;
+    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink);
+    setEntry(slot, { epoch, instance });
+    return instance.countedBytes > data.memoryLimit ? overMemoryLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
     const { error: described } = describeFailure(error, '_initialize');
     described.message = `starting the instance failed: ${described.message}`;
-    entries.set(slot, { epoch, lostBy: described });
+    setEntry(slot, { epoch, lostBy: described });
     return { error: described, lost: true };
   }
 }
 
-/** The failure of an export call; an exit also leaves a tombstone for the operations behind it. */
+/**
+ * The failure of an export call. An exit, or a trap when the policy discards trapped instances,
+ * leaves a tombstone for the operations behind it.
+ */
 function fail(error: unknown, name: string, slot: number, epoch: number): Failure {
   const failure = describeFailure(error, name);
-  if (failure.lost) entries.set(slot, { epoch, lostBy: failure.error });
+  if (!failure.lost && data.onTrap !== 'keep') {
+    failure.lost = true;
+    failure.error.message += `; the instance is discarded (onTrap: '${data.onTrap}')`;
+  }
+  if (failure.lost) setEntry(slot, { epoch, lostBy: failure.error });
   return failure;
 }
 
