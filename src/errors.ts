@@ -52,12 +52,13 @@ export interface SerializedError extends ErrorDetails {
 /** Base class of every error reactor-pool raises. Match on {@link ReactorPoolError.code}. */
 export class ReactorPoolError extends Error implements ErrorDetails {
   readonly code: ErrorCode;
-  sessionKey?: string;
-  exportName?: string;
-  exitCode?: number;
-  completed?: number;
-  limit?: number;
-  workerId?: number;
+  // `declare`: set only when known, so a logged error shows no `undefined` fields.
+  declare sessionKey?: string;
+  declare exportName?: string;
+  declare exitCode?: number;
+  declare completed?: number;
+  declare limit?: number;
+  declare workerId?: number;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, cause?: ReactorPoolError) {
     super(message, cause === undefined ? undefined : { cause });
@@ -197,6 +198,12 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_WORKER_RECYCLED: WorkerRecycledError,
   ERR_RESTART_LIMIT: RestartLimitError,
 };
+
+/** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */
+export function errorForSession(error: ReactorPoolError, sessionKey: string): ReactorPoolError {
+  if (error.sessionKey === sessionKey) return error;
+  return deserializeError({ ...error.toJSON(), sessionKey });
+}
 
 /** Rebuilds the error class from its serialised form (as sent by a worker). */
 export function deserializeError(record: SerializedError): ReactorPoolError {

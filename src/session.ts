@@ -4,7 +4,7 @@
 import { checkArgList, checkArgs, lookupExport, type Callable } from './arguments.js';
 import {
   AbortedError, InvalidArgumentError, InvalidOptionError, QueueFullError, ReactorPoolError, SessionClosedError,
-  SessionLostError, deserializeError, describeValue,
+  SessionLostError, deserializeError, describeValue, errorForSession,
 } from './errors.js';
 import { resolveTimeout } from './options.js';
 import { Status, type Failure, type OkWithOutput, type Op, type OutputChunk, type WasmValue } from './protocol.js';
@@ -363,9 +363,16 @@ class SessionJob implements Job {
   }
 
   fail(error: ReactorPoolError, lost: boolean): void {
-    error.sessionKey ??= this.session.key;
-    if (lost) this.session.loseInstance(this.op.epoch, error);
-    this.rejectWith(error);
+    const { session, op } = this;
+    if (!lost && session.lostCause !== undefined && op.epoch === session.epoch && op.kind !== 'drop') {
+      // The session was already lost by another of its calls (a runaway one): this one carries that.
+      this.rejectWith(session.lostError(session.lostCause));
+      return;
+    }
+    const own = lost ? error : errorForSession(error, this.session.key);
+    own.sessionKey ??= this.session.key;
+    if (lost) this.session.loseInstance(this.op.epoch, own);
+    this.rejectWith(own);
   }
 
   describe(): string {

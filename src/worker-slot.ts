@@ -272,12 +272,9 @@ export class WorkerSlot {
     this.#watchdog = undefined;
     const batches = [...this.#inFlight.values()];
     this.#inFlight.clear();
-    for (const { jobs } of batches) {
-      for (const job of jobs) {
-        if (job === culprit?.job) job.fail(culprit.error, true);
-        else job.fail(cause, false);
-      }
-    }
+    // The runaway call first: its session is lost by its own error, which its other calls then carry.
+    if (culprit !== undefined) culprit.job.fail(culprit.error, true);
+    for (const { jobs } of batches) for (const job of jobs) if (job !== culprit?.job) job.fail(cause, false);
     this.#events.onThreadLost(this, cause, end);
     this.#notifyIfIdle();
   }
