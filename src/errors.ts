@@ -216,20 +216,32 @@ export function deserializeError(record: SerializedError): ReactorPoolError {
     : new ErrorType(message, details, rebuiltCause);
 }
 
+/** JSON if it can be, else String(), else a plain tag: describing a bad value must never throw. */
+function printable(value: unknown): string {
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // a bigint inside, a cycle, a throwing toJSON: fall through
+  }
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 /** How a value appears in messages: ``got `0` (number)`` style, bounded in length. */
 export function describeValue(value: unknown): string {
   let shown: string;
-  if (typeof value === 'bigint') shown = `${value}n`;
+  if (typeof value === 'number') shown = Object.is(value, -0) ? '-0' : String(value);
+  else if (typeof value === 'bigint') shown = `${value}n`;
   else if (typeof value === 'string') shown = JSON.stringify(value);
   else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
   else if (typeof value === 'symbol') shown = value.toString();
   else if (value instanceof Uint8Array || value instanceof ArrayBuffer) shown = `${value.constructor.name}(${value.byteLength})`;
   else {
-    try {
-      shown = JSON.stringify(value) ?? String(value);
-    } catch {
-      shown = String(value);
-    }
+    shown = printable(value);
   }
   if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;

@@ -2,11 +2,11 @@
 // in a pool of worker threads. This file is the package's whole public surface.
 
 export { ReactorPool } from './pool.js';
-export type { PoolStats, ReactorPoolEvents, SessionLostEvent, WorkerFailedEvent } from './pool.js';
+export type { PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionLostEvent, WorkerFailedEvent } from './pool.js';
 export { Session } from './session.js';
-export type { TypedArgs, TypedResults } from './session.js';
+export type { CallOptions, SessionCalls, TypedArgs, TypedResults } from './session.js';
 export type {
-  Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, WasiOptions,
+  Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, TrapPolicy, WasiOptions,
 } from './options.js';
 export type { WasmValue } from './protocol.js';
 export { inspectModule } from './inspect.js';
@@ -16,6 +16,7 @@ export type {
 export {
   ReactorPoolError, InvalidOptionError, ModuleNotFoundError, InvalidModuleError, NotAReactorError,
   UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError,
-  WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError,
+  WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
+  QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { callableExports, lookupExport, type Callable } from './arguments.js';
 import {
-  InvalidArgumentError, PoolClosedError, QueueFullError, RestartLimitError, WorkerRecycledError, describeValue,
+  CallTimeoutError, InvalidArgumentError, PoolClosedError, QueueFullError, RestartLimitError, WorkerRecycledError, describeValue,
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule } from './module-source.js';
@@ -89,11 +89,26 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     const resolved = resolveOptions(options);
     const loaded = await loadModule(resolved.module);
     const pool = new ReactorPool(resolved, loaded.module, loaded.spec, loaded.signaturesKnown);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.all(pool.#slots.map((slot) => slot.probe()));
+      const probes = Promise.all(pool.#slots.map((slot) => slot.probe()));
+      if (resolved.callTimeout === Number.POSITIVE_INFINITY) {
+        await probes;
+      } else {
+        // Linking runs the module's start function, if it has one: bound it like a call.
+        const limit = resolved.callTimeout;
+        await Promise.race([probes, new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CallTimeoutError(
+            `linking the module in a worker ran for over ${limit} ms (callTimeout); does its start function return?`,
+            { limit },
+          )), limit);
+        })]);
+      }
     } catch (error) {
       await pool.destroy();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     return pool;
   }
@@ -160,13 +175,13 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
 
   /**
    * Replaces a worker's thread with a fresh one, to give back memory its instances grew (linear
-   * memory never shrinks). The calls it is running finish first; every session with an instance on
-   * it is then lost (`ERR_SESSION_LOST`, cause `ERR_WORKER_RECYCLED`) until `reset()`. Calls queued
-   * for it wait and then run on the new thread (those of lost sessions reject). See
-   * `stats().memoryPerWorker` for what each worker holds.
+   * memory never shrinks). Calls made before this one run to the end on the old thread; then every
+   * session with an instance on it is lost (`ERR_SESSION_LOST`, cause `ERR_WORKER_RECYCLED`) until
+   * `reset()`. Calls made meanwhile wait for the new thread (those of lost sessions then reject).
+   * Resolves once the new thread runs. See `stats().memoryPerWorker` for what each worker holds.
    */
   async recycleWorker(workerId: number): Promise<void> {
-    const slot = this.#slots[workerId];
+    const slot = Number.isInteger(workerId) ? this.#slots[workerId] : undefined;
     if (slot === undefined) {
       throw new InvalidArgumentError(`Expected a worker id from 0 to ${this.#slots.length - 1}, got ${describeValue(workerId)}`);
     }
@@ -232,7 +247,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.emit('sessionLost', { key: session.key, cause });
     if (this.#options.onTrap === 'reset' && cause.code === 'ERR_REACTOR_TRAP' && this.#state === 'open' && session.lost) {
       // Opted in: the state is disposable. A failed fresh start shows up as a loss of its own.
-      session.reset().catch(() => {});
+      session.autoReset().catch(() => {});
     }
   }
 

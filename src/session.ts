@@ -171,6 +171,11 @@ export class Session {
     this.pending++;
   }
 
+  #admitUnbounded(): void {
+    this.#host.admit(false);
+    this.pending++;
+  }
+
   /** @internal The error for a call whose signal fired before it reached its worker. */
   #abortedError(signal: AbortSignal): AbortedError {
     const reason: unknown = signal.reason;
@@ -189,22 +194,24 @@ export class Session {
    * session keeps it (other sessions' state is not wiped), a lost one binds to a fresh shared instance.
    */
   reset(): Promise<void> {
+    return this.#reset(true);
+  }
+
+  /** @internal The pool's own reset (`onTrap: 'reset'`): never refused for a full queue. */
+  autoReset(): Promise<void> {
+    return this.#reset(false);
+  }
+
+  #reset(bounded: boolean): Promise<void> {
     try {
       this.#assertUsable();
+      if (this.#host.isolation === 'worker' && this.lostCause === undefined) return Promise.resolve();
+      if (bounded) this.#admit(undefined);
+      else this.#admitUnbounded();
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#host.isolation === 'worker') {
-      if (this.lostCause === undefined) return Promise.resolve();
-      this.epoch = this.#host.sharedEpoch(this.slot);
-    } else {
-      this.epoch = this.#host.nextEpoch();
-    }
-    try {
-      this.#admit(undefined);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    this.epoch = this.#host.isolation === 'worker' ? this.#host.sharedEpoch(this.slot) : this.#host.nextEpoch();
     this.lostCause = undefined;
     this.openQueuedEpoch = this.epoch;
     return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, '_initialize', undefined) as Promise<void>;
@@ -220,8 +227,7 @@ export class Session {
     this.#host.forget(this);
     if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
     // Closing never fails for a full queue: it is counted, not refused.
-    this.#host.admit(false);
-    this.pending++;
+    this.#admitUnbounded();
     return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, 'close', undefined).then(() => undefined);
   }
 

@@ -60,7 +60,8 @@ export class WorkerSlot {
   #seq = 0;
   #flushQueued = false;
   #stopping = false;
-  #paused = false;
+  /** While recycling: how many more jobs of the outbox may still go to the old thread. */
+  #sendable: number | undefined;
   #idleWaiters: (() => void)[] = [];
   #settleWaiters: (() => void)[] = [];
   readonly #progress: Progress;
@@ -148,22 +149,26 @@ export class WorkerSlot {
   }
 
   #flush(): void {
-    if (this.#thread === undefined || this.#stopping || this.#paused) return;
-    while (this.#outbox.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT) {
+    if (this.#thread === undefined || this.#stopping) return;
+    while (this.#outbox.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT && this.#sendable !== 0) {
       const jobs: Job[] = [];
       let tracked = false;
       let taken = 0;
+      const limit = Math.min(this.#sendable ?? Number.POSITIVE_INFINITY, this.#outbox.length);
       for (const job of this.#outbox) {
-        if (jobs.length === MAX_BATCH_OPS) break;
+        if (jobs.length === MAX_BATCH_OPS || taken === limit) break;
         taken++;
         if (!job.beforeSend()) continue;
         jobs.push(job);
         if (job.timeout !== Number.POSITIVE_INFINITY) tracked = true;
       }
       this.#outbox = taken === this.#outbox.length ? [] : this.#outbox.slice(taken);
+      if (this.#sendable !== undefined) this.#sendable -= taken;
       if (jobs.length === 0) continue;
       this.#send(jobs, this.#thread, tracked);
     }
+    // A recycle waits for what may still go to the old thread; jobs refused on the way count too.
+    if (this.#sendable !== undefined) this.#batchSettled();
     this.#notifyIfIdle();
   }
 
@@ -182,12 +187,14 @@ export class WorkerSlot {
           // Meant for a thread that died before running it: nothing ran, so it goes again, first in line.
           // Jobs of sessions lost with that thread are refused by beforeSend on the way.
           this.#outbox.unshift(...jobs);
+          if (this.#sendable !== undefined) this.#sendable += jobs.length;
         } else {
           this.#crashesInARow = 0;
           this.#memory = result.memory;
           const results = result.results;
           for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(results[2 * i] as Status, results[2 * i + 1]);
         }
+        this.#batchSettled();
         this.#flush();
         this.#notifyIfIdle();
       },
@@ -196,6 +203,7 @@ export class WorkerSlot {
         const message = error instanceof Error ? error.message : String(error);
         const cause = new WorkerFailedError(`worker ${this.id} failed while running a batch: ${message}`, { workerId: this.id });
         for (const job of jobs) job.fail(cause, false);
+        this.#batchSettled();
         this.#flush();
         this.#notifyIfIdle();
       },
@@ -260,7 +268,6 @@ export class WorkerSlot {
   }
 
   #notifyIfIdle(): void {
-    this.#batchSettled();
     if (this.#idleWaiters.length === 0 || this.pending > 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
@@ -276,6 +283,7 @@ export class WorkerSlot {
     if (culprit !== undefined) culprit.job.fail(culprit.error, true);
     for (const { jobs } of batches) for (const job of jobs) if (job !== culprit?.job) job.fail(cause, false);
     this.#events.onThreadLost(this, cause, end);
+    this.#batchSettled();
     this.#notifyIfIdle();
   }
 
@@ -288,20 +296,22 @@ export class WorkerSlot {
   }
 
   /**
-   * Replaces the thread with a fresh one once the batches in flight have completed; jobs still
-   * queued wait meanwhile. The instances on the old thread are lost with `cause`.
+   * Replaces the thread with a fresh one once the jobs submitted so far have run; jobs submitted
+   * meanwhile wait for the new thread. The instances on the old thread are lost with `cause`.
    */
   async recycle(cause: ReactorPoolError): Promise<void> {
-    if (this.#stopping) return;
-    this.#paused = true;
+    if (this.#stopping || this.#sendable !== undefined) return;
+    this.#sendable = this.#outbox.length;
     try {
-      while (this.#inFlight.size > 0 && !this.#stopping) await this.#settled();
+      this.#scheduleFlush();
+      // Each turn waits for a batch to settle; the flush after it sends what may still go.
+      while ((this.#sendable > 0 || this.#inFlight.size > 0) && !this.#stopping) await this.#settled();
       if (this.#stopping || this.#thread === undefined) return;
       const replaced = new Promise<void>((resolve) => this.#piscina.once('workerCreate', () => resolve()));
       this.#terminate({ end: 'recycle', cause });
       await replaced;
     } finally {
-      this.#paused = false;
+      this.#sendable = undefined;
       this.#scheduleFlush();
     }
   }
@@ -333,6 +343,7 @@ export class WorkerSlot {
     this.#outbox = [];
     this.#inFlight.clear();
     for (const job of jobs) job.fail(cause, false);
+    this.#batchSettled();
     this.#notifyIfIdle();
     await this.#piscina.destroy();
   }

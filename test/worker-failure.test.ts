@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { WorkerFailedError, type ReactorPool, type SessionLostEvent, type WorkerFailedEvent } from '../dist/src/index.js';
+import { WorkerFailedError, type SessionLostEvent, type WorkerFailedEvent } from '../dist/src/index.js';
 import { KITCHEN } from './helpers/fixtures.js';
-import { createPool, rejection } from './helpers/pool.js';
-
-/** The internal hook runaway-call timeouts use: ends a worker thread as a crash would. */
-function terminateWorker(pool: ReactorPool, workerId: number): Promise<void> {
-  return (pool as unknown as { terminateWorker(id: number): Promise<void> }).terminateWorker(workerId);
-}
-
-/** The first `count` keys with `prefix` placed on `worker` (the others stay placed, without instances). */
-function keysOn(pool: ReactorPool, worker: number, count: number, prefix: string): string[] {
-  const keys: string[] = [];
-  for (let i = 0; keys.length < count; i++) {
-    if (pool.session(`${prefix}${i}`).workerId === worker) keys.push(`${prefix}${i}`);
-  }
-  return keys;
-}
+import { createPool, keysOn, rejection, terminateWorker } from './helpers/pool.js';
 
 describe('a worker thread that dies', () => {
   it('loses its sessions, idle ones included; other workers never notice; the thread is replaced', async () => {

@@ -17,10 +17,24 @@ export async function createPool(options: ReactorPoolOptions): Promise<ReactorPo
   return pool;
 }
 
-/** Resolves to the error a promise rejects with; fails the test if it resolves. */
+/** The internal hook runaway-call timeouts use: ends a worker thread as a crash would. */
+export function terminateWorker(pool: ReactorPool, workerId: number): Promise<void> {
+  return (pool as unknown as { terminateWorker(id: number): Promise<void> }).terminateWorker(workerId);
+}
+
+/** The first `count` keys with `prefix` placed on `worker` (the others stay placed, without instances). */
+export function keysOn(pool: ReactorPool, worker: number, count: number, prefix: string): string[] {
+  const keys: string[] = [];
+  for (let i = 0; keys.length < count; i++) {
+    if (pool.session(`${prefix}${i}`).workerId === worker) keys.push(`${prefix}${i}`);
+  }
+  return keys;
+}
+
 /** What tests read off a rejection: an Error with a `code` and whatever details it carries. */
 export type Rejection = Error & { code?: string; [detail: string]: unknown };
 
+/** Resolves to the error a promise rejects with; fails the test if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<Rejection> {
   let value: unknown;
   try {
