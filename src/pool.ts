@@ -283,7 +283,6 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (this.#state === 'closed') return;
     this.#failure = cause;
     this.#stopped = this.#stopSlots(cause);
-    this.#stopped.catch(() => {});
     this.emit('failed', { cause });
   }
 

@@ -292,6 +292,10 @@ export class WorkerSlot {
    * crash would: piscina reports it destroyed, which applies the loss rule, and starts a replacement.
    */
   async terminateThread(): Promise<void> {
+    // Between a death and its replacement there is no thread yet: wait for the replacement.
+    if (this.#thread === undefined && !this.#stopping) {
+      await new Promise<void>((resolve) => this.#piscina.once('workerCreate', () => resolve()));
+    }
     await Promise.all(this.#piscina.threads.map((thread) => thread.terminate()));
   }
 
@@ -345,6 +349,9 @@ export class WorkerSlot {
     for (const job of jobs) job.fail(cause, false);
     this.#batchSettled();
     this.#notifyIfIdle();
+    // Never from inside piscina's own worker-exit handling (a restart limit stops the pool from
+    // there): its destroy() would not settle.
+    await new Promise((resolve) => setImmediate(resolve));
     await this.#piscina.destroy();
   }
 }
