@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { callableExports, lookupExport, type Callable } from './arguments.js';
 import {
-  CallTimeoutError, InvalidArgumentError, PoolClosedError, QueueFullError, RestartLimitError, WorkerRecycledError, describeValue,
+  CallTimeoutError, InvalidArgumentError, PoolClosedError, RestartLimitError, WorkerRecycledError, describeValue,
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule } from './module-source.js';
@@ -78,8 +78,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #stopped: Promise<void> | undefined;
   /** Why the pool stopped by itself, if it did. */
   #failure: ReactorPoolError | undefined;
-  /** Operations queued or running, pool-wide (bounded by `maxQueue`). */
-  #pending = 0;
+  /** Operations queued or running, pool-wide (bounded by `maxQueue`); sessions count them in and out. */
+  readonly #queue: { pending: number; readonly max: number };
 
   /**
    * Loads and checks the module, compiles it once, and starts the workers.
@@ -116,6 +116,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   private constructor(options: ResolvedOptions, module: WebAssembly.Module, spec: ModuleSpec, signaturesKnown: boolean) {
     super();
     this.#options = options;
+    this.#queue = { pending: 0, max: options.maxQueue };
     this.spec = spec;
     this.#exports = callableExports(spec, signaturesKnown);
     const workerData: Omit<WorkerData, 'progress'> = {
@@ -308,18 +309,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       isolation: this.#options.isolation,
       callTimeout: this.#options.callTimeout,
       maxQueuePerSession: this.#options.maxQueuePerSession,
-      admit: (bounded) => {
-        if (bounded && this.#pending >= this.#options.maxQueue) {
-          throw new QueueFullError(
-            `the pool has ${this.#pending} operations queued or running, the maxQueue limit; retry once some settle`,
-            { limit: this.#options.maxQueue },
-          );
-        }
-        this.#pending++;
-      },
-      release: () => {
-        this.#pending--;
-      },
+      queue: this.#queue,
       exportFor: (name) => lookupExport(this.#exports, this.spec, name),
       assertAccepting: () => {
         if (this.#state === 'open') return;

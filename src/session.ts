@@ -44,10 +44,8 @@ export interface SessionHost {
   readonly isolation: 'session' | 'worker';
   readonly callTimeout: number;
   readonly maxQueuePerSession: number;
-  /** Counts one more pool-wide operation; throws QueueFullError when `maxQueue` is reached and `bounded`. */
-  admit(bounded: boolean): void;
-  /** One admitted operation settled. */
-  release(): void;
+  /** Pool-wide count of operations queued or running, and its bound (`maxQueue`). */
+  readonly queue: { pending: number; readonly max: number };
   exportFor(name: unknown): Callable;
   /** Throws PoolClosedError once the pool stops accepting calls. */
   assertAccepting(): void;
@@ -167,12 +165,19 @@ export class Session {
         { sessionKey: this.key, limit: this.#host.maxQueuePerSession },
       );
     }
-    this.#host.admit(true);
+    const queue = this.#host.queue;
+    if (queue.pending >= queue.max) {
+      throw new QueueFullError(
+        `the pool has ${queue.pending} operations queued or running, the maxQueue limit; retry once some settle`,
+        { sessionKey: this.key, limit: queue.max },
+      );
+    }
+    queue.pending++;
     this.pending++;
   }
 
   #admitUnbounded(): void {
-    this.#host.admit(false);
+    this.#host.queue.pending++;
     this.pending++;
   }
 
@@ -276,7 +281,7 @@ export class Session {
   /** @internal An operation of this session settled. */
   released(): void {
     this.pending--;
-    this.#host.release();
+    this.#host.queue.pending--;
   }
 
   /** @internal The instance at `epoch` is lost because of `cause`. */

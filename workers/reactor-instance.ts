@@ -27,6 +27,7 @@ export class ReactorInstance {
   /** The callable exports, by their index in the pool's export table. */
   readonly #fns: ExportFn[];
   #memory: WebAssembly.Memory | undefined;
+  #buffer: ArrayBuffer = new ArrayBuffer(0);
   /** The linear memory size the worker last counted for this instance (see {@link memoryBytes}). */
   countedBytes = 0;
 
@@ -76,7 +77,11 @@ export class ReactorInstance {
 
   /** Bytes of linear memory the instance holds now. */
   get memoryBytes(): number {
-    return this.#memory === undefined ? 0 : this.#memory.buffer.byteLength;
+    // `memory.buffer` is a call into the engine; a cached buffer is read inline and reads 0 bytes
+    // once a growth has detached it, which is exactly when a fresh look is needed.
+    let buffer = this.#buffer;
+    if (buffer.byteLength === 0 && this.#memory !== undefined) buffer = this.#buffer = this.#memory.buffer;
+    return buffer.byteLength;
   }
 
   /** Calls a one-parameter export. */
