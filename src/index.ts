@@ -6,7 +6,7 @@ export type { PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionLostEvent, W
 export { Session } from './session.js';
 export type { CallOptions, SessionCalls, TypedArgs, TypedResults } from './session.js';
 export type {
-  Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, TrapPolicy, WasiOptions,
+  Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, TrapPolicy, WasiOptions, WorkerResourceLimits,
 } from './options.js';
 export type { WasmValue } from './protocol.js';
 export { inspectModule } from './inspect.js';

@@ -33,6 +33,14 @@ export type Isolation = 'session' | 'worker';
  */
 export type TrapPolicy = 'keep' | 'lose' | 'reset';
 
+/** Engine limits of one worker thread, in MB (see Node's `Worker` `resourceLimits`). */
+export interface WorkerResourceLimits {
+  readonly maxOldGenerationSizeMb?: number;
+  readonly maxYoungGenerationSizeMb?: number;
+  readonly codeRangeSizeMb?: number;
+  readonly stackSizeMb?: number;
+}
+
 /** What each reactor's WASI environment gets. Nothing unless given. */
 export interface WasiOptions {
   /** Command-line arguments the reactor sees (`args_get`). @default [] */
@@ -94,6 +102,14 @@ export interface ReactorPoolOptions {
   /** What a trap does to the instance. @default 'keep' */
   readonly onTrap?: TrapPolicy;
   /**
+   * Limits of each worker thread's JavaScript engine (Node's `Worker` `resourceLimits`), in MB. A
+   * worker that runs out (say, a reactor printing without end in one call) dies with
+   * `ERR_WORKER_OUT_OF_MEMORY`: a crash like any other (the loss rule, a replacement). Wasm linear
+   * memory is not counted here: bound it with `memoryLimit`.
+   * @default Node's defaults
+   */
+  readonly resourceLimits?: WorkerResourceLimits;
+  /**
    * How many times in a row a worker thread may die unexpectedly (a crash, an out-of-memory; not a
    * timeout or a recycle) without completing any work in between. One more and the pool stops
    * with `ERR_RESTART_LIMIT` instead of respawning forever.
@@ -116,6 +132,7 @@ export interface ResolvedOptions {
   readonly maxQueue: number;
   readonly onTrap: TrapPolicy;
   readonly maxRestarts: number;
+  readonly resourceLimits: WorkerResourceLimits;
 }
 
 /** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
@@ -126,8 +143,9 @@ export const MAX_WORKERS = 256;
 
 const KNOWN = new Set([
   'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
-  'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts',
+  'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
 ]);
+const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -153,7 +171,28 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxQueue: positiveLimit('maxQueue', given['maxQueue'], 1_000_000),
     onTrap: oneOf('onTrap', given['onTrap'], ['keep', 'lose', 'reset'] as const, 'keep'),
     maxRestarts: count('maxRestarts', given['maxRestarts'], 5),
+    resourceLimits: resolveResourceLimits(given['resourceLimits']),
   });
+}
+
+function resolveResourceLimits(value: unknown): WorkerResourceLimits {
+  if (value === undefined) return Object.freeze({});
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError(`Expected \`resourceLimits\` to be an object, got ${describeValue(value)}`);
+  }
+  const given = value as Record<string, unknown>;
+  const limits: Record<string, number> = {};
+  for (const [name, limit] of Object.entries(given)) {
+    if (!(RESOURCE_LIMITS as readonly string[]).includes(name)) {
+      throw new InvalidOptionError(`Unknown option \`resourceLimits.${name}\` (known: ${RESOURCE_LIMITS.join(', ')})`);
+    }
+    if (limit === undefined) continue;
+    if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) {
+      throw new InvalidOptionError(`Expected \`resourceLimits.${name}\` to be a positive number of MB, got ${describeValue(limit)}`);
+    }
+    limits[name] = limit;
+  }
+  return Object.freeze(limits);
 }
 
 /** A timeout in milliseconds: a positive integer a timer can wait for, or `Infinity` (none). */

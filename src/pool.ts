@@ -130,7 +130,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     const events = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
     };
-    this.#slots = Array.from({ length: options.workers }, (_, id) => new WorkerSlot(id, WORKER_FILE, workerData, events));
+    this.#slots = Array.from({ length: options.workers }, (_, id) => new WorkerSlot(id, WORKER_FILE, workerData, options.resourceLimits, events));
     this.#sessionsBySlot = new Map(this.#slots.map((slot) => [slot, new Set<Session>()]));
     this.#host = this.#makeHost();
   }

@@ -9,6 +9,7 @@ import {
   Progress, encodeOp, progressSeq, sharedClock, type Batch, type BatchResult, type Op, type ProbeResult, type Status,
   type WorkerData,
 } from './protocol.js';
+import type { WorkerResourceLimits } from './options.js';
 
 /** More batches in flight keep a worker busy while results travel back; two is enough for that. */
 const MAX_BATCHES_IN_FLIGHT = 2;
@@ -67,13 +68,19 @@ export class WorkerSlot {
   readonly #progress: Progress;
   #watchdog: NodeJS.Timeout | undefined;
   #termination: Termination | undefined;
+  /** Between a thread's death and its handling: hold every send. */
+  #dying = false;
+  /** Why the dead thread died, if piscina said (the error its running batch rejected with). */
+  #deathDetail: string | undefined;
   /** Crashes since the last batch that completed. */
   #crashesInARow = 0;
   /** Bytes of linear memory the thread's instances held after the last batch. */
   #memory = 0;
   readonly #events: SlotEvents;
 
-  constructor(id: number, filename: string, workerData: Omit<WorkerData, 'progress'>, events: SlotEvents) {
+  constructor(
+    id: number, filename: string, workerData: Omit<WorkerData, 'progress'>, resourceLimits: WorkerResourceLimits, events: SlotEvents,
+  ) {
     this.id = id;
     this.#events = events;
     const progress = new SharedArrayBuffer(Progress.BYTES);
@@ -86,6 +93,7 @@ export class WorkerSlot {
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
+      resourceLimits: { ...resourceLimits },
       name: 'default',
     });
     this.#piscina.on('workerCreate', (worker: { id: number }) => {
@@ -100,12 +108,23 @@ export class WorkerSlot {
       const termination = this.#termination;
       this.#termination = undefined;
       this.#progress.write(-1, 0);
-      if (termination === undefined) {
-        this.#crashesInARow++;
-        this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${thread}) stopped unexpectedly; its instances are gone`, { workerId: this.id }), 'crash');
-      } else {
-        this.#threadLost(termination.cause, termination.end, termination.culprit);
-      }
+      // Handled a turn later, once piscina has rejected the batch that was running with the reason
+      // (e.g. ERR_WORKER_OUT_OF_MEMORY); nothing is sent meanwhile, not even to a replacement.
+      this.#dying = true;
+      setImmediate(() => {
+        this.#dying = false;
+        const detail = this.#deathDetail;
+        this.#deathDetail = undefined;
+        if (this.#stopping) return;
+        if (termination === undefined) {
+          this.#crashesInARow++;
+          const why = detail === undefined ? 'stopped unexpectedly' : `died (${detail})`;
+          this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${thread}) ${why}; its instances are gone`, { workerId: this.id }), 'crash');
+        } else {
+          this.#threadLost(termination.cause, termination.end, termination.culprit);
+        }
+        this.#scheduleFlush();
+      });
     });
     // Piscina reports errors of idle threads here; the workerDestroy handler above has the consequences.
     this.#piscina.on('error', () => {});
@@ -149,7 +168,7 @@ export class WorkerSlot {
   }
 
   #flush(): void {
-    if (this.#thread === undefined || this.#stopping) return;
+    if (this.#thread === undefined || this.#stopping || this.#dying) return;
     while (this.#outbox.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT && this.#sendable !== 0) {
       const jobs: Job[] = [];
       let tracked = false;
@@ -199,8 +218,13 @@ export class WorkerSlot {
         this.#notifyIfIdle();
       },
       (error: unknown) => {
-        if (!this.#inFlight.delete(seq)) return;
         const message = error instanceof Error ? error.message : String(error);
+        if (this.#dying) {
+          // The thread died under this batch: the death handler fails it, with this reason.
+          this.#deathDetail ??= message;
+          return;
+        }
+        if (!this.#inFlight.delete(seq)) return;
         const cause = new WorkerFailedError(`worker ${this.id} failed while running a batch: ${message}`, { workerId: this.id });
         for (const job of jobs) job.fail(cause, false);
         this.#batchSettled();

@@ -16,6 +16,9 @@ describe('ERR_INVALID_OPTION', () => {
     ['module http URL', { module: new URL('https://example.invalid/x.wasm') }, /got `"https:\/\/example.invalid\/x.wasm"`/],
     ['wasi.env', { module: REACTOR, wasi: { env: { A: 1 } } }, /`wasi.env` to be an object of strings/],
     ['options null', null, /options to be an object, got `null` \(null\)/],
+    ['resourceLimits value', { module: REACTOR, resourceLimits: { maxOldGenerationSizeMb: 0 } }, /`resourceLimits.maxOldGenerationSizeMb` to be a positive number of MB, got `0`/],
+    ['resourceLimits key', { module: REACTOR, resourceLimits: { heapMb: 8 } }, /Unknown option `resourceLimits.heapMb`/],
+    ['onTrap', { module: REACTOR, onTrap: 'ignore' }, /`onTrap` to be 'keep' or 'lose' or 'reset', got `"ignore"`/],
   ];
   for (const [name, options, message] of cases) {
     it(`refuses ${name}`, async () => {

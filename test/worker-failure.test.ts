@@ -50,4 +50,24 @@ describe('a worker thread that dies', () => {
     await pool.session('a').reset();
     expect(await pool.session('a').call('inc', 1)).toBe(21);
   });
+
+  it('runs out of memory (a reactor printing without end): a real crash, with its reason, handled the same way', async () => {
+    const pool = await createPool({
+      module: KITCHEN, workers: 2, stdout: () => {}, stderr: () => {}, resourceLimits: { maxOldGenerationSizeMb: 24 },
+    });
+    const failed: WorkerFailedEvent[] = [];
+    pool.on('workerFailed', (event) => failed.push(event));
+    const [loud] = keysOn(pool, 0, 1, 'loud-') as [string];
+    const [other] = keysOn(pool, 1, 1, 'quiet-') as [string];
+    expect(await pool.session(other).call('inc', 4)).toBe(24);
+    // Each `say` writes two short lines; three million of them in one callMany outgrow a 24 MB heap.
+    const error = await rejection(pool.session(loud).callMany('say', Array.from({ length: 3_000_000 }, (_, i) => i)));
+    expect(error.code).toBe('ERR_WORKER_FAILED');
+    expect(error.message).toContain('out of memory');
+    expect(failed.map((event) => event.workerId)).toEqual([0]);
+    expect(pool.session(loud).lost).toBe(true);
+    expect(await pool.session(other).call('inc', 0)).toBe(24);
+    await pool.session(loud).reset();
+    expect(await pool.session(loud).call('inc', 1)).toBe(21);
+  });
 });

@@ -19,6 +19,23 @@ const ERRNO_FAULT = 21;
 export interface OutputSink {
   capture: { stdout: boolean; stderr: boolean };
   chunks: OutputChunk[] | undefined;
+  /** Writes to one stream in a row, joined into one chunk when the stream changes or the operation ends. */
+  run: { fd: 1 | 2; parts: Uint8Array[]; bytes: number } | undefined;
+}
+
+/** The output of the operation that just ran (adjacent writes to one stream joined), or undefined. */
+export function takeOutput(sink: OutputSink): OutputChunk[] | undefined {
+  closeRun(sink);
+  const chunks = sink.chunks;
+  if (chunks === undefined || chunks.length === 0) return undefined;
+  return chunks.splice(0);
+}
+
+function closeRun(sink: OutputSink): void {
+  const run = sink.run;
+  if (run === undefined) return;
+  sink.run = undefined;
+  sink.chunks?.push([run.fd, run.parts.length === 1 ? (run.parts[0] as Uint8Array) : concat(run.parts, run.bytes)]);
 }
 
 type ExportFn = (...args: WasmValue[]) => unknown;
@@ -105,13 +122,14 @@ export class ReactorInstance {
       view.setUint32(nwritten, total, true);
       const wanted = fd === 1 ? sink.capture.stdout : sink.capture.stderr;
       if (wanted && sink.chunks !== undefined && total > 0) {
-        // Adjacent writes to one stream travel as one chunk, so a line printed piecewise arrives whole.
-        const last = sink.chunks[sink.chunks.length - 1];
-        if (last !== undefined && last[0] === fd) {
-          sink.chunks[sink.chunks.length - 1] = [fd, concat([last[1], ...parts], last[1].byteLength + total)];
-        } else {
-          sink.chunks.push([fd, concat(parts, total)]);
+        // Adjacent writes to one stream travel as one chunk, so a line printed piecewise arrives
+        // whole; they are joined once, when the run ends (joining on every write was quadratic).
+        if (sink.run?.fd !== fd) {
+          closeRun(sink);
+          sink.run = { fd, parts: [], bytes: 0 };
         }
+        sink.run.parts.push(concat(parts, total));
+        sink.run.bytes += total;
       }
       return ERRNO_SUCCESS;
     } catch {

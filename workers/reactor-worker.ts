@@ -4,10 +4,10 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
 import {
-  Progress, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type Failure, type OutputChunk, type ProbeResult,
+  Progress, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type Failure, type ProbeResult,
   type ProbeTask, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
-import { ReactorInstance, describeFailure, type OutputSink } from './reactor-instance.js';
+import { ReactorInstance, describeFailure, takeOutput, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
 
 const data = workerData as WorkerData;
@@ -21,7 +21,7 @@ interface Entry {
 }
 
 const entries = new Map<number, Entry>();
-const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined };
+const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
 const progress = new Progress(data.progress);
 const NO_INSTANCE: SerializedError = { code: 'ERR_WORKER_FAILED', message: 'the instance is no longer on this worker thread' };
 /** Bytes of linear memory held by this thread's live instances. */
@@ -32,19 +32,19 @@ export default function handleTask(task: Batch | ProbeTask): BatchResult | Probe
   if (task.thread !== threadId) return { stale: true };
   const wire = task.wire;
   const results: unknown[] = [];
-  const chunks: OutputChunk[] = [];
-  sink.chunks = chunks;
+  sink.chunks = [];
   try {
     if (task.track) {
       for (let at = 0, index = 0; at < wire.length; index++) {
         progress.write(task.seq, index);
-        at = runOp(wire, at, results, chunks);
+        at = runOp(wire, at, results);
       }
     } else {
-      for (let at = 0; at < wire.length;) at = runOp(wire, at, results, chunks);
+      for (let at = 0; at < wire.length;) at = runOp(wire, at, results);
     }
   } finally {
     sink.chunks = undefined;
+    sink.run = undefined;
     if (task.track) progress.write(-1, 0);
   }
   return { stale: false, results, memory: memoryHeld };
@@ -102,7 +102,7 @@ function probe(): ProbeResult {
 }
 
 /** Runs the operation encoded at `wire[at]`, appends its status and payload, returns where the next one starts. */
-function runOp(wire: readonly unknown[], at: number, results: unknown[], chunks: OutputChunk[]): number {
+function runOp(wire: readonly unknown[], at: number, results: unknown[]): number {
   const tag = wire[at] as number;
   const slot = wire[at + 1] as number;
   const epoch = wire[at + 2] as number;
@@ -162,8 +162,8 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[], chunks:
     }
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   }
-  if (chunks.length > 0) {
-    const output = chunks.splice(0);
+  const output = takeOutput(sink);
+  if (output !== undefined) {
     if (status === Status.Ok) [status, payload] = [Status.OkWithOutput, { value: payload, output }];
     else payload = { ...(payload as Failure), output };
   }
