@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { InvalidOptionError, ReactorPoolError, describeValue } from './errors.js';
-import { MAX_WORKERS } from './options.js';
+import { MAX_TIMEOUT, MAX_WORKERS } from './options.js';
 import { BENCH_HELP, benchCommand } from './cli/bench-command.js';
 import { BUNDLED_REACTOR, DEMO_HELP, demoCommand } from './cli/demo-command.js';
 import { INSPECT_HELP, inspectCommand } from './cli/inspect-command.js';
@@ -36,6 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
         session: { type: 'string' },
         workers: { type: 'string' },
         isolation: { type: 'string' },
+        timeout: { type: 'string' },
+        'memory-limit': { type: 'string' },
       });
       if (values['help'] === true) return help(RUN_HELP);
       const module = onePositional(positionals, 'run', true) as string;
@@ -51,6 +53,8 @@ async function main(argv: readonly string[]): Promise<number> {
         calls,
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS) ?? 1,
         isolation,
+        callTimeout: integerOption(values['timeout'], 'timeout', 1, MAX_TIMEOUT) ?? Number.POSITIVE_INFINITY,
+        memoryLimit: integerOption(values['memory-limit'], 'memory-limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY,
       }, write);
     }
     case 'inspect': {

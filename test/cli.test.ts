@@ -22,6 +22,17 @@ describe('the reactor-pool command', () => {
     expect(out.status).toBe(0);
   });
 
+  it('run --timeout and --memory-limit stop a runaway call or a greedy instance with their codes', () => {
+    const runaway = cli('run', KITCHEN, '--call', 'inc:1', '--call', 'spin', '--timeout', '100');
+    expect(runaway.stdout).toBe('inc(1) = 21\n');
+    expect(runaway.stderr).toMatch(/^error \[ERR_CALL_TIMEOUT\]: session "cli": `spin` ran for \d+ ms, over its timeout of 100 ms/m);
+    expect(runaway.status).toBe(1);
+    const greedy = cli('run', KITCHEN, '--call', 'grow:10', '--memory-limit', '300000');
+    expect(greedy.stderr).toMatch(/^error \[ERR_MEMORY_LIMIT\]: .*over the memoryLimit of 300000/m);
+    expect(greedy.status).toBe(1);
+    expect(cli('run', KITCHEN, '--call', 'inc:1', '--timeout', '0').status).toBe(2);
+  });
+
   it('demo prints the reference scenario first, then a checked summary, with no warnings', () => {
     const out = cli('demo', '--sessions', '50', '--calls', '5', '--workers', '2');
     expect(out.status).toBe(0);

@@ -17,6 +17,9 @@ Options:
   --session KEY        session key (default: cli)
   --workers N          worker threads (default: 1)
   --isolation MODE     session | worker (default: session)
+  --timeout MS         stop a call that runs longer (ERR_CALL_TIMEOUT; default: none)
+  --memory-limit BYTES refuse an instance whose linear memory grows past it
+                       (ERR_MEMORY_LIMIT; default: none)
   -h, --help           show this help
 
 Example:
@@ -28,10 +31,14 @@ export interface RunArgs {
   readonly calls: readonly string[];
   readonly workers: number;
   readonly isolation: Isolation;
+  readonly callTimeout: number;
+  readonly memoryLimit: number;
 }
 
 export async function runCommand(args: RunArgs, write: (line: string) => void): Promise<number> {
-  const pool = await ReactorPool.create({ module: args.module, workers: args.workers, isolation: args.isolation });
+  const pool = await ReactorPool.create({
+    module: args.module, workers: args.workers, isolation: args.isolation, callTimeout: args.callTimeout, memoryLimit: args.memoryLimit,
+  });
   try {
     const calls = args.calls.map((text) => parseCallSpec(text, pool.spec));
     const session = pool.session(args.session);
