@@ -67,6 +67,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly spec: ModuleSpec;
   readonly #options: ResolvedOptions;
   readonly #exports: ReadonlyMap<string, Callable>;
+  readonly #exportNames: readonly string[];
   readonly #slots: readonly WorkerSlot[];
   readonly #sessionsBySlot: Map<WorkerSlot, Set<Session>>;
   readonly #directory = new Map<string, Session>();
@@ -119,9 +120,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#queue = { pending: 0, max: options.maxQueue };
     this.spec = spec;
     this.#exports = callableExports(spec, signaturesKnown);
+    this.#exportNames = [...this.#exports.keys()];
     const workerData: Omit<WorkerData, 'progress'> = {
       module,
-      exportNames: [...this.#exports.keys()],
+      exportNames: this.#exportNames,
       wasi: options.wasi,
       capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
       memoryLimit: options.memoryLimit,
@@ -311,6 +313,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       maxQueuePerSession: this.#options.maxQueuePerSession,
       queue: this.#queue,
       exportFor: (name) => lookupExport(this.#exports, this.spec, name),
+      exportNameAt: (index) => this.#exportNames[index] ?? `#${index}`,
       assertAccepting: () => {
         if (this.#state === 'open') return;
         if (this.#failure !== undefined) {

@@ -47,6 +47,7 @@ export interface SessionHost {
   /** Pool-wide count of operations queued or running, and its bound (`maxQueue`). */
   readonly queue: { pending: number; readonly max: number };
   exportFor(name: unknown): Callable;
+  exportNameAt(index: number): string;
   /** Throws PoolClosedError once the pool stops accepting calls. */
   assertAccepting(): void;
   /** A never-used instance epoch. */
@@ -134,7 +135,7 @@ export class Session {
       checkArgs(callable, args);
       this.#admit(options);
       const open = this.#claimOpen();
-      return this.#enqueue({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args }, name, options);
+      return this.#enqueue({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args }, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -150,7 +151,7 @@ export class Session {
       return this.#enqueue({
         kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
-      }, name, options);
+      }, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -219,7 +220,7 @@ export class Session {
     this.epoch = this.#host.isolation === 'worker' ? this.#host.sharedEpoch(this.slot) : this.#host.nextEpoch();
     this.lostCause = undefined;
     this.openQueuedEpoch = this.epoch;
-    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, '_initialize', undefined) as Promise<void>;
+    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, undefined) as Promise<void>;
   }
 
   /**
@@ -233,7 +234,7 @@ export class Session {
     if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
     // Closing never fails for a full queue: it is counted, not refused.
     this.#admitUnbounded();
-    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, 'close', undefined).then(() => undefined);
+    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, undefined).then(() => undefined);
   }
 
   /** The worker's name for this session's instance: its own number, or 0 for the shared instance. */
@@ -270,12 +271,19 @@ export class Session {
   }
 
   /** Queues an admitted operation for the worker. */
-  #enqueue(op: Op, name: string, options: ResolvedCallOptions | undefined): Promise<never> {
+  #enqueue(op: Op, options: ResolvedCallOptions | undefined): Promise<never> {
     return new Promise((resolve, reject) => {
-      const job = new SessionJob(this, op, name, options?.timeout ?? this.#host.callTimeout, resolve as (value: unknown) => void, reject);
+      const timeout = options === undefined ? this.#host.callTimeout : options.timeout;
+      // 0 stands for "no limit" on the job: a small integer, where Infinity would be a boxed number.
+      const job = new SessionJob(this, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, resolve as (value: unknown) => void, reject);
       if (options?.signal !== undefined) job.watch(options.signal);
       this.slot.submit(job);
     });
+  }
+
+  /** @internal The name of the export at `index`, for messages. */
+  exportName(index: number): string {
+    return this.#host.exportNameAt(index);
   }
 
   /** @internal An operation of this session settled. */
@@ -315,20 +323,22 @@ export class Session {
   }
 }
 
+/** The job has been handed to its worker. */
+const SENT = 1;
+/** The job's promise has settled and its queue places were given back. */
+const SETTLED = 2;
+
 /** One operation of a session on its way to the worker. */
 class SessionJob implements Job {
   op: Op;
-  /** Whether the job has been handed to its worker. */
-  #state: 'queued' | 'sent' = 'queued';
-  /** Whether the promise has settled (and the queue counts were released). */
-  #settled = false;
+  /** {@link SENT} and {@link SETTLED} bits: one small integer keeps the per-call object lean. */
+  #flags = 0;
   #unwatch: (() => void) | undefined;
 
   constructor(
     readonly session: Session,
     op: Op,
-    /** The export (or `_initialize`, `close`) this operation runs, for messages. */
-    readonly name: string,
+    /** Milliseconds the operation may run; 0 for no limit. */
     readonly timeout: number,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
@@ -339,7 +349,7 @@ class SessionJob implements Job {
   /** Rejects the job with ERR_ABORTED if `signal` fires while it is still queued. */
   watch(signal: AbortSignal): void {
     const onAbort = (): void => {
-      if (this.#state !== 'queued') return;
+      if ((this.#flags & SENT) !== 0) return;
       this.rejectWith(this.session.abortedError(signal));
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -348,14 +358,14 @@ class SessionJob implements Job {
 
   beforeSend(): boolean {
     const { session, op } = this;
-    if (this.#settled) {
+    if ((this.#flags & SETTLED) !== 0) {
       // Aborted while queued. If it was to create the instance, the instance is still created (calls
       // behind it count on that), but the export is not called.
       if (op.kind === 'call' || op.kind === 'callMany') {
         if (!op.open) return false;
         this.op = { kind: 'open', slot: op.slot, epoch: op.epoch };
         session.openSentEpoch = op.epoch;
-        this.#state = 'sent';
+        this.#flags |= SENT;
         return true;
       }
       return false;
@@ -365,7 +375,7 @@ class SessionJob implements Job {
       return false;
     }
     if (op.kind === 'open' || (op.kind !== 'drop' && op.open)) session.openSentEpoch = op.epoch;
-    this.#state = 'sent';
+    this.#flags |= SENT;
     return true;
   }
 
@@ -387,8 +397,9 @@ class SessionJob implements Job {
   }
 
   describe(): string {
-    const what = this.op.kind === 'callMany' ? `callMany of \`${this.name}\`` : `\`${this.name}\``;
-    return `session ${JSON.stringify(this.session.key)}: ${what}`;
+    const { op } = this;
+    const name = op.kind === 'open' ? '_initialize' : op.kind === 'drop' ? 'close' : this.session.exportName(op.exportIndex);
+    return `session ${JSON.stringify(this.session.key)}: ${op.kind === 'callMany' ? 'callMany of ' : ''}\`${name}\``;
   }
 
   resolveWith(value: unknown): void {
@@ -401,8 +412,8 @@ class SessionJob implements Job {
 
   /** Marks the job settled once; false if it already was (an aborted job's late outcome). */
   #finish(): boolean {
-    if (this.#settled) return false;
-    this.#settled = true;
+    if ((this.#flags & SETTLED) !== 0) return false;
+    this.#flags |= SETTLED;
     if (this.#unwatch !== undefined) {
       this.#unwatch();
       this.#unwatch = undefined;

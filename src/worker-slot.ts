@@ -19,7 +19,7 @@ const MAX_BATCH_OPS = 65_536;
 /** An operation waiting for its outcome. */
 export interface Job {
   readonly op: Op;
-  /** Milliseconds the operation may run in the worker (`Infinity`: no limit). */
+  /** Milliseconds the operation may run in the worker; 0 for no limit (a small integer keeps jobs lean). */
   readonly timeout: number;
   /** Called just before the job is sent; returning false drops it (the job then settled itself). */
   beforeSend(): boolean;
@@ -170,18 +170,17 @@ export class WorkerSlot {
   #flush(): void {
     if (this.#thread === undefined || this.#stopping || this.#dying) return;
     while (this.#outbox.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT && this.#sendable !== 0) {
+      const outbox = this.#outbox;
+      const taken = Math.min(outbox.length, MAX_BATCH_OPS, this.#sendable ?? MAX_BATCH_OPS);
       const jobs: Job[] = [];
       let tracked = false;
-      let taken = 0;
-      const limit = Math.min(this.#sendable ?? Number.POSITIVE_INFINITY, this.#outbox.length);
-      for (const job of this.#outbox) {
-        if (jobs.length === MAX_BATCH_OPS || taken === limit) break;
-        taken++;
+      for (let i = 0; i < taken; i++) {
+        const job = outbox[i] as Job;
         if (!job.beforeSend()) continue;
         jobs.push(job);
-        if (job.timeout !== Number.POSITIVE_INFINITY) tracked = true;
+        if (job.timeout > 0) tracked = true;
       }
-      this.#outbox = taken === this.#outbox.length ? [] : this.#outbox.slice(taken);
+      this.#outbox = taken === outbox.length ? [] : outbox.slice(taken);
       if (this.#sendable !== undefined) this.#sendable -= taken;
       if (jobs.length === 0) continue;
       this.#send(jobs, this.#thread, tracked);
@@ -245,7 +244,7 @@ export class WorkerSlot {
     let shortest = Number.POSITIVE_INFINITY;
     for (const batch of this.#inFlight.values()) {
       if (!batch.tracked) continue;
-      for (const job of batch.jobs) if (job.timeout < shortest) shortest = job.timeout;
+      for (const job of batch.jobs) if (job.timeout > 0 && job.timeout < shortest) shortest = job.timeout;
     }
     if (shortest === Number.POSITIVE_INFINITY) return;
     const now = sharedClock();
@@ -253,7 +252,7 @@ export class WorkerSlot {
     const running = this.#progress.read();
     if (running !== undefined) {
       const job = this.#runningJob(running.seq, running.index);
-      if (job !== undefined && job.timeout !== Number.POSITIVE_INFINITY) {
+      if (job !== undefined && job.timeout > 0) {
         const ranFor = now - running.startedAt;
         if (ranFor >= job.timeout) {
           this.#timeOut(job, ranFor);
