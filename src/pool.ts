@@ -54,7 +54,10 @@ export interface PoolStats {
   readonly pending: number;
   /** Sessions placed on each worker. */
   readonly sessionsPerWorker: readonly number[];
-  /** Bytes of linear memory held by each worker's instances, as of its last completed batch. */
+  /**
+   * Bytes of linear memory held by each worker's instances: as of its last batch when a
+   * `memoryLimit` is set; otherwise recounted after a batch at most every 200 ms.
+   */
   readonly memoryPerWorker: readonly number[];
 }
 

@@ -53,8 +53,8 @@ describe('memoryLimit', () => {
     expect(error.message).toContain('`_initialize`');
   });
 
-  it('reports the linear memory each worker holds in stats()', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1 });
+  it('reports the linear memory each worker holds in stats(), exactly after every batch when a limit is set', async () => {
+    const pool = await createPool({ module: KITCHEN, workers: 1, memoryLimit: 2 ** 30 });
     const first = pool.session('a');
     const pages = await first.call('grow', 0);
     expect(pool.stats().memoryPerWorker).toEqual([pages * PAGE]);

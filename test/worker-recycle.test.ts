@@ -8,7 +8,8 @@ import { createPool, keysOn, rejection } from './helpers/pool.js';
 
 describe('recycleWorker', () => {
   it('lets running calls finish, then replaces the thread; its sessions are lost, the others keep their state', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 2 });
+    // A memory limit makes stats().memoryPerWorker exact after every batch.
+    const pool = await createPool({ module: KITCHEN, workers: 2, memoryLimit: 2 ** 30 });
     const lost: SessionLostEvent[] = [];
     const failed: WorkerFailedEvent[] = [];
     pool.on('sessionLost', (event) => lost.push(event));

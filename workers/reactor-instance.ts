@@ -44,9 +44,11 @@ export class ReactorInstance {
   /** The callable exports, by their index in the pool's export table. */
   readonly #fns: ExportFn[];
   #memory: WebAssembly.Memory | undefined;
+  /** The linear memory's buffer as last seen; a growth detaches it (it then reads 0 bytes). */
   #buffer: ArrayBuffer = new ArrayBuffer(0);
   /** The linear memory size the worker last counted for this instance (see {@link memoryBytes}). */
   countedBytes = 0;
+
 
   /** Instantiates and initializes; throws what `_initialize` throws (a trap or a {@link ReactorExit}). */
   constructor(

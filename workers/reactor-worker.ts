@@ -42,12 +42,33 @@ export default function handleTask(task: Batch | ProbeTask): BatchResult | Probe
     } else {
       for (let at = 0; at < wire.length;) at = runOp(wire, at, results);
     }
+    if (!limitMemory && performance.now() - lastSweep > SWEEP_MS) sweepMemory();
   } finally {
     sink.chunks = undefined;
     sink.run = undefined;
     if (task.track) progress.write(-1, 0);
   }
   return { stale: false, results, memory: memoryHeld };
+}
+
+/**
+ * With a `memoryLimit`, each instance's memory is checked after every call that ran on it. Reading
+ * a wasm memory's size costs more than a small call, so without a limit nothing is read per call:
+ * the memory held (for `stats()`) is recounted after a batch at most every {@link SWEEP_MS}.
+ */
+const limitMemory = data.memoryLimit !== Number.POSITIVE_INFINITY;
+const SWEEP_MS = 200;
+let lastSweep = Number.NEGATIVE_INFINITY;
+
+function sweepMemory(): void {
+  lastSweep = performance.now();
+  let held = 0;
+  for (const entry of entries.values()) {
+    if (entry.instance === undefined) continue;
+    entry.instance.countedBytes = entry.instance.memoryBytes;
+    held += entry.instance.countedBytes;
+  }
+  memoryHeld = held;
 }
 
 /** Replaces the slot's entry (or removes it), keeping {@link memoryHeld} in step. */
@@ -66,8 +87,8 @@ function setEntry(slot: number, entry: Entry | undefined): void {
 }
 
 /**
- * After an operation ran on `instance`: counts its memory, and if it is over the limit, discards it
- * and returns the failure that loses the session.
+ * After an operation ran on `instance` (with a memory limit): counts its memory, and if it is over
+ * the limit, discards it and returns the failure that loses the session.
  */
 function checkMemory(instance: ReactorInstance, slot: number, epoch: number, name: string): Failure | undefined {
   const bytes = instance.memoryBytes;
@@ -144,7 +165,7 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
           } catch (error) {
             failure = fail(error, name, slot, epoch);
           }
-          failure ??= checkMemory(found, slot, epoch, name);
+          if (limitMemory && failure === undefined) failure = checkMemory(found, slot, epoch, name);
         } else {
           failure = found;
         }
@@ -153,16 +174,19 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
       next = at + 7;
       if (failure === undefined) {
         const found = instanceOf(entry, epoch);
-        failure = found instanceof ReactorInstance
-          ? runMany(found, index, slot, epoch, wire[at + 6] as ArrayLike<unknown>, wire[at + 5] as number, (value) => {
-              payload = value;
-            }) ?? checkMemory(found, slot, epoch, name)
-          : found;
+        if (found instanceof ReactorInstance) {
+          failure = runMany(found, index, slot, epoch, wire[at + 6] as ArrayLike<unknown>, wire[at + 5] as number, (value) => {
+            payload = value;
+          });
+          if (limitMemory && failure === undefined) failure = checkMemory(found, slot, epoch, name);
+        } else {
+          failure = found;
+        }
       }
     }
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   }
-  const output = takeOutput(sink);
+  const output = sink.run === undefined ? undefined : takeOutput(sink);
   if (output !== undefined) {
     if (status === Status.Ok) [status, payload] = [Status.OkWithOutput, { value: payload, output }];
     else payload = { ...(payload as Failure), output };
