@@ -63,7 +63,8 @@ export function checkArgs(callable: Callable, args: readonly unknown[]): asserts
   for (let i = 0; i < args.length; i++) checkValue(callable, i, signature.params[i] as ValueType, args[i]);
 }
 
-function checkValue(callable: Callable, index: number, type: ValueType, value: unknown): void {
+/** Throws unless `value` fits parameter type `type` (argument `index` of `callable`, for the message). */
+export function checkValue(callable: Callable, index: number, type: ValueType, value: unknown): void {
   switch (type) {
     case 'i32':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < I32_MIN || value > U32_MAX) {
@@ -134,7 +135,8 @@ export function checkArgList(callable: Callable, list: unknown): TypedResultKind
   return undefined;
 }
 
-function describeSignature(signature: FunctionSignature | undefined): string {
+/** `(i32, i32) -> (i64)`, or why it is unknown. */
+export function describeSignature(signature: FunctionSignature | undefined): string {
   if (signature === undefined) return 'an unknown signature (the module was passed compiled)';
   return `(${signature.params.join(', ')}) -> (${signature.results.join(', ')})`;
 }

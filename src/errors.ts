@@ -21,7 +21,9 @@ export type ErrorCode =
   | 'ERR_QUEUE_FULL'
   | 'ERR_ABORTED'
   | 'ERR_WORKER_RECYCLED'
-  | 'ERR_RESTART_LIMIT';
+  | 'ERR_RESTART_LIMIT'
+  | 'ERR_NO_ALLOCATOR'
+  | 'ERR_OUT_OF_BOUNDS';
 
 /** Codes whose call may succeed if made again, unchanged, a little later (nothing ran, nothing was lost). */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL']);
@@ -175,6 +177,15 @@ export class RestartLimitError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_RESTART_LIMIT', message, details, cause); }
 }
 
+/** Bytes or strings were passed to or asked from a module that exports no allocator the pool knows. */
+export class NoAllocatorError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_NO_ALLOCATOR', message, details, cause); }
+}
+/** A buffer the guest allocated or returned lies outside its linear memory (or its allocator failed). */
+export class OutOfBoundsError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_OUT_OF_BOUNDS', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -197,6 +208,8 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_ABORTED: AbortedError,
   ERR_WORKER_RECYCLED: WorkerRecycledError,
   ERR_RESTART_LIMIT: RestartLimitError,
+  ERR_NO_ALLOCATOR: NoAllocatorError,
+  ERR_OUT_OF_BOUNDS: OutOfBoundsError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

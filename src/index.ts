@@ -4,11 +4,11 @@
 export { ReactorPool } from './pool.js';
 export type { PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionLostEvent, WorkerFailedEvent } from './pool.js';
 export { Session } from './session.js';
-export type { CallOptions, SessionCalls, TypedArgs, TypedResults } from './session.js';
+export type { CallArg, CallOptions, SessionCalls, TypedArgs, TypedResults } from './call-options.js';
 export type {
   Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, TrapPolicy, WasiOptions, WorkerResourceLimits,
 } from './options.js';
-export type { WasmValue } from './protocol.js';
+export type { AllocatorKind, BufferArg, ResultMode, WasmValue } from './protocol.js';
 export { inspectModule } from './inspect.js';
 export type {
   ExecModel, ExportSpec, ExternKind, FunctionSignature, ImportSpec, MemorySpec, ModuleSpec, ValueType,
@@ -17,6 +17,6 @@ export {
   ReactorPoolError, InvalidOptionError, ModuleNotFoundError, InvalidModuleError, NotAReactorError,
   UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError,
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
-  QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError,
+  QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

@@ -12,7 +12,8 @@ import { loadModule } from './module-source.js';
 import type { ModuleSpec } from './module-spec.js';
 import { resolveOptions, type OutputTarget, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
-import type { OutputChunk, WorkerData } from './protocol.js';
+import type { AllocatorKind, OutputChunk, WorkerData } from './protocol.js';
+import { detectAllocator } from './buffers.js';
 import { Session, checkSessionKey, type SessionHost } from './session.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
@@ -68,6 +69,11 @@ export interface PoolStats {
 export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   /** What the pool learned from the module: exports and signatures, imports, memory. */
   readonly spec: ModuleSpec;
+  /**
+   * The guest allocator bytes and strings go through: `'malloc'` (`malloc` + `free`), `'alloc'`
+   * (`alloc` + `dealloc`), `'cabi_realloc'`, or `undefined` (buffers are refused with `ERR_NO_ALLOCATOR`).
+   */
+  readonly allocator: AllocatorKind | undefined;
   readonly #options: ResolvedOptions;
   readonly #exports: ReadonlyMap<string, Callable>;
   readonly #exportNames: readonly string[];
@@ -124,6 +130,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.spec = spec;
     this.#exports = callableExports(spec, signaturesKnown);
     this.#exportNames = [...this.#exports.keys()];
+    this.allocator = signaturesKnown ? detectAllocator(spec) : undefined;
     const workerData: Omit<WorkerData, 'progress'> = {
       module,
       exportNames: this.#exportNames,
@@ -131,6 +138,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
       memoryLimit: options.memoryLimit,
       onTrap: options.onTrap,
+      allocator: this.allocator,
     };
     const events = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
@@ -313,6 +321,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return {
       isolation: this.#options.isolation,
       callTimeout: this.#options.callTimeout,
+      allocator: this.allocator,
       maxQueuePerSession: this.#options.maxQueuePerSession,
       queue: this.#queue,
       exportFor: (name) => lookupExport(this.#exports, this.spec, name),

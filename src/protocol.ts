@@ -6,6 +6,19 @@ import type { SerializedError } from './errors.js';
 /** A value that crosses into or out of a wasm export. */
 export type WasmValue = number | bigint;
 
+/** A buffer passed into an export as a (pointer, length) pair of i32 parameters; strings as UTF-8. */
+export type BufferArg = Uint8Array | string;
+
+/** What a call resolves with: the export's own result, or the buffer its i64 (pointer << 32 | length) result points at. */
+export type ResultMode = 'value' | 'bytes' | 'string';
+export const RESULT_MODES = ['value', 'bytes', 'string'] as const;
+
+/**
+ * The guest allocator the pool uses for buffers, by the exports it found:
+ * `malloc(size)` + `free(ptr)`; `alloc(size)` + `dealloc(ptr, size)`; or `cabi_realloc(old, oldSize, align, newSize)` alone.
+ */
+export type AllocatorKind = 'malloc' | 'alloc' | 'cabi_realloc';
+
 /** Given once to every worker thread (as piscina `workerData`). */
 export interface WorkerData {
   /** Compiled once on the main thread; structured clone shares the compiled code. */
@@ -21,6 +34,8 @@ export interface WorkerData {
   readonly onTrap: 'keep' | 'lose' | 'reset';
   /** The slot's {@link Progress} board, shared by every thread the slot ever runs. */
   readonly progress: SharedArrayBuffer;
+  /** The guest allocator for buffer arguments and results, if the module exports one. */
+  readonly allocator: AllocatorKind | undefined;
 }
 
 /**
@@ -98,7 +113,9 @@ export interface CallOp extends InstanceRef {
   readonly open: boolean;
   /** Index into {@link WorkerData.exportNames}. */
   readonly exportIndex: number;
-  readonly args: readonly WasmValue[];
+  readonly args: readonly WasmValue[] | readonly (WasmValue | BufferArg)[];
+  /** Set when an argument is a buffer or the result is read as one: the call goes through guest memory. */
+  readonly buffers?: ResultMode;
 }
 
 export interface CallManyOp extends InstanceRef {
@@ -109,6 +126,8 @@ export interface CallManyOp extends InstanceRef {
   readonly argsList: readonly (WasmValue | readonly WasmValue[])[] | ArrayLike<WasmValue>;
   /** When set, results are returned in a typed array of this kind. */
   readonly typedResult?: TypedResultKind;
+  /** As {@link CallOp.buffers}, for every call of the list. */
+  readonly buffers?: ResultMode;
 }
 
 /** Replace the slot's instance with a fresh one at `epoch` (runs `_initialize` again). */
@@ -133,9 +152,11 @@ export type TypedResultKind = (typeof TYPED_RESULT_KINDS)[number];
  *   callMany  1, slot, epoch, open (0|1), exportIndex, typedResult (-1 or an index into TYPED_RESULT_KINDS), argsList
  *   open      2, slot, epoch
  *   drop      3, slot, epoch
+ *   call with buffers      4, slot, epoch, open, exportIndex, resultMode (index into RESULT_MODES), argCount, ...args
+ *   callMany with buffers  5, slot, epoch, open, exportIndex, resultMode, argsList
  * Results come back as two entries per operation: a status and its payload.
  */
-export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3 } as const;
+export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3, CallBuffers: 4, CallManyBuffers: 5 } as const;
 export const Status = {
   /** payload: the value */
   Ok: 0,
@@ -161,9 +182,17 @@ export interface Failure {
 export function encodeOp(op: Op, wire: unknown[]): void {
   switch (op.kind) {
     case 'call':
+      if (op.buffers !== undefined) {
+        wire.push(Tag.CallBuffers, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.args.length, ...op.args);
+        return;
+      }
       wire.push(Tag.Call, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, op.args.length, ...op.args);
       return;
     case 'callMany':
+      if (op.buffers !== undefined) {
+        wire.push(Tag.CallManyBuffers, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.argsList);
+        return;
+      }
       wire.push(Tag.CallMany, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex,
         op.typedResult === undefined ? -1 : TYPED_RESULT_KINDS.indexOf(op.typedResult), op.argsList);
       return;

@@ -6,44 +6,26 @@ import {
   AbortedError, InvalidArgumentError, InvalidOptionError, QueueFullError, ReactorPoolError, SessionClosedError,
   SessionLostError, deserializeError, describeValue, errorForSession,
 } from './errors.js';
-import { resolveTimeout } from './options.js';
-import { Status, type Failure, type OkWithOutput, type Op, type OutputChunk, type WasmValue } from './protocol.js';
+import {
+  checkBufferArgs, checkBufferList, checkResultMode, hasBuffer, listHasBuffer,
+} from './buffers.js';
+import {
+  resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions, type SessionCalls, type TypedArgs,
+  type TypedResults,
+} from './call-options.js';
+import {
+  Status, type AllocatorKind, type Failure, type OkWithOutput, type Op, type OutputChunk, type ResultMode, type TypedResultKind,
+  type WasmValue,
+} from './protocol.js';
 import type { Job, WorkerSlot } from './worker-slot.js';
-
-/** Typed arrays `callMany` takes for one-parameter exports. */
-export type TypedArgs =
-  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
-
-/** What `callMany` returns for typed input, by the export's result type: i32, f32, f64, i64. */
-export type TypedResults = Int32Array | Float32Array | Float64Array | BigInt64Array;
-
-/** Options of one call, given through {@link Session.with}. */
-export interface CallOptions {
-  /**
-   * Rejects the call with `ERR_ABORTED` if it fires while the call is still queued (nothing ran, the
-   * session's state is untouched). Once the call has been handed to its worker it runs to the end
-   * and settles with its own outcome: bound running time with `timeout` instead.
-   */
-  readonly signal?: AbortSignal;
-  /** Milliseconds this call may run in its worker, instead of the pool's `callTimeout`. */
-  readonly timeout?: number;
-}
-
-/** The calls of a session with {@link CallOptions} applied, from {@link Session.with}. */
-export interface SessionCalls {
-  /** As {@link Session.call}. */
-  call<R = number>(name: string, ...args: WasmValue[]): Promise<R>;
-  /** As {@link Session.callMany}. */
-  callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
-  callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[]): Promise<R[]>;
-}
 
 /** What a session needs from its pool. */
 export interface SessionHost {
   readonly isolation: 'session' | 'worker';
   readonly callTimeout: number;
   readonly maxQueuePerSession: number;
+  /** The guest allocator for buffers, if the module exports one. */
+  readonly allocator: AllocatorKind | undefined;
   /** Pool-wide count of operations queued or running, and its bound (`maxQueue`). */
   readonly queue: { pending: number; readonly max: number };
   exportFor(name: unknown): Callable;
@@ -96,11 +78,13 @@ export class Session {
   }
 
   /**
-   * Calls an export with arguments matching its signature (i32/f32/f64 as numbers, i64 as bigints).
-   * Resolves with its result: a number, a bigint for i64, `undefined` for none, an array for several.
+   * Calls an export with arguments matching its signature (i32/f32/f64 as numbers, i64 as bigints; a
+   * `Uint8Array` or a string fills two i32 parameters, pointer and length, through guest memory).
+   * Resolves with its result: a number, a bigint for i64, `undefined` for none, an array for several
+   * (or bytes or a string, with `session.with({ result })`).
    * @typeParam R - the result type you expect.
    */
-  call<R = number>(name: string, ...args: WasmValue[]): Promise<R> {
+  call<R = number>(name: string, ...args: CallArg[]): Promise<R> {
     return this.#call(name, args, undefined);
   }
 
@@ -112,30 +96,41 @@ export class Session {
    * A timeout applies to the whole list.
    */
   callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
-  callMany<R = number>(name: string, list: readonly (WasmValue | readonly WasmValue[])[]): Promise<R[]>;
+  callMany<R = number>(name: string, list: readonly (CallArg | readonly CallArg[])[]): Promise<R[]>;
   callMany(name: string, list: unknown): Promise<unknown> {
     return this.#callMany(name, list, undefined);
   }
 
   /**
-   * This session's `call` and `callMany` with per-call options: an `AbortSignal`, a timeout.
-   * `session.with({ signal }).call('inc', 1)`. Options are checked now (`ERR_INVALID_OPTION`).
+   * This session's `call` and `callMany` with per-call options: an `AbortSignal`, a timeout, how to
+   * read the result. `session.with({ signal }).call('inc', 1)`. Options are checked now (`ERR_INVALID_OPTION`).
    */
   with(options: CallOptions): SessionCalls {
     const resolved = resolveCallOptions(options, this.#host.callTimeout);
     return {
-      call: <R>(name: string, ...args: WasmValue[]) => this.#call(name, args, resolved) as Promise<R>,
+      call: <R>(name: string, ...args: CallArg[]) => this.#call(name, args, resolved) as Promise<R>,
       callMany: ((name: string, list: unknown) => this.#callMany(name, list, resolved)) as SessionCalls['callMany'],
     };
   }
 
-  #call(name: string, args: WasmValue[], options: ResolvedCallOptions | undefined): Promise<never> {
+  #call(name: string, args: CallArg[], options: ResolvedCallOptions | undefined): Promise<never> {
     try {
       const callable = this.#prepare(name);
-      checkArgs(callable, args);
+      const mode = options?.result ?? 'value';
+      let buffers: ResultMode | undefined;
+      if (mode === 'value' && !hasBuffer(args)) {
+        checkArgs(callable, args);
+      } else {
+        checkBufferArgs(callable, args, this.#host.allocator);
+        checkResultMode(callable, mode, this.#host.allocator);
+        buffers = mode;
+      }
       this.#admit(options);
       const open = this.#claimOpen();
-      return this.#enqueue({ kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args }, options);
+      return this.#enqueue({
+        kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args,
+        ...(buffers === undefined ? {} : { buffers }),
+      }, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -144,13 +139,23 @@ export class Session {
   #callMany(name: string, list: unknown, options: ResolvedCallOptions | undefined): Promise<never> {
     try {
       const callable = this.#prepare(name);
-      const typedResult = checkArgList(callable, list);
+      const mode = options?.result ?? 'value';
+      let typedResult: TypedResultKind | undefined;
+      let buffers: ResultMode | undefined;
+      if (mode === 'value' && !listHasBuffer(list)) {
+        typedResult = checkArgList(callable, list);
+      } else {
+        checkBufferList(callable, list, this.#host.allocator);
+        checkResultMode(callable, mode, this.#host.allocator);
+        buffers = mode;
+      }
       const argsList = list as readonly (readonly WasmValue[])[];
       this.#admit(options);
       const open = this.#claimOpen();
       return this.#enqueue({
         kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
+        ...(buffers === undefined ? {} : { buffers }),
       }, options);
     } catch (error) {
       return Promise.reject(error);
@@ -421,26 +426,6 @@ class SessionJob implements Job {
     this.session.released();
     return true;
   }
-}
-
-interface ResolvedCallOptions {
-  readonly signal: AbortSignal | undefined;
-  readonly timeout: number;
-}
-
-function resolveCallOptions(options: unknown, fallbackTimeout: number): ResolvedCallOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`Expected call options to be an object, got ${describeValue(options)}`);
-  }
-  const given = options as Record<string, unknown>;
-  for (const name of Object.keys(given)) {
-    if (name !== 'signal' && name !== 'timeout') throw new InvalidOptionError(`Unknown call option \`${name}\` (known: signal, timeout)`);
-  }
-  const signal = given['signal'];
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);
-  }
-  return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout) });
 }
 
 /** Session keys are strings of 1 to 1024 characters. */

@@ -3,7 +3,8 @@
 
 import type { WASI as WasiClass } from 'node:wasi';
 import type { SerializedError } from '../src/errors.js';
-import type { OutputChunk, WasiConfig, WasmValue } from '../src/protocol.js';
+import type { AllocatorKind, BufferArg, OutputChunk, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
+import { GuestMemory, OutOfBounds } from './guest-memory.js';
 
 /** Thrown through the wasm stack when the reactor calls `proc_exit`: the instance is finished. */
 export class ReactorExit extends Error {
@@ -51,8 +52,12 @@ export class ReactorInstance {
 
 
   /** Instantiates and initializes; throws what `_initialize` throws (a trap or a {@link ReactorExit}). */
+  /** Buffers in and out, through the module's allocator (when it has one). */
+  readonly #guest: GuestMemory | undefined;
+
   constructor(
     WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
+    allocator: AllocatorKind | undefined,
   ) {
     const wasi = new WASI({
       version: 'preview1',
@@ -74,6 +79,7 @@ export class ReactorInstance {
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImport });
     this.#fns = exportNames.map((name) => instance.exports[name] as ExportFn);
     this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
+    this.#guest = allocator === undefined || this.#memory === undefined ? undefined : new GuestMemory(instance.exports, this.#memory, allocator);
     // node:wasi insists on an export named `memory` and refuses `_start`; hand it just what it needs.
     const view: Record<string, unknown> = { memory: this.#memory };
     if (typeof instance.exports['_initialize'] === 'function') view['_initialize'] = instance.exports['_initialize'];
@@ -101,6 +107,12 @@ export class ReactorInstance {
     let buffer = this.#buffer;
     if (buffer.byteLength === 0 && this.#memory !== undefined) buffer = this.#buffer = this.#memory.buffer;
     return buffer.byteLength;
+  }
+
+  /** Calls an export whose arguments may hold buffers, reading its result as `mode` says. */
+  callBuffers(index: number, args: readonly (WasmValue | BufferArg)[], mode: ResultMode): unknown {
+    if (this.#guest === undefined) throw new OutOfBounds('this module exports no allocator for buffers');
+    return this.#guest.call(this.#fns[index] as ExportFn, args, mode);
   }
 
   /** Calls a one-parameter export. */
@@ -165,6 +177,9 @@ export function describeFailure(error: unknown, name: string): { error: Serializ
     };
   }
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof OutOfBounds) {
+    return { lost: false, error: { code: 'ERR_OUT_OF_BOUNDS', message: `export \`${name}\`: ${message}`, exportName: name } };
+  }
   return {
     lost: false,
     error: { code: 'ERR_REACTOR_TRAP', message: `export \`${name}\` trapped: ${message}`, exportName: name },

@@ -4,7 +4,7 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
 import {
-  Progress, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type Failure, type ProbeResult,
+  Progress, RESULT_MODES, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type BufferArg, type Failure, type ProbeResult, type ResultMode,
   type ProbeTask, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import { ReactorInstance, describeFailure, takeOutput, type OutputSink } from './reactor-instance.js';
@@ -154,14 +154,20 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
       failure = create(slot, epoch);
       entry = entries.get(slot);
     }
-    if (tag === Tag.Call) {
-      const count = wire[at + 5] as number;
-      next = at + 6 + count;
+    const single = tag === Tag.Call || tag === Tag.CallBuffers;
+    const withBuffers = tag === Tag.CallBuffers || tag === Tag.CallManyBuffers;
+    const mode = withBuffers ? RESULT_MODES[wire[at + 5] as number] : undefined;
+    if (single) {
+      const from = withBuffers ? at + 7 : at + 6;
+      const count = wire[from - 1] as number;
+      next = from + count;
       if (failure === undefined) {
         const found = instanceOf(entry, epoch);
         if (found instanceof ReactorInstance) {
           try {
-            payload = found.call(index, wire, at + 6, count);
+            payload = mode === undefined
+              ? found.call(index, wire, from, count)
+              : found.callBuffers(index, wire.slice(from, from + count) as (WasmValue | BufferArg)[], mode);
           } catch (error) {
             failure = fail(error, name, slot, epoch);
           }
@@ -175,7 +181,8 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
       if (failure === undefined) {
         const found = instanceOf(entry, epoch);
         if (found instanceof ReactorInstance) {
-          failure = runMany(found, index, slot, epoch, wire[at + 6] as ArrayLike<unknown>, wire[at + 5] as number, (value) => {
+          const list = wire[at + 6] as ArrayLike<unknown>;
+          failure = runMany(found, index, slot, epoch, list, mode === undefined ? wire[at + 5] as number : -1, mode, (value) => {
             payload = value;
           });
           if (limitMemory && failure === undefined) failure = checkMemory(found, slot, epoch, name);
@@ -203,7 +210,7 @@ function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | 
 /** Creates the instance of `epoch`; on failure leaves a tombstone and returns the failure. */
 function create(slot: number, epoch: number): Failure | undefined {
   try {
-    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink);
+    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator);
     setEntry(slot, { epoch, instance });
     return instance.countedBytes > data.memoryLimit ? overMemoryLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
@@ -230,13 +237,19 @@ function fail(error: unknown, name: string, slot: number, epoch: number): Failur
 
 function runMany(
   instance: ReactorInstance, index: number, slot: number, epoch: number, list: ArrayLike<unknown>, typed: number,
-  done: (value: unknown) => void,
+  mode: ResultMode | undefined, done: (value: unknown) => void,
 ): Failure | undefined {
   const count = list.length;
   const kind = TYPED_RESULT_KINDS[typed];
   const out: { [index: number]: unknown; length: number } = kind === undefined ? new Array<unknown>(count) : new globalThis[kind](count);
   let i = 0;
   try {
+    if (mode !== undefined) {
+      for (; i < count; i++) {
+        const item = list[i] as WasmValue | BufferArg | readonly (WasmValue | BufferArg)[];
+        out[i] = instance.callBuffers(index, Array.isArray(item) ? item : [item as WasmValue | BufferArg], mode);
+      }
+    }
     for (; i < count; i++) {
       const args = list[i] as WasmValue | readonly WasmValue[];
       out[i] = typeof args === 'object' ? instance.call(index, args, 0, args.length) : instance.callOne(index, args);

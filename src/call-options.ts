@@ -1,0 +1,77 @@
+// Per-call options (`session.with({ signal, timeout, result })`): their types, documentation and
+// up-front validation; and the argument types a call accepts.
+
+import { InvalidOptionError, describeValue } from './errors.js';
+import { resolveTimeout } from './options.js';
+import { RESULT_MODES, type BufferArg, type ResultMode, type WasmValue } from './protocol.js';
+
+/** Typed arrays `callMany` takes for one-parameter exports. */
+export type TypedArgs =
+  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
+
+/** What `callMany` returns for typed input, by the export's result type: i32, f32, f64, i64. */
+export type TypedResults = Int32Array | Float32Array | Float64Array | BigInt64Array;
+
+/**
+ * One argument of a call: a number (i32, f32, f64), a bigint (i64), or a buffer (a `Uint8Array`, or
+ * a string sent as UTF-8) that fills two i32 parameters, pointer and length, in guest memory.
+ */
+export type CallArg = WasmValue | BufferArg;
+
+/** Options of one call, given through {@link Session.with}. */
+export interface CallOptions {
+  /**
+   * Rejects the call with `ERR_ABORTED` if it fires while the call is still queued (nothing ran, the
+   * session's state is untouched). Once the call has been handed to its worker it runs to the end
+   * and settles with its own outcome: bound running time with `timeout` instead.
+   */
+  readonly signal?: AbortSignal;
+  /** Milliseconds this call may run in its worker, instead of the pool's `callTimeout`. */
+  readonly timeout?: number;
+  /**
+   * How to read the export's result. `'value'`: as it is. `'bytes'` (a `Uint8Array`) or `'string'`
+   * (UTF-8): the export returns one i64, `pointer << 32 | length`, naming a buffer in its linear
+   * memory that the pool copies out and then frees with the module's allocator.
+   * @default 'value'
+   */
+  readonly result?: ResultMode;
+}
+
+/** The calls of a session with {@link CallOptions} applied, from {@link Session.with}. */
+export interface SessionCalls {
+  /** As {@link Session.call}. */
+  call<R = number>(name: string, ...args: CallArg[]): Promise<R>;
+  /** As {@link Session.callMany}. */
+  callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
+  callMany<R = number>(name: string, list: readonly (CallArg | readonly CallArg[])[]): Promise<R[]>;
+}
+
+/** Call options after validation. */
+export interface ResolvedCallOptions {
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number;
+  readonly result: ResultMode;
+}
+
+export function resolveCallOptions(options: unknown, fallbackTimeout: number): ResolvedCallOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`Expected call options to be an object, got ${describeValue(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (name !== 'signal' && name !== 'timeout' && name !== 'result') {
+      throw new InvalidOptionError(`Unknown call option \`${name}\` (known: signal, timeout, result)`);
+    }
+  }
+  const signal = given['signal'];
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  const result = given['result'] ?? 'value';
+  if (!(RESULT_MODES as readonly unknown[]).includes(result)) {
+    throw new InvalidOptionError(`Expected \`result\` to be 'value', 'bytes' or 'string', got ${describeValue(result)}`);
+  }
+  return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout), result: result as ResultMode });
+}
+
