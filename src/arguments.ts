@@ -123,16 +123,21 @@ export function checkArgList(callable: Callable, list: unknown): TypedResultKind
       { exportName: callable.name },
     );
   }
+  checkItems(list, (args) => checkArgs(callable, args));
+  return undefined;
+}
+
+/** Runs `check` on each callMany item's argument tuple (a lone value is a tuple of one), naming the item in errors. */
+export function checkItems(list: readonly unknown[], check: (args: readonly unknown[]) => void): void {
   for (let i = 0; i < list.length; i++) {
     const entry: unknown = list[i];
     try {
-      checkArgs(callable, Array.isArray(entry) ? entry : [entry]);
+      check(Array.isArray(entry) ? entry : [entry]);
     } catch (error) {
       (error as Error).message = `callMany item ${i}: ${(error as Error).message}`;
       throw error;
     }
   }
-  return undefined;
 }
 
 /** `(i32, i32) -> (i64)`, or why it is unknown. */

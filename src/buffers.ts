@@ -1,7 +1,7 @@
 // Bytes and strings across the wasm boundary, main-thread side: which allocator a module offers,
 // and the checks that a call's buffer arguments and buffer result fit the export's signature.
 
-import { checkArgs, checkValue, describeSignature, type Callable } from './arguments.js';
+import { checkArgs, checkItems, checkValue, describeSignature, type Callable } from './arguments.js';
 import { InvalidArgumentError, NoAllocatorError, describeValue } from './errors.js';
 import type { ModuleSpec, ValueType } from './module-spec.js';
 import type { AllocatorKind, BufferArg, ResultMode } from './protocol.js';
@@ -105,15 +105,7 @@ export function checkBufferList(callable: Callable, list: unknown, allocator: Al
       { exportName: callable.name },
     );
   }
-  for (let i = 0; i < list.length; i++) {
-    const entry: unknown = list[i];
-    try {
-      checkBufferArgs(callable, Array.isArray(entry) ? entry : [entry], allocator);
-    } catch (error) {
-      (error as Error).message = `callMany item ${i}: ${(error as Error).message}`;
-      throw error;
-    }
-  }
+  checkItems(list, (args) => checkBufferArgs(callable, args, allocator));
 }
 
 /** True if any item of a callMany list holds a buffer. */

@@ -79,7 +79,9 @@ export class GuestMemory {
     const ptr = Number(packed >> 32n);
     const length = Number(packed & 0xffff_ffffn);
     const copy = this.#bytes(ptr, length, 'the result').slice();
-    this.#release(ptr, Math.max(1, length));
+    // Freed as allocated: malloc'd pointers whatever their size; with alloc/dealloc, `length` bytes,
+    // and an empty result not at all (Rust-style allocators never allocate zero bytes).
+    this.#release(ptr, length);
     return mode === 'string' ? decoder.decode(copy) : copy;
   }
 
@@ -104,7 +106,7 @@ export class GuestMemory {
   #release(ptr: number, size: number): void {
     if (this.#free === undefined || ptr === 0) return;
     if (this.#kind === 'malloc') this.#free(ptr);
-    else this.#free(ptr, size);
+    else if (size > 0) this.#free(ptr, size);
   }
 
   /** A view of guest memory, refused unless it lies wholly inside (memory may have grown: look again). */

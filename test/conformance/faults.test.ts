@@ -6,18 +6,23 @@ import { createPool, rejection } from '../helpers/pool.js';
 import { MODULES } from './modules.js';
 
 describe.each(MODULES)('$name reactor', (module) => {
-  it('reports a trap (or, for Go, the exit its runtime makes of a panic)', async () => {
-    const pool = await createPool({ module: module.path, workers: 1 });
-    const session = pool.session('boom');
+  it('reports a trap with ERR_REACTOR_TRAP (a Go panic too), with the loss policy the toolchain needs', async () => {
+    const keep = await createPool({ module: module.path, workers: 1 });
+    const session = keep.session('boom');
     expect(await session.call('inc', 1)).toBe(21);
     const error = await rejection(session.call('boom'));
-    expect(error).toMatchObject({ ...module.boom, exportName: 'boom', sessionKey: 'boom' });
-    if (module.boom.code === 'ERR_REACTOR_TRAP') {
+    expect(error).toMatchObject({ code: 'ERR_REACTOR_TRAP', exportName: 'boom', sessionKey: 'boom' });
+    if (!module.trapBreaksRuntime) {
       // The instance stays (onTrap 'keep'), and the write made before the trap persists.
       expect(await session.call('inc', 0)).toBe(1021);
-    } else {
-      expect(session.lost).toBe(true);
     }
+    // With onTrap 'reset' every toolchain comes back clean, its runtime included.
+    const reset = await createPool({ module: module.path, workers: 1, onTrap: 'reset' });
+    const fresh = reset.session('boom');
+    expect(await fresh.call('inc', 1)).toBe(21);
+    expect((await rejection(fresh.call('boom'))).code).toBe('ERR_REACTOR_TRAP');
+    expect(await fresh.call('inc', 1)).toBe(21);
+    expect(await fresh.call('inits')).toBe(1);
   });
 
   it('reports proc_exit with its code and loses only that session', async () => {

@@ -10,17 +10,18 @@ export interface ConformanceModule {
   /** The allocator convention the module exports (each toolchain uses a different one on purpose). */
   readonly allocator: 'malloc' | 'alloc' | 'cabi_realloc';
   /**
-   * What `boom()` (a trap after adding 1000) looks like to the host: a wasm trap, or, for Go, whose
-   * runtime turns a panic into printing and `proc_exit(2)`, an exit.
+   * The toolchain's runtime is unusable after a trap (Go: a panic aborts its runtime with
+   * `unreachable`; calls after it may work or fail). The pool keeps the instance as for any trap
+   * (onTrap 'keep'); such reactors want `onTrap: 'lose'` or `'reset'`.
    */
-  readonly boom: { readonly code: 'ERR_REACTOR_TRAP' } | { readonly code: 'ERR_REACTOR_EXIT'; readonly exitCode: number };
+  readonly trapBreaksRuntime: boolean;
   /** The host frees buffer results (false with cabi_realloc alone: results live in module-owned memory). */
   readonly freesResults: boolean;
 }
 
 export const MODULES: readonly ConformanceModule[] = [
-  { name: 'zig', path: fixture('conformance/zig.wasm'), allocator: 'cabi_realloc', boom: { code: 'ERR_REACTOR_TRAP' }, freesResults: false },
-  { name: 'c', path: fixture('conformance/c.wasm'), allocator: 'malloc', boom: { code: 'ERR_REACTOR_TRAP' }, freesResults: true },
-  { name: 'go', path: fixture('conformance/go.wasm'), allocator: 'malloc', boom: { code: 'ERR_REACTOR_EXIT', exitCode: 2 }, freesResults: true },
-  { name: 'rust', path: fixture('conformance/rust.wasm'), allocator: 'alloc', boom: { code: 'ERR_REACTOR_TRAP' }, freesResults: true },
+  { name: 'zig', path: fixture('conformance/zig.wasm'), allocator: 'cabi_realloc', trapBreaksRuntime: false, freesResults: false },
+  { name: 'c', path: fixture('conformance/c.wasm'), allocator: 'malloc', trapBreaksRuntime: false, freesResults: true },
+  { name: 'go', path: fixture('conformance/go.wasm'), allocator: 'malloc', trapBreaksRuntime: true, freesResults: true },
+  { name: 'rust', path: fixture('conformance/rust.wasm'), allocator: 'alloc', trapBreaksRuntime: false, freesResults: true },
 ];

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Rebuild the conformance reactors in test/fixtures/conformance/: one contract, four toolchains
+# (see test/fixtures/conformance/README.md).
+#
+#   bash scripts/build-conformance.sh                   # rebuild and update test/fixtures/conformance/*.wasm
+#   bash scripts/build-conformance.sh --check           # rebuild in a temp dir, compare with the committed files
+#   bash scripts/build-conformance.sh --only go [--check]   # one of: zig c go rust
+#
+# Toolchains (each build is byte-reproducible with exactly these):
+#   zig   Zig 0.15.2 exactly (pip install ziglang==0.15.2, run as `python3 -m ziglang`)
+#   c     clang 14 + wasm-ld 14 + Debian bookworm's wasi-libc
+#         (apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32)
+#   go    Go 1.26.x (`go` on PATH, else /usr/local/go/bin/go); committed bytes are from go1.26.8
+#   rust  rustc with the wasm32-wasip1 target (rustup target add wasm32-wasip1); committed bytes from 1.95.0
+# A missing toolchain (or one of the wrong version) prints "SKIPPED <lang>: <why>" and is not an
+# error (with --only too). Exit status 1 only when a build fails or (--check) a fresh build
+# differs from the committed file.
+set -euo pipefail
+
+root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+dir="$root/test/fixtures/conformance"
+
+# Versions the committed .wasm files were built with (other Go/rustc releases give other bytes).
+ZIG_VERSION=$(sed -n 's/^ZIG_VERSION=//p' "$root/scripts/zig-toolchain.sh") # 0.15.2, shared with build-fixtures.sh
+CLANG_MAJOR=14
+GO_SERIES=go1.26
+GO_BUILT_WITH=go1.26.8
+RUST_BUILT_WITH=1.95.0
+PYTHON=${PYTHON:-python3}
+
+usage() { echo "usage: $0 [--check] [--only zig|c|go|rust]" >&2; exit 2; }
+check=0
+only=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --check) check=1 ;;
+    --only) [ $# -ge 2 ] || usage; only=$2; shift ;;
+    -h|--help) echo "usage: $0 [--check] [--only zig|c|go|rust]"; exit 0 ;;
+    *) usage ;;
+  esac
+  shift
+done
+case "$only" in ""|zig|c|go|rust) ;; *) usage ;; esac
+
+tmp=$(mktemp -d)
+trap 'rm -rf -- "$tmp"' EXIT
+out="$tmp/out"
+mkdir -p "$out"
+
+# Each build_<lang> prints the toolchain version and builds $out/<lang>.wasm, or sets $why and
+# returns 1 when the toolchain is missing or not the pinned version. They run as `if` conditions,
+# where set -e is off: each ends with its build command, whose status is the function's.
+why=
+
+build_zig() {
+  local v
+  command -v "$PYTHON" >/dev/null 2>&1 || { why="$PYTHON not found (Zig runs as '$PYTHON -m ziglang')"; return 1; }
+  v=$("$PYTHON" -m ziglang version 2>/dev/null) || { why="Zig not installed for $PYTHON (pip install ziglang==$ZIG_VERSION)"; return 1; }
+  [ "$v" = "$ZIG_VERSION" ] || { why="need Zig $ZIG_VERSION, found $v (pip install ziglang==$ZIG_VERSION)"; return 1; }
+  echo "zig:  Zig $v"
+  # Same settings as scripts/build-fixtures.sh; fresh cache dir: nothing stale.
+  (cd -- "$dir/zig" && "$PYTHON" -m ziglang build-exe conformance.zig -target wasm32-wasi -O ReleaseSmall -fstrip \
+    -fno-entry -rdynamic -mexec-model=reactor --stack 65536 \
+    --name conformance --cache-dir "$tmp/zig-cache" -femit-bin="$out/zig.wasm")
+}
+
+build_c() {
+  local v major libc
+  command -v clang >/dev/null 2>&1 || { why="clang not found (apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32)"; return 1; }
+  v=$(clang --version | sed -n '1s/.*clang version \([0-9][0-9.]*\).*/\1/p')
+  major=${v%%.*}
+  [ "$major" = "$CLANG_MAJOR" ] || { why="need clang $CLANG_MAJOR (Debian bookworm), found '${v:-unknown}'"; return 1; }
+  command -v wasm-ld >/dev/null 2>&1 || { why="wasm-ld not found (apt-get install -y lld)"; return 1; }
+  [ -f /usr/lib/wasm32-wasi/crt1-reactor.o ] || { why="wasi-libc not found in /usr/lib/wasm32-wasi (apt-get install -y wasi-libc)"; return 1; }
+  [ -f "$(clang --target=wasm32-wasi -print-libgcc-file-name)" ] || { why="no wasm32 compiler-rt builtins (apt-get install -y libclang-rt-14-dev-wasm32)"; return 1; }
+  libc=$(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown)
+  echo "c:    clang $v, wasi-libc $libc"
+  # crt1-reactor.o gives _initialize (runs the constructors); exports come from export_name
+  # attributes in the source; no debug info, names stripped; 64 KiB stack (wasm-ld's default, pinned).
+  (cd -- "$dir/c" && clang --target=wasm32-wasi -mexec-model=reactor -Os -Wall -Wextra \
+    -Wl,--strip-all -Wl,-z,stack-size=65536 -o "$out/c.wasm" conformance.c)
+}
+
+build_go() {
+  local go v
+  go=$(command -v go || true)
+  [ -n "$go" ] || go=/usr/local/go/bin/go
+  [ -x "$go" ] || { why="go not found on PATH or at /usr/local/go/bin/go (need $GO_SERIES.x)"; return 1; }
+  v=$(GOTOOLCHAIN=local "$go" env GOVERSION)
+  case "$v" in "$GO_SERIES"|"$GO_SERIES".*) ;; *) why="need $GO_SERIES.x, found $v"; return 1 ;; esac
+  echo "go:   $v"
+  [ "$v" = "$GO_BUILT_WITH" ] || echo "note: committed go.wasm was built with $GO_BUILT_WITH; $v gives different bytes (its producers section names the release)"
+  # c-shared: a reactor with _initialize (runtime start + package init), main never runs.
+  # Everything that could change the bytes is pinned: no VCS stamp, no build id, no paths,
+  # no names section/DWARF, default wasm features/experiments, no toolchain download, no network.
+  (cd -- "$dir/go" && env GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOWORK=off \
+    GOFLAGS=-buildvcs=false GOWASM= GOEXPERIMENT= \
+    "$go" build -buildmode=c-shared -trimpath -ldflags='-s -w -buildid=' -o "$out/go.wasm" .)
+}
+
+build_rust() {
+  local v
+  command -v rustc >/dev/null 2>&1 || { why="rustc not found"; return 1; }
+  v=$(rustc --version)
+  [ -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip1" ] || { why="$v has no wasm32-wasip1 target (rustup target add wasm32-wasip1)"; return 1; }
+  echo "rust: $v"
+  case "$v" in "rustc $RUST_BUILT_WITH "*) ;; *) echo "note: committed rust.wasm was built with rustc $RUST_BUILT_WITH; other releases give different bytes (std is prebuilt per release)" ;; esac
+  # No cargo, no crates. Relative source path plus remap: no absolute paths in panic locations.
+  mkdir -p "$tmp/rust"
+  (cd -- "$dir/rust" && rustc --edition 2024 --target wasm32-wasip1 --crate-type cdylib --crate-name conformance \
+    -C opt-level=s -C panic=abort -C strip=symbols -C link-arg=-zstack-size=65536 \
+    --remap-path-prefix="$PWD=." -o "$tmp/rust/conformance.wasm" conformance.rs) &&
+    mv -- "$tmp/rust/conformance.wasm" "$out/rust.wasm"
+}
+
+built=()
+for lang in zig c go rust; do
+  [ -z "$only" ] || [ "$only" = "$lang" ] || continue
+  why=
+  if "build_$lang"; then
+    built+=("$lang")
+  elif [ -n "$why" ]; then
+    echo "SKIPPED $lang: $why"
+  else
+    echo "error: building $lang.wasm failed" >&2; exit 1
+  fi
+done
+
+# --- install or compare -----------------------------------------------------
+cd -- "$dir"
+bad=0
+for lang in ${built[@]+"${built[@]}"}; do
+  f=$lang.wasm
+  if [ "$check" = 1 ]; then
+    if [ ! -f "$f" ]; then
+      echo "error: test/fixtures/conformance/$f is missing" >&2; bad=1
+    elif ! cmp -s "$out/$f" "$f"; then
+      echo "error: test/fixtures/conformance/$f differs from a fresh build of $lang/" >&2
+      echo "  committed: $(sha256sum "$f" | cut -d' ' -f1)" >&2
+      echo "  rebuilt:   $(sha256sum "$out/$f" | cut -d' ' -f1)" >&2
+      bad=1
+    else
+      echo "ok: $f matches a fresh build ($(wc -c < "$f") bytes)"
+    fi
+  else
+    cp -- "$out/$f" "$f"
+    chmod 644 "$f"
+    echo "built test/fixtures/conformance/$f ($(wc -c < "$f") bytes)"
+  fi
+done
+if [ "$bad" != 0 ]; then
+  echo "run: bash scripts/build-conformance.sh  (and commit test/fixtures/conformance/*.wasm)" >&2
+  exit 1
+fi
