@@ -65,10 +65,14 @@ export class Progress {
     Atomics.add(ints, 0, 1);
   }
 
-  /** Main side: what runs now, or undefined when the thread is between batches. */
+  /**
+   * Main side: what runs now, or undefined when the thread is between batches or the board is
+   * mid-update. Bounded: a writer killed mid-update leaves the version odd, and spinning on it
+   * would hang the main thread (the caller just looks again later).
+   */
   read(): { seq: number; index: number; startedAt: number } | undefined {
     const ints = this.#ints;
-    for (;;) {
+    for (let attempt = 0; attempt < 64; attempt++) {
       const before = Atomics.load(ints, 0);
       if ((before & 1) === 0) {
         const word = ints[1] as number;
@@ -76,6 +80,13 @@ export class Progress {
         if (Atomics.load(ints, 0) === before) return word < 0 ? undefined : { seq: word >>> 20, index: word & 0xfffff, startedAt };
       }
     }
+    return undefined;
+  }
+
+  /** Main side, once the writing thread is dead: idle, with an even version whatever it was left at. */
+  reset(): void {
+    Atomics.store(this.#ints, 1, -1);
+    Atomics.store(this.#ints, 0, 0);
   }
 }
 

@@ -85,7 +85,7 @@ export class WorkerSlot {
     this.#events = events;
     const progress = new SharedArrayBuffer(Progress.BYTES);
     this.#progress = new Progress(progress);
-    this.#progress.write(-1, 0);
+    this.#progress.reset();
     this.#piscina = new Piscina({
       filename,
       workerData: { ...workerData, progress } satisfies WorkerData,
@@ -107,7 +107,7 @@ export class WorkerSlot {
       this.#thread = undefined;
       const termination = this.#termination;
       this.#termination = undefined;
-      this.#progress.write(-1, 0);
+      this.#progress.reset();
       // Handled a turn later, once piscina has rejected the batch that was running with the reason
       // (e.g. ERR_WORKER_OUT_OF_MEMORY); nothing is sent meanwhile, not even to a replacement.
       this.#dying = true;
