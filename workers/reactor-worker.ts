@@ -154,11 +154,10 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
       failure = create(slot, epoch);
       entry = entries.get(slot);
     }
-    const single = tag === Tag.Call || tag === Tag.CallBuffers;
-    const withBuffers = tag === Tag.CallBuffers || tag === Tag.CallManyBuffers;
-    const mode = withBuffers ? RESULT_MODES[wire[at + 5] as number] : undefined;
-    if (single) {
-      const from = withBuffers ? at + 7 : at + 6;
+    // Call 0 and CallBuffers 4 are single calls, CallMany 1 and CallManyBuffers 5 lists; 4 and up go through guest memory.
+    const mode = tag >= Tag.CallBuffers ? RESULT_MODES[wire[at + 5] as number] : undefined;
+    if ((tag & 1) === 0) {
+      const from = mode === undefined ? at + 6 : at + 7;
       const count = wire[from - 1] as number;
       next = from + count;
       if (failure === undefined) {
