@@ -164,7 +164,7 @@ export class Session {
 
   /** Refuses an operation that would overflow a queue or whose signal already fired; counts it otherwise. */
   #admit(options: ResolvedCallOptions | undefined): void {
-    if (options?.signal?.aborted === true) throw this.#abortedError(options.signal);
+    if (options?.signal?.aborted === true) throw this.abortedError(options.signal);
     if (this.pending >= this.#host.maxQueuePerSession) {
       throw new QueueFullError(
         `session ${JSON.stringify(this.key)} has ${this.pending} operations queued or running, the maxQueuePerSession limit; retry once some settle`,
@@ -188,15 +188,10 @@ export class Session {
   }
 
   /** @internal The error for a call whose signal fired before it reached its worker. */
-  #abortedError(signal: AbortSignal): AbortedError {
+  abortedError(signal: AbortSignal): AbortedError {
     const reason: unknown = signal.reason;
     const why = reason instanceof Error ? `: ${reason.message}` : '';
     return new AbortedError(`session ${JSON.stringify(this.key)}: the call was aborted before it reached its worker${why}; nothing ran`, { sessionKey: this.key });
-  }
-
-  /** @internal */
-  abortedError(signal: AbortSignal): AbortedError {
-    return this.#abortedError(signal);
   }
 
   /**

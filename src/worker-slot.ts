@@ -238,8 +238,7 @@ export class WorkerSlot {
    * time it started (queue time never counts). Sleeps until the earliest moment a deadline can pass.
    */
   #watch(): void {
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#stopWatchdog();
     if (this.#termination !== undefined || this.#thread === undefined) return;
     let shortest = Number.POSITIVE_INFINITY;
     for (const batch of this.#inFlight.values()) {
@@ -264,6 +263,11 @@ export class WorkerSlot {
     // A job that starts after now cannot pass its deadline before now + its timeout.
     this.#watchdog = setTimeout(() => this.#watch(), Math.max(1, Math.ceil(wake)));
     this.#watchdog.unref();
+  }
+
+  #stopWatchdog(): void {
+    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
   }
 
   #runningJob(seq: number, index: number): Job | undefined {
@@ -298,8 +302,7 @@ export class WorkerSlot {
   }
 
   #threadLost(cause: ReactorPoolError, end: ThreadEnd, culprit?: Termination['culprit']): void {
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#stopWatchdog();
     const batches = [...this.#inFlight.values()];
     this.#inFlight.clear();
     // The runaway call first: its session is lost by its own error, which its other calls then carry.
@@ -364,16 +367,15 @@ export class WorkerSlot {
   /** Stops the thread; queued and in-flight jobs are failed with `cause`. */
   async stop(cause: ReactorPoolError): Promise<void> {
     this.#stopping = true;
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#stopWatchdog();
     const jobs = [...this.#outbox, ...[...this.#inFlight.values()].flatMap((batch) => batch.jobs)];
     this.#outbox = [];
     this.#inFlight.clear();
     for (const job of jobs) job.fail(cause, false);
     this.#batchSettled();
     this.#notifyIfIdle();
-    // Never from inside piscina's own worker-exit handling (a restart limit stops the pool from
-    // there): its destroy() would not settle.
+    // Never in the same turn as a thread's death (a restart limit stops the pool right after one):
+    // piscina may still be handling that exit, and its destroy() would then not settle.
     await new Promise((resolve) => setImmediate(resolve));
     await this.#piscina.destroy();
   }
