@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ReactorPool, type Session } from '../dist/src/index.js';
 import { KITCHEN } from './helpers/fixtures.js';
 import { terminateWorker } from './helpers/pool.js';
+import { seeded } from '../dist/src/cli/demo-command.js';
 
 const SEED = Number(process.env['CHAOS_SEED'] ?? 20261123);
 const SESSIONS = 200;
@@ -13,18 +14,6 @@ const PAGE_LIMIT = 16;
 const INITIAL_PAGES = 2;
 /** Pages each `grow` call adds: five of them cross the limit. */
 const GROW = 3;
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed with CHAOS_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'inc' | 'many' | 'boom' | 'quit' | 'spin' | 'grow' | 'abort';
 
@@ -68,7 +57,7 @@ describe('chaos', () => {
       unhandled.push(reason);
     };
     process.on('unhandledRejection', onUnhandled);
-    const next = random(SEED);
+    const next = seeded(SEED); // replay a run with CHAOS_SEED
     pool = await ReactorPool.create({
       module: KITCHEN, workers: 2, stdout: 'ignore', stderr: 'ignore',
       callTimeout: 250, memoryLimit: PAGE_LIMIT * 65_536, maxRestarts: 1_000,

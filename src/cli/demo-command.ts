@@ -79,8 +79,8 @@ async function runSessions(pool: ReactorPool, sessions: number, calls: number): 
   return results.filter((ok) => !ok).length;
 }
 
-/** mulberry32: a small deterministic PRNG, so every run sends the same calls. */
-function seeded(seed: number): () => number {
+/** mulberry32: a small deterministic PRNG, so every run sends the same calls (the chaos test uses it too). */
+export function seeded(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
