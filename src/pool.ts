@@ -297,6 +297,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (this.#state === 'closed') return;
     this.#failure = cause;
     this.#stopped = this.#stopSlots(cause);
+    // Nobody may be waiting on this stop (it was not asked for); close() still sees any failure.
+    this.#stopped.catch(() => {});
     this.emit('failed', { cause });
   }
 

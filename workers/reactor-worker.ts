@@ -248,10 +248,11 @@ function runMany(
         const item = list[i] as WasmValue | BufferArg | readonly (WasmValue | BufferArg)[];
         out[i] = instance.callBuffers(index, Array.isArray(item) ? item : [item as WasmValue | BufferArg], mode);
       }
-    }
-    for (; i < count; i++) {
-      const args = list[i] as WasmValue | readonly WasmValue[];
-      out[i] = typeof args === 'object' ? instance.call(index, args, 0, args.length) : instance.callOne(index, args);
+    } else {
+      for (; i < count; i++) {
+        const args = list[i] as WasmValue | readonly WasmValue[];
+        out[i] = typeof args === 'object' ? instance.call(index, args, 0, args.length) : instance.callOne(index, args);
+      }
     }
   } catch (error) {
     const failure = fail(error, data.exportNames[index] as string, slot, epoch);
