@@ -60,6 +60,8 @@ export class Session {
   /** @internal Why the instance at `epoch` was lost, until `reset()`. */ lostCause: ReactorPoolError | undefined;
   /** @internal Operations queued or running. */ pending = 0;
   #closed = false;
+  /** The engine refused to start an instance of this session: its worker keeps a record of that until dropped. */
+  #startWasRefused = false;
   readonly #host: SessionHost;
 
   /** @internal */
@@ -236,7 +238,8 @@ export class Session {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#host.forget(this);
-    if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
+    const workerHasEntry = this.openQueuedEpoch === this.epoch || this.#startWasRefused;
+    if (this.#host.isolation === 'worker' || !workerHasEntry) return Promise.resolve();
     // Closing never fails for a full queue: it is counted, not refused.
     this.#admitUnbounded();
     // A drop fails only when its instance went anyway (its thread died, the pool stopped): closed all the same.
@@ -323,6 +326,7 @@ export class Session {
     if (!creating || op.epoch !== this.epoch || this.openQueuedEpoch !== op.epoch || this.lostCause !== undefined) return;
     this.openQueuedEpoch = -1;
     this.openSentEpoch = -1;
+    this.#startWasRefused = true;
     this.#host.startRefused(this);
   }
 
