@@ -23,10 +23,11 @@ export type ErrorCode =
   | 'ERR_WORKER_RECYCLED'
   | 'ERR_RESTART_LIMIT'
   | 'ERR_NO_ALLOCATOR'
-  | 'ERR_OUT_OF_BOUNDS';
+  | 'ERR_OUT_OF_BOUNDS'
+  | 'ERR_INSTANCE_LIMIT';
 
 /** Codes whose call may succeed if made again, unchanged, a little later (nothing ran, nothing was lost). */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT']);
 
 /** Extra, serialisable facts an error may carry. */
 export interface ErrorDetails {
@@ -38,7 +39,10 @@ export interface ErrorDetails {
   exitCode?: number;
   /** For a `callMany` that failed part-way: how many calls had completed before the failure. */
   completed?: number;
-  /** The limit that was crossed: milliseconds (`ERR_CALL_TIMEOUT`), bytes (`ERR_MEMORY_LIMIT`), operations (`ERR_QUEUE_FULL`). */
+  /**
+   * The limit that was crossed: milliseconds (`ERR_CALL_TIMEOUT`), bytes (`ERR_MEMORY_LIMIT`), operations
+   * (`ERR_QUEUE_FULL`), live instances (`ERR_INSTANCE_LIMIT`).
+   */
   limit?: number;
   /** The worker (0-based) the failure happened on. */
   workerId?: number;
@@ -76,7 +80,7 @@ export class ReactorPoolError extends Error implements ErrorDetails {
 
   /**
    * True when making the same call again later may succeed with nothing else done first
-   * (`ERR_QUEUE_FULL`: nothing ran). False otherwise: a lost session needs `reset()` first, a bad
+   * (`ERR_QUEUE_FULL`, `ERR_INSTANCE_LIMIT`: nothing ran). False otherwise: a lost session needs `reset()` first, a bad
    * argument stays bad, a closed pool stays closed.
    */
   get retryable(): boolean {
@@ -186,6 +190,14 @@ export class OutOfBoundsError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_OUT_OF_BOUNDS', message, details, cause); }
 }
 
+/**
+ * Starting one more instance would pass `maxInstances`, or the engine could not reserve memory for it.
+ * Nothing ran and the session is not lost: retry once other sessions have closed.
+ */
+export class InstanceLimitError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INSTANCE_LIMIT', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -210,6 +222,7 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_RESTART_LIMIT: RestartLimitError,
   ERR_NO_ALLOCATOR: NoAllocatorError,
   ERR_OUT_OF_BOUNDS: OutOfBoundsError,
+  ERR_INSTANCE_LIMIT: InstanceLimitError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

@@ -18,5 +18,6 @@ export {
   UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError,
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
+  InstanceLimitError,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

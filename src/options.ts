@@ -116,6 +116,14 @@ export interface ReactorPoolOptions {
    * @default 5
    */
   readonly maxRestarts?: number;
+  /**
+   * Live instances the pool may hold (with isolation `'worker'`, one per worker). A call that would
+   * start one more rejects at once with `ERR_INSTANCE_LIMIT` (`retryable: true`): nothing runs and
+   * the session is not lost, so it may succeed once other sessions close. `Infinity` lifts the cap
+   * (the engine's own ceiling then still answers `ERR_INSTANCE_LIMIT`, after a slow failed start).
+   * @default 10_000 ({@link DEFAULT_MAX_INSTANCES})
+   */
+  readonly maxInstances?: number;
 }
 
 /** The options after validation and defaults. */
@@ -133,10 +141,18 @@ export interface ResolvedOptions {
   readonly onTrap: TrapPolicy;
   readonly maxRestarts: number;
   readonly resourceLimits: WorkerResourceLimits;
+  readonly maxInstances: number;
 }
 
 /** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
 export const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/**
+ * V8 reserves about 10 GiB of address space per wasm memory (guard regions that let it skip bounds
+ * checks), so one process holds about 13,000 live instances; past that every start stalls its worker
+ * for about a second and fails. The default stays well below, leaving room for other pools and memories.
+ */
+export const DEFAULT_MAX_INSTANCES = 10_000;
 
 /** Workers beyond this buy nothing but memory; the bound also catches unit mistakes (bytes for a count). */
 export const MAX_WORKERS = 256;
@@ -144,6 +160,7 @@ export const MAX_WORKERS = 256;
 const KNOWN = new Set([
   'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
   'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
+  'maxInstances',
 ]);
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -172,6 +189,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     onTrap: oneOf('onTrap', given['onTrap'], ['keep', 'lose', 'reset'] as const, 'keep'),
     maxRestarts: count('maxRestarts', given['maxRestarts'], 5),
     resourceLimits: resolveResourceLimits(given['resourceLimits']),
+    maxInstances: positiveLimit('maxInstances', given['maxInstances'], DEFAULT_MAX_INSTANCES),
   });
 }
 

@@ -14,10 +14,24 @@ import { resolveOptions, type OutputTarget, type ReactorPoolOptions, type Resolv
 import { placeKey } from './placement.js';
 import type { AllocatorKind, OutputChunk, WorkerData } from './protocol.js';
 import { detectAllocator } from './buffers.js';
+import { InstanceLedger, type InstanceHolder } from './instance-ledger.js';
 import { Session, checkSessionKey, type SessionHost } from './session.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
+
+/** The start function of a reactor; callers can never name it, so a failure in it is a failed start. */
+const START_EXPORT = '_initialize';
+
+/**
+ * Surfaces an application's error (a throwing listener or output callback) the way Node surfaces a
+ * throwing listener elsewhere, as an uncaught exception, but only after the pool has done its work.
+ */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
 
 /** Emitted when a session's instance is lost; the session rejects calls until `reset()`. */
 export interface SessionLostEvent {
@@ -55,9 +69,11 @@ export interface PoolStats {
   readonly pending: number;
   /** Sessions placed on each worker. */
   readonly sessionsPerWorker: readonly number[];
+  /** Live instances (counted against `maxInstances` from the moment their start is queued). */
+  readonly instances: number;
   /**
    * Bytes of linear memory held by each worker's instances: as of its last batch when a
-   * `memoryLimit` is set; otherwise recounted after a batch at most every 200 ms.
+   * `memoryLimit` is set; otherwise recounted at most 200 ms after work ran (idle workers catch up too).
    */
   readonly memoryPerWorker: readonly number[];
 }
@@ -82,6 +98,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly #directory = new Map<string, Session>();
   readonly #sharedEpochs = new Map<WorkerSlot, number>();
   readonly #host: SessionHost;
+  readonly #instances: InstanceLedger;
   #epochs = 0;
   #sessionIds = 1; // 0 names the shared instance of isolation 'worker'
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -101,6 +118,9 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     const pool = new ReactorPool(resolved, loaded.module, loaded.spec, loaded.signaturesKnown);
     let timer: NodeJS.Timeout | undefined;
     try {
+      // Thread start-up is not the module's doing and may be slow on a loaded machine: wait for it
+      // unbounded, then bound only linking (which runs the module's start function).
+      await Promise.all(pool.#slots.map((slot) => slot.ready()));
       const probes = Promise.all(pool.#slots.map((slot) => slot.probe()));
       if (resolved.callTimeout === Number.POSITIVE_INFINITY) {
         await probes;
@@ -127,11 +147,12 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     super();
     this.#options = options;
     this.#queue = { pending: 0, max: options.maxQueue };
+    this.#instances = new InstanceLedger(options.maxInstances);
     this.spec = spec;
     this.#exports = callableExports(spec, signaturesKnown);
     this.#exportNames = [...this.#exports.keys()];
     this.allocator = signaturesKnown ? detectAllocator(spec) : undefined;
-    const workerData: Omit<WorkerData, 'progress'> = {
+    const workerData: Omit<WorkerData, 'progress' | 'memory'> = {
       module,
       exportNames: this.#exportNames,
       wasi: options.wasi,
@@ -213,6 +234,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       lostSessions: lost,
       pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
       sessionsPerWorker: this.#slots.map((slot) => this.#sessionsOn(slot).size),
+      instances: this.#instances.live,
       memoryPerWorker: this.#slots.map((slot) => slot.memory),
     };
   }
@@ -238,6 +260,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
 
   async #stopSlots(cause: ReactorPoolError): Promise<void> {
     this.#state = 'closed';
+    this.#instances.clear();
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
   }
 
@@ -254,13 +277,31 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return epoch;
   }
 
+  /** Who holds `session`'s instance: the session itself, or its worker's shared instance. */
+  #holderOf(session: Session): InstanceHolder {
+    return this.#options.isolation === 'session' ? session : session.slot;
+  }
+
+  /**
+   * With isolation 'worker', the shared instance of `slot` was lost: it stops counting unless a
+   * session there has a start queued (which makes the next one).
+   */
+  #releaseShared(slot: WorkerSlot): void {
+    for (const session of this.#sessionsOn(slot)) if (!session.lost && session.openQueuedEpoch === session.epoch) return;
+    this.#instances.release(slot);
+  }
+
   /** Applies the loss rule to one session, once per lost instance. */
   #lose(session: Session, cause: ReactorPoolError): void {
     if (session.lostCause !== undefined) return;
     session.lostCause = cause;
-    this.emit('sessionLost', { key: session.key, cause });
-    if (this.#options.onTrap === 'reset' && cause.code === 'ERR_REACTOR_TRAP' && this.#state === 'open' && session.lost) {
-      // Opted in: the state is disposable. A failed fresh start shows up as a loss of its own.
+    if (this.#options.isolation === 'session') this.#instances.release(session);
+    this.#notify('sessionLost', { key: session.key, cause });
+    // Only a trap of an export call is reset by the pool: a start that failed once would fail again
+    // (a loop, each round a loss), so such a session stays lost until the user calls reset().
+    const exportTrapped = cause.code === 'ERR_REACTOR_TRAP' && cause.exportName !== START_EXPORT;
+    if (this.#options.onTrap === 'reset' && exportTrapped && this.#state === 'open' && session.lost) {
+      // Opted in: the state is disposable.
       session.autoReset().catch(() => {});
     }
   }
@@ -273,6 +314,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     // The worker's shared instance is gone: every session bound to it is lost with it.
     if (this.#sharedEpochs.get(session.slot) === epoch) this.#sharedEpochs.set(session.slot, this.#epochs++);
     for (const other of this.#sessionsOn(session.slot)) if (other.epoch === epoch) this.#lose(other, cause);
+    this.#releaseShared(session.slot);
   }
 
   #threadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void {
@@ -282,7 +324,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       // A session whose first call never reached the dead thread had no instance there to lose.
       if (session.openSentEpoch === session.epoch) this.#lose(session, cause);
     }
-    if (end !== 'recycle') this.emit('workerFailed', { workerId: slot.id, cause });
+    if (this.#options.isolation === 'worker') this.#releaseShared(slot);
+    if (end !== 'recycle') this.#notify('workerFailed', { workerId: slot.id, cause });
     if (end === 'crash' && slot.crashesInARow > this.#options.maxRestarts) {
       this.#fail(new RestartLimitError(
         `worker ${slot.id} died ${slot.crashesInARow} times in a row without completing any work (maxRestarts: ${this.#options.maxRestarts}); the pool stopped instead of restarting it again. Last cause: ${cause.message}`,
@@ -299,7 +342,21 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#stopped = this.#stopSlots(cause);
     // Nobody may be waiting on this stop (it was not asked for); close() still sees any failure.
     this.#stopped.catch(() => {});
-    this.emit('failed', { cause });
+    this.#notify('failed', { cause });
+  }
+
+  /**
+   * Emits an event without letting a throwing listener stop the pool: every listener runs, the
+   * pool carries on settling calls, and a listener's error is re-thrown asynchronously.
+   */
+  #notify<K extends keyof ReactorPoolEvents>(name: K, ...args: ReactorPoolEvents[K]): void {
+    for (const listener of this.rawListeners(name) as ((...values: ReactorPoolEvents[K]) => void)[]) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
   }
 
   #deliverOutput(key: string, chunks: readonly OutputChunk[]): void {
@@ -310,10 +367,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         try {
           target(bytes, key);
         } catch (error) {
-          // A throwing callback is the application's bug: surface it, but never at the expense of other results.
-          queueMicrotask(() => {
-            throw error;
-          });
+          rethrowLater(error);
         }
       }
     }
@@ -338,11 +392,17 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       nextEpoch: () => this.#epochs++,
       nextSessionId: () => this.#sessionIds++,
       sharedEpoch: (slot) => this.#sharedEpoch(slot),
+      claimInstance: (session) => this.#instances.claim(this.#holderOf(session), session.key),
+      startRefused: (session) => {
+        // A shared instance stays counted (other sessions may be starting it): at worst one too many per worker.
+        if (this.#options.isolation === 'session') this.#instances.release(session);
+      },
       instanceLost: (session, epoch, cause) => this.#instanceLost(session, epoch, cause),
       deliverOutput: (key, chunks) => this.#deliverOutput(key, chunks),
       forget: (session) => {
         this.#directory.delete(session.key);
         this.#sessionsOn(session.slot).delete(session);
+        if (this.#options.isolation === 'session') this.#instances.release(session);
       },
     };
   }

@@ -34,6 +34,8 @@ export interface WorkerData {
   readonly onTrap: 'keep' | 'lose' | 'reset';
   /** The slot's {@link Progress} board, shared by every thread the slot ever runs. */
   readonly progress: SharedArrayBuffer;
+  /** The slot's {@link MemoryBoard}, likewise. */
+  readonly memory: SharedArrayBuffer;
   /** The guest allocator for buffer arguments and results, if the module exports one. */
   readonly allocator: AllocatorKind | undefined;
 }
@@ -87,6 +89,27 @@ export class Progress {
   reset(): void {
     Atomics.store(this.#ints, 1, -1);
     Atomics.store(this.#ints, 0, 0);
+  }
+}
+
+/**
+ * Bytes of linear memory a worker's instances hold, as the worker last counted them: written by the
+ * worker after batches and on a recount, read by the main thread for `stats()`.
+ */
+export class MemoryBoard {
+  static readonly BYTES = 8;
+  readonly #bytes: BigInt64Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.#bytes = new BigInt64Array(buffer);
+  }
+
+  write(bytes: number): void {
+    Atomics.store(this.#bytes, 0, BigInt(bytes));
+  }
+
+  read(): number {
+    return Number(Atomics.load(this.#bytes, 0));
   }
 }
 
@@ -232,8 +255,6 @@ export type BatchResult =
   | {
     readonly stale: false;
     readonly results: readonly unknown[];
-    /** Bytes of linear memory held by the thread's instances after the batch. */
-    readonly memory: number;
   }
   /** The batch was meant for a thread that no longer exists; nothing ran. */
   | { readonly stale: true };
@@ -241,6 +262,16 @@ export type BatchResult =
 /** The task the main thread sends once per new thread, to learn it started and can link the module. */
 export interface ProbeTask {
   readonly probe: true;
+}
+
+/** The first task of a pool's threads: answered as soon as the thread runs (start-up is never timed). */
+export interface ReadyTask {
+  readonly ready: true;
+}
+
+/** Asks the worker to recount its instances' memory into its {@link MemoryBoard} (when no `memoryLimit` counts it per call). */
+export interface MemoryCountTask {
+  readonly countMemory: true;
 }
 
 export interface ProbeResult {

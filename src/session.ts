@@ -38,6 +38,10 @@ export interface SessionHost {
   nextSessionId(): number;
   /** The epoch of the slot's shared instance (isolation 'worker'). */
   sharedEpoch(slot: WorkerSlot): number;
+  /** Counts a new instance for the session (or its worker's shared one); throws ERR_INSTANCE_LIMIT past `maxInstances`. */
+  claimInstance(session: Session): void;
+  /** The session's instance never started (the engine had no room for it); it is not lost. */
+  startRefused(session: Session): void;
   /** The instance at (`slot`, `epoch`) is gone; mark every session that used it lost. */
   instanceLost(session: Session, epoch: number, cause: ReactorPoolError): void;
   deliverOutput(key: string, chunks: readonly OutputChunk[]): void;
@@ -56,6 +60,8 @@ export class Session {
   /** @internal Why the instance at `epoch` was lost, until `reset()`. */ lostCause: ReactorPoolError | undefined;
   /** @internal Operations queued or running. */ pending = 0;
   #closed = false;
+  /** The engine refused to start an instance of this session: its worker keeps a record of that until dropped. */
+  #startWasRefused = false;
   readonly #host: SessionHost;
 
   /** @internal */
@@ -214,6 +220,7 @@ export class Session {
       if (this.#host.isolation === 'worker' && this.lostCause === undefined) return Promise.resolve();
       if (bounded) this.#admit(undefined);
       else this.#admitUnbounded();
+      this.#claimInstance();
     } catch (error) {
       return Promise.reject(error);
     }
@@ -231,10 +238,12 @@ export class Session {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#host.forget(this);
-    if (this.#host.isolation === 'worker' || this.openQueuedEpoch !== this.epoch) return Promise.resolve();
+    const workerHasEntry = this.openQueuedEpoch === this.epoch || this.#startWasRefused;
+    if (this.#host.isolation === 'worker' || !workerHasEntry) return Promise.resolve();
     // Closing never fails for a full queue: it is counted, not refused.
     this.#admitUnbounded();
-    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, undefined).then(() => undefined);
+    // A drop fails only when its instance went anyway (its thread died, the pool stopped): closed all the same.
+    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, undefined).then(() => undefined, () => undefined);
   }
 
   /** The worker's name for this session's instance: its own number, or 0 for the shared instance. */
@@ -263,11 +272,25 @@ export class Session {
     );
   }
 
-  /** True for the first operation queued for the current epoch: it is the one allowed to create the instance. */
+  /**
+   * True for the first operation queued for the current epoch: it is the one allowed to create the
+   * instance, if `maxInstances` leaves room (else it throws, the operation's queue place given back).
+   */
   #claimOpen(): boolean {
-    const open = this.openQueuedEpoch !== this.epoch;
+    if (this.openQueuedEpoch === this.epoch) return false;
+    this.#claimInstance();
     this.openQueuedEpoch = this.epoch;
-    return open;
+    return true;
+  }
+
+  /** Counts the instance an admitted operation will start; refused past `maxInstances`, with its queue place given back. */
+  #claimInstance(): void {
+    try {
+      this.#host.claimInstance(this);
+    } catch (error) {
+      this.released();
+      throw error;
+    }
   }
 
   /** Queues an admitted operation for the worker. */
@@ -297,6 +320,16 @@ export class Session {
     this.#host.instanceLost(this, epoch, cause);
   }
 
+  /** The worker had no room to start the instance `op` was to create: the next call tries again. */
+  #startRefused(op: Op): void {
+    const creating = op.kind === 'open' || (op.kind !== 'drop' && op.open);
+    if (!creating || op.epoch !== this.epoch || this.openQueuedEpoch !== op.epoch || this.lostCause !== undefined) return;
+    this.openQueuedEpoch = -1;
+    this.openSentEpoch = -1;
+    this.#startWasRefused = true;
+    this.#host.startRefused(this);
+  }
+
   /** @internal Delivers a result: resolves, or rejects and applies the loss rule. */
   deliver(job: SessionJob, status: Status, payload: unknown): void {
     if (status === Status.Ok) {
@@ -314,6 +347,7 @@ export class Session {
     const error = deserializeError(failure.error);
     error.message = `session ${JSON.stringify(this.key)}: ${error.message}`;
     error.sessionKey = this.key;
+    if (error.code === 'ERR_INSTANCE_LIMIT') this.#startRefused(job.op);
     if (failure.lost) {
       const cause = error instanceof SessionLostError && error.cause instanceof ReactorPoolError ? error.cause : error;
       cause.sessionKey ??= this.key;

@@ -6,8 +6,8 @@ import {
   CallTimeoutError, WorkerFailedError, deserializeError, type ReactorPoolError,
 } from './errors.js';
 import {
-  Progress, encodeOp, progressSeq, sharedClock, type Batch, type BatchResult, type Op, type ProbeResult, type Status,
-  type WorkerData,
+  MemoryBoard, Progress, encodeOp, progressSeq, sharedClock, type Batch, type BatchResult, type MemoryCountTask, type Op,
+  type ProbeResult, type ReadyTask, type Status, type WorkerData,
 } from './protocol.js';
 import type { WorkerResourceLimits } from './options.js';
 
@@ -15,6 +15,11 @@ import type { WorkerResourceLimits } from './options.js';
 const MAX_BATCHES_IN_FLIGHT = 2;
 /** Operations per batch at most (the progress board numbers them in 20 bits; smaller also bounds latency). */
 const MAX_BATCH_OPS = 65_536;
+/**
+ * Without a `memoryLimit`, how long after work ran the worker is asked to recount its memory. An idle
+ * worker waits in `Atomics.wait` (piscina), so it cannot recount on a timer of its own.
+ */
+const MEMORY_COUNT_MS = 200;
 
 /** An operation waiting for its outcome. */
 export interface Job {
@@ -61,6 +66,8 @@ export class WorkerSlot {
   #seq = 0;
   #flushQueued = false;
   #stopping = false;
+  /** Why the slot stopped: what jobs submitted from then on fail with at once. */
+  #stopCause: ReactorPoolError | undefined;
   /** While recycling: how many more jobs of the outbox may still go to the old thread. */
   #sendable: number | undefined;
   #idleWaiters: (() => void)[] = [];
@@ -74,21 +81,28 @@ export class WorkerSlot {
   #deathDetail: string | undefined;
   /** Crashes since the last batch that completed. */
   #crashesInARow = 0;
-  /** Bytes of linear memory the thread's instances held after the last batch. */
-  #memory = 0;
+  /** Bytes of linear memory the thread's instances hold, as the thread last counted them. */
+  readonly #memory: MemoryBoard;
+  /** Whether the worker counts memory after every call (a `memoryLimit`), or only when asked. */
+  readonly #countsMemoryPerCall: boolean;
+  #memoryCount: NodeJS.Timeout | undefined;
   readonly #events: SlotEvents;
 
   constructor(
-    id: number, filename: string, workerData: Omit<WorkerData, 'progress'>, resourceLimits: WorkerResourceLimits, events: SlotEvents,
+    id: number, filename: string, workerData: Omit<WorkerData, 'progress' | 'memory'>, resourceLimits: WorkerResourceLimits,
+    events: SlotEvents,
   ) {
     this.id = id;
     this.#events = events;
     const progress = new SharedArrayBuffer(Progress.BYTES);
     this.#progress = new Progress(progress);
     this.#progress.reset();
+    const memory = new SharedArrayBuffer(MemoryBoard.BYTES);
+    this.#memory = new MemoryBoard(memory);
+    this.#countsMemoryPerCall = workerData.memoryLimit !== Number.POSITIVE_INFINITY;
     this.#piscina = new Piscina({
       filename,
-      workerData: { ...workerData, progress } satisfies WorkerData,
+      workerData: { ...workerData, progress, memory } satisfies WorkerData,
       minThreads: 1,
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -108,6 +122,8 @@ export class WorkerSlot {
       const termination = this.#termination;
       this.#termination = undefined;
       this.#progress.reset();
+      // Its instances are gone with it; the replacement counts its own.
+      this.#memory.write(0);
       // Handled a turn later, once piscina has rejected the batch that was running with the reason
       // (e.g. ERR_WORKER_OUT_OF_MEMORY); nothing is sent meanwhile, not even to a replacement.
       this.#dying = true;
@@ -130,6 +146,11 @@ export class WorkerSlot {
     this.#piscina.on('error', () => {});
   }
 
+  /** Resolves once the slot's thread runs tasks (however long its start-up takes). */
+  async ready(): Promise<void> {
+    await this.#piscina.run({ ready: true } satisfies ReadyTask);
+  }
+
   /** Links the module on this slot's thread; rejects with why it cannot run. */
   async probe(): Promise<void> {
     const result = (await this.#piscina.run({ probe: true })) as ProbeResult;
@@ -148,12 +169,17 @@ export class WorkerSlot {
     return this.#crashesInARow;
   }
 
-  /** Bytes of linear memory held by this worker's instances, as of its last completed batch. */
+  /** Bytes of linear memory held by this worker's instances, as the thread last counted them. */
   get memory(): number {
-    return this.#memory;
+    return this.#memory.read();
   }
 
   submit(job: Job): void {
+    if (this.#stopCause !== undefined) {
+      // Nothing will ever run it: fail it now rather than leave it in an outbox nobody reads.
+      job.fail(this.#stopCause, false);
+      return;
+    }
     this.#outbox.push(job);
     this.#scheduleFlush();
   }
@@ -208,7 +234,7 @@ export class WorkerSlot {
           if (this.#sendable !== undefined) this.#sendable += jobs.length;
         } else {
           this.#crashesInARow = 0;
-          this.#memory = result.memory;
+          this.#scheduleMemoryCount();
           const results = result.results;
           for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(results[2 * i] as Status, results[2 * i + 1]);
         }
@@ -231,6 +257,18 @@ export class WorkerSlot {
         this.#notifyIfIdle();
       },
     );
+  }
+
+  /** Asks the worker to recount its memory a little later: once per {@link MEMORY_COUNT_MS} while work runs, never while idle. */
+  #scheduleMemoryCount(): void {
+    if (this.#countsMemoryPerCall || this.#memoryCount !== undefined) return;
+    this.#memoryCount = setTimeout(() => {
+      this.#memoryCount = undefined;
+      if (this.#stopping) return;
+      // A thread that dies meanwhile had nothing left to count: its board is reset with it.
+      this.#piscina.run({ countMemory: true } satisfies MemoryCountTask).catch(() => {});
+    }, MEMORY_COUNT_MS);
+    this.#memoryCount.unref();
   }
 
   /**
@@ -367,7 +405,9 @@ export class WorkerSlot {
   /** Stops the thread; queued and in-flight jobs are failed with `cause`. */
   async stop(cause: ReactorPoolError): Promise<void> {
     this.#stopping = true;
+    this.#stopCause = cause;
     this.#stopWatchdog();
+    clearTimeout(this.#memoryCount);
     const jobs = [...this.#outbox, ...[...this.#inFlight.values()].flatMap((batch) => batch.jobs)];
     this.#outbox = [];
     this.#inFlight.clear();

@@ -43,6 +43,9 @@ describe('memoryLimit', () => {
     const session = pool.session('batch');
     const error = await rejection(session.callMany('grow', [1, 1, 1, 1]));
     expect(error.code).toBe('ERR_MEMORY_LIMIT');
+    // The limit is checked after the whole list: all four calls ran.
+    expect(error['completed']).toBe(4);
+    expect(error.message).toContain('after all 4 calls of the callMany completed');
     expect(session.lost).toBe(true);
   });
 

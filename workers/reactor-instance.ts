@@ -105,7 +105,12 @@ export class ReactorInstance {
     // `memory.buffer` is a call into the engine; a cached buffer is read inline and reads 0 bytes
     // once a growth has detached it, which is exactly when a fresh look is needed.
     let buffer = this.#buffer;
-    if (buffer.byteLength === 0 && this.#memory !== undefined) buffer = this.#buffer = this.#memory.buffer;
+    if (buffer.byteLength === 0 && this.#memory !== undefined) {
+      buffer = this.#memory.buffer;
+      // A shared memory's buffer never detaches (it keeps the length it was taken with): cache none,
+      // so every read looks afresh; a normal memory keeps the fast path above.
+      this.#buffer = buffer instanceof SharedArrayBuffer ? new ArrayBuffer(0) : buffer;
+    }
     return buffer.byteLength;
   }
 

@@ -4,8 +4,8 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
 import {
-  Progress, RESULT_MODES, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type BufferArg, type Failure, type ProbeResult, type ResultMode,
-  type ProbeTask, type WasmValue, type WorkerData,
+  MemoryBoard, Progress, RESULT_MODES, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type BufferArg, type Failure, type ProbeResult,
+  type MemoryCountTask, type ProbeTask, type ReadyTask, type ResultMode, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import { ReactorInstance, describeFailure, takeOutput, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
@@ -13,21 +13,28 @@ import { loadWasi } from './quiet-wasi.js';
 const data = workerData as WorkerData;
 const WASI = await loadWasi();
 
-/** A slot's current instance, or the record of how it was lost (a tombstone, until a newer epoch opens). */
+/**
+ * A slot's current instance, or the record of how it was lost (a tombstone, until a newer epoch opens),
+ * or of why it could not start (`refusedBy`: the engine had no room; the next start of the epoch tries again).
+ */
 interface Entry {
   readonly epoch: number;
   readonly instance?: ReactorInstance;
   readonly lostBy?: SerializedError;
+  readonly refusedBy?: SerializedError;
 }
 
 const entries = new Map<number, Entry>();
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
 const progress = new Progress(data.progress);
+const memoryBoard = new MemoryBoard(data.memory);
 const NO_INSTANCE: SerializedError = { code: 'ERR_WORKER_FAILED', message: 'the instance is no longer on this worker thread' };
 /** Bytes of linear memory held by this thread's live instances. */
 let memoryHeld = 0;
 
-export default function handleTask(task: Batch | ProbeTask): BatchResult | ProbeResult {
+export default function handleTask(task: Batch | ProbeTask | ReadyTask | MemoryCountTask): BatchResult | ProbeResult | undefined {
+  if ('countMemory' in task) return countMemory();
+  if ('ready' in task) return { thread: threadId };
   if ('probe' in task) return probe();
   if (task.thread !== threadId) return { stale: true };
   const wire = task.wire;
@@ -42,26 +49,24 @@ export default function handleTask(task: Batch | ProbeTask): BatchResult | Probe
     } else {
       for (let at = 0; at < wire.length;) at = runOp(wire, at, results);
     }
-    if (!limitMemory && performance.now() - lastSweep > SWEEP_MS) sweepMemory();
+    memoryBoard.write(memoryHeld);
   } finally {
     sink.chunks = undefined;
     sink.run = undefined;
     if (task.track) progress.write(-1, 0);
   }
-  return { stale: false, results, memory: memoryHeld };
+  return { stale: false, results };
 }
 
 /**
  * With a `memoryLimit`, each instance's memory is checked after every call that ran on it. Reading
  * a wasm memory's size costs more than a small call, so without a limit nothing is read per call:
- * the memory held (for `stats()`) is recounted after a batch at most every {@link SWEEP_MS}.
+ * the memory held (for `stats()`) is recounted when the main thread asks, shortly after work ran.
  */
 const limitMemory = data.memoryLimit !== Number.POSITIVE_INFINITY;
-const SWEEP_MS = 200;
-let lastSweep = Number.NEGATIVE_INFINITY;
 
-function sweepMemory(): void {
-  lastSweep = performance.now();
+/** Recounts every instance's memory and publishes the total. */
+function countMemory(): undefined {
   let held = 0;
   for (const entry of entries.values()) {
     if (entry.instance === undefined) continue;
@@ -69,6 +74,8 @@ function sweepMemory(): void {
     held += entry.instance.countedBytes;
   }
   memoryHeld = held;
+  memoryBoard.write(memoryHeld);
+  return undefined;
 }
 
 /** Replaces the slot's entry (or removes it), keeping {@link memoryHeld} in step. */
@@ -140,9 +147,9 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
     next = at + 3;
     const entry = entries.get(slot);
     // An existing entry of this epoch: another session already opened the shared instance (isolation 'worker').
-    const failure = entry !== undefined && entry.epoch >= epoch
-      ? (entry.lostBy === undefined ? undefined : lost(entry.lostBy))
-      : create(slot, epoch);
+    const failure = needsStart(entry, epoch)
+      ? create(slot, epoch)
+      : (entry?.lostBy === undefined ? undefined : lost(entry.lostBy));
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   } else {
     const open = wire[at + 3] === 1;
@@ -150,7 +157,7 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
     const name = data.exportNames[index] as string;
     let entry = entries.get(slot);
     let failure: Failure | undefined;
-    if (open && (entry === undefined || entry.epoch < epoch)) {
+    if (open && needsStart(entry, epoch)) {
       failure = create(slot, epoch);
       entry = entries.get(slot);
     }
@@ -184,7 +191,14 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
           failure = runMany(found, index, slot, epoch, list, mode === undefined ? wire[at + 5] as number : -1, mode, (value) => {
             payload = value;
           });
-          if (limitMemory && failure === undefined) failure = checkMemory(found, slot, epoch, name);
+          if (limitMemory && failure === undefined) {
+            failure = checkMemory(found, slot, epoch, name);
+            // Memory is checked after the whole list: every call of it ran.
+            if (failure !== undefined) {
+              failure.error.completed = list.length;
+              failure.error.message += ` (after all ${list.length} calls of the callMany completed)`;
+            }
+          }
         } else {
           failure = found;
         }
@@ -203,16 +217,38 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
 
 function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | Failure {
   if (entry === undefined || entry.epoch !== epoch) return lost(NO_INSTANCE);
+  if (entry.refusedBy !== undefined) return { error: entry.refusedBy, lost: false };
   return entry.instance ?? lost(entry.lostBy);
 }
 
-/** Creates the instance of `epoch`; on failure leaves a tombstone and returns the failure. */
+/** Whether an instance-creating operation at `epoch` must start one: none yet, an older one, or a refused start. */
+function needsStart(entry: Entry | undefined, epoch: number): boolean {
+  return entry === undefined || entry.epoch < epoch || (entry.epoch === epoch && entry.refusedBy !== undefined);
+}
+
+/**
+ * V8 throws this RangeError when it cannot reserve a new wasm memory: the process is out of address
+ * space (each memory reserves about 10 GiB), not the module at fault.
+ */
+function isOutOfAddressSpace(error: unknown): error is RangeError {
+  return error instanceof RangeError && error.message.includes('Out of memory');
+}
+
+/** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
 function create(slot: number, epoch: number): Failure | undefined {
   try {
     const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator);
     setEntry(slot, { epoch, instance });
     return instance.countedBytes > data.memoryLimit ? overMemoryLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
+    if (isOutOfAddressSpace(error)) {
+      const refusedBy: SerializedError = {
+        code: 'ERR_INSTANCE_LIMIT',
+        message: `the engine could not reserve memory for one more instance (${error.message}): this process holds too many live wasm memories (each reserves about 10 GiB of address space); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances`,
+      };
+      setEntry(slot, { epoch, refusedBy });
+      return { error: refusedBy, lost: false };
+    }
     const { error: described } = describeFailure(error, '_initialize');
     described.message = `starting the instance failed: ${described.message}`;
     setEntry(slot, { epoch, lostBy: described });

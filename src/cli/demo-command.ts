@@ -2,7 +2,9 @@
 // running interleaved `inc` sequences at once, every result checked against its running sum.
 
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
+import type { Session } from '../session.js';
 
 export const BUNDLED_REACTOR = fileURLToPath(new URL('../../../reactor/reactor.wasm', import.meta.url));
 
@@ -11,7 +13,9 @@ export const DEMO_HELP = `Usage: reactor-pool demo [module] [--workers N] [--ses
 Runs the reference scenario (one session: _initialize prints "s = 20", then
 inc(1) = 21 and inc(21) = 42), then a pool demo: many sessions each send a
 sequence of inc calls, all fired at once and interleaved; every result is
-checked against that session's running sum.
+checked against that session's running sum. More sessions than the pool's
+instance cap (maxInstances, ${DEFAULT_MAX_INSTANCES}) run in waves of at most that many,
+each wave's sessions closed before the next starts.
 
 Arguments:
   module           a reactor exporting inc(i32) -> i32 (default: the bundled Zig reactor)
@@ -48,12 +52,18 @@ export async function demoCommand(args: DemoArgs, write: (line: string) => void)
     await reference.close();
 
     const started = performance.now();
-    const wrong = await runSessions(pool, args.sessions, args.calls);
+    const random = seeded(42);
+    let wrong = 0;
+    for (let first = 0; first < args.sessions; first += DEFAULT_MAX_INSTANCES) {
+      wrong += await runSessions(pool, first, Math.min(DEFAULT_MAX_INSTANCES, args.sessions - first), args.calls, random);
+    }
     const seconds = (performance.now() - started) / 1000;
     const total = args.sessions * args.calls;
     const rate = Math.round(total / seconds).toLocaleString('en-US');
+    const waves = Math.ceil(args.sessions / DEFAULT_MAX_INSTANCES);
     write('');
     write(`pool demo: ${pool.workers} workers, ${args.sessions} sessions × ${args.calls} interleaved inc calls`);
+    if (waves > 1) write(`  in ${waves} waves of at most ${DEFAULT_MAX_INSTANCES} live sessions (the pool's maxInstances)`);
     write(`  ${total} calls in ${seconds.toFixed(2)} s (${rate} calls/s), ${initialized} instances initialized`);
     write(wrong === 0 ? '  all results correct' : `  ${wrong} WRONG RESULTS`);
     return wrong === 0 && initialized === args.sessions ? 0 : 1;
@@ -62,20 +72,24 @@ export async function demoCommand(args: DemoArgs, write: (line: string) => void)
   }
 }
 
-/** Fires every session's calls round by round without awaiting; checks each against the running sum. */
-async function runSessions(pool: ReactorPool, sessions: number, calls: number): Promise<number> {
-  const random = seeded(42);
+/**
+ * Fires the calls of sessions `first` to `first + count - 1` round by round without awaiting; checks
+ * each against the running sum; then closes those sessions, giving their instances back.
+ */
+async function runSessions(pool: ReactorPool, first: number, count: number, calls: number, random: () => number): Promise<number> {
+  const sessions = Array.from({ length: count }, (_, s) => pool.session(`user-${first + s}`));
   const checks: Promise<boolean>[] = [];
-  const expected = new Array<number>(sessions).fill(20);
+  const expected = new Array<number>(count).fill(20);
   for (let round = 0; round < calls; round++) {
-    for (let s = 0; s < sessions; s++) {
+    for (let s = 0; s < count; s++) {
       const n = 1 + Math.floor(random() * 100);
       const want = ((expected[s] as number) + n) | 0;
       expected[s] = want;
-      checks.push(pool.session(`user-${s}`).call('inc', n).then((got) => got === want));
+      checks.push((sessions[s] as Session).call('inc', n).then((got) => got === want));
     }
   }
   const results = await Promise.all(checks);
+  await Promise.all(sessions.map((session) => session.close()));
   return results.filter((ok) => !ok).length;
 }
 
