@@ -54,6 +54,25 @@ describe('sqlite reactor (rusqlite, bundled SQLite)', () => {
     expect(await sql.call('exec', 'SELECT x FROM t')).toBe('["kept"]\n["also"]\n');
   });
 
+  it('answers hostile SQL with error results, not traps: no extensions, no files, SQLite limits hold', async () => {
+    const pool = await createPool({ module: SQLITE, workers: 1 });
+    const session = pool.session('hostile');
+    const sql = session.with({ result: 'string' });
+    const hostile: readonly (readonly [sql: string, result: string])[] = [
+      ["SELECT load_extension('x')", "error: no such function: load_extension in SELECT load_extension('x') at offset 7"],
+      ["ATTACH 'x.db' AS x", 'error: unable to open database: x.db'], // no preopened directory
+      ["VACUUM INTO 'y.db'", 'error: unable to open database: y.db'],
+      [`SELECT ${'abs('.repeat(200)}1${')'.repeat(200)}`, 'error: Expression tree is too large (maximum depth 100)'],
+      ['CREATE TABLE a(x); CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO a VALUES (new.x + 1); END; ' +
+        'PRAGMA recursive_triggers = 1; INSERT INTO a VALUES (1)', 'error: triggers nested too deep'],
+      ['SELECT length(zeroblob(2000000000))', 'error: string or blob too big'],
+      ['SELECT 1; SELECT', 'error: incomplete input'],
+    ];
+    for (const [text, result] of hostile) expect(await sql.call('exec', text)).toBe(result);
+    expect(session.lost).toBe(false);
+    expect(await sql.call('exec', 'SELECT count(*) FROM a')).toBe('[0]\n'); // the failed INSERT left nothing
+  });
+
   it('reports a panic as ERR_REACTOR_TRAP and keeps the database (onTrap: keep)', async () => {
     const stderr = new OutputCollector();
     const pool = await createPool({ module: SQLITE, workers: 1, stderr: stderr.callback });
