@@ -4,7 +4,10 @@
 #
 #   bash scripts/build-conformance.sh                   # rebuild and update test/fixtures/conformance/*.wasm
 #   bash scripts/build-conformance.sh --check           # rebuild in a temp dir, compare with the committed files
-#   bash scripts/build-conformance.sh --only go [--check]   # one of: zig c go rust
+#   bash scripts/build-conformance.sh --only go [--check]   # one of: zig c go rust markdown sqlite
+#
+# markdown and sqlite, the real-world reactors (cargo, crates from crates.io), are built by
+# scripts/build-realworld.sh, which this script runs last with the same --check / --only.
 #
 # Toolchains (each build is byte-reproducible with exactly these):
 #   zig   Zig 0.15.2 exactly (pip install ziglang==0.15.2, run as `python3 -m ziglang`)
@@ -28,19 +31,19 @@ GO_BUILT_WITH=go1.26.8
 RUST_BUILT_WITH=1.95.0
 PYTHON=${PYTHON:-python3}
 
-usage() { echo "usage: $0 [--check] [--only zig|c|go|rust]" >&2; exit 2; }
+usage() { echo "usage: $0 [--check] [--only zig|c|go|rust|markdown|sqlite]" >&2; exit 2; }
 check=0
 only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --check) check=1 ;;
     --only) [ $# -ge 2 ] || usage; only=$2; shift ;;
-    -h|--help) echo "usage: $0 [--check] [--only zig|c|go|rust]"; exit 0 ;;
+    -h|--help) echo "usage: $0 [--check] [--only zig|c|go|rust|markdown|sqlite]"; exit 0 ;;
     *) usage ;;
   esac
   shift
 done
-case "$only" in ""|zig|c|go|rust) ;; *) usage ;; esac
+case "$only" in ""|zig|c|go|rust|markdown|sqlite) ;; *) usage ;; esac
 
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT
@@ -150,5 +153,13 @@ for lang in ${built[@]+"${built[@]}"}; do
 done
 if [ "$bad" != 0 ]; then
   echo "run: bash scripts/build-conformance.sh  (and commit test/fixtures/conformance/*.wasm)" >&2
-  exit 1
 fi
+case "$only" in
+  ""|markdown|sqlite)
+    realworld=()
+    [ "$check" = 0 ] || realworld+=(--check)
+    [ -z "$only" ] || realworld+=(--only "$only")
+    bash "$root/scripts/build-realworld.sh" ${realworld[@]+"${realworld[@]}"} || bad=1
+    ;;
+esac
+[ "$bad" = 0 ]
