@@ -1,6 +1,7 @@
 // Bytes and strings across the wasm boundary, main-thread side: which allocator a module offers,
 // and the checks that a call's buffer arguments and buffer result fit the export's signature.
 
+import { types } from 'node:util';
 import { checkArgs, checkValue, describeSignature, lookupExport, type Callable } from './arguments.js';
 import { InvalidArgumentError, InvalidOptionError, NoAllocatorError, describeValue, type ReactorPoolError } from './errors.js';
 import type { ModuleSpec, ValueType } from './module-spec.js';
@@ -29,7 +30,8 @@ function same(a: readonly ValueType[], b: readonly ValueType[]): boolean {
 }
 
 export function isBuffer(value: unknown): value is BufferArg {
-  return typeof value === 'string' || value instanceof Uint8Array;
+  // A brand check: it runs none of the value's code (a Proxy's traps, an object posing as a Uint8Array).
+  return typeof value === 'string' || types.isUint8Array(value);
 }
 
 /** True if the arguments hold a buffer (a `Uint8Array` or a string). */

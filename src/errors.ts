@@ -1,6 +1,8 @@
 // Every error reactor-pool raises: one base class, one subclass per stable `code`.
 // Errors cross threads as plain `{ code, message, ... }` records and are rebuilt here.
 
+import { types } from 'node:util';
+
 /** Every error code reactor-pool can raise. Stable: users match on `err.code`. */
 export type ErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -252,7 +254,8 @@ export function describeValue(value: unknown): string {
   else if (typeof value === 'string') shown = JSON.stringify(value);
   else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
   else if (typeof value === 'symbol') shown = value.toString();
-  else if (value instanceof Uint8Array || value instanceof ArrayBuffer) shown = `${value.constructor.name}(${value.byteLength})`;
+  // Brand checks: an object merely posing as a Uint8Array has no byteLength to read.
+  else if (types.isUint8Array(value) || types.isArrayBuffer(value)) shown = `${value.constructor.name}(${value.byteLength})`;
   else {
     shown = printable(value);
   }

@@ -119,7 +119,8 @@ export class Session {
       const mode = options?.result ?? callable.result;
       let buffers: ResultMode | undefined;
       // `args` is this call's own rest array: once its buffers are copied, nothing in it is the caller's.
-      if (mode === 'value' && !ownCallArgs(callable, args)) {
+      const buffered = ownCallArgs(callable, args);
+      if (mode === 'value' && !buffered) {
         checkArgs(callable, args);
       } else {
         checkBufferArgs(callable, args, this.#host.allocator);
