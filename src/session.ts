@@ -14,8 +14,7 @@ import {
 import { ownCallArgs, takeCallManyList } from './owned-arguments.js';
 import { watchSignal } from './signal-watchers.js';
 import {
-  Status, type AllocatorKind, type Failure, type OkWithOutput, type Op, type OutputChunk, type ResultMode, type TypedResultKind,
-  type WasmValue,
+  Status, type AllocatorKind, type Failure, type OkWithOutput, type Op, type OutputChunk, type ResultMode,
 } from './protocol.js';
 import type { Job, WorkerSlot } from './worker-slot.js';
 
@@ -143,7 +142,8 @@ export class Session {
       const callable = this.#prepare(name);
       const mode = options?.result ?? callable.result;
       const { argsList, typedResult, buffers } = takeCallManyList(callable, list, this.#host.allocator);
-      if (mode !== 'value' || buffers) {
+      const throughMemory = mode !== 'value' || buffers;
+      if (throughMemory) {
         if (typedResult !== undefined) {
           throw new InvalidArgumentError(
             `callMany with result '${mode}' takes an array of arguments or tuples, not a typed array`,
@@ -157,7 +157,7 @@ export class Session {
       return this.#enqueue({
         kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
-        ...(mode !== 'value' || buffers ? { buffers: mode } : {}),
+        ...(throughMemory ? { buffers: mode } : {}),
       }, options);
     } catch (error) {
       return Promise.reject(error);
