@@ -47,9 +47,15 @@ export interface OwnedList {
 export function ownCallArgs(callable: Callable, args: unknown[]): boolean {
   let buffers = false;
   for (let i = 0; i < args.length; i++) {
+    // Numbers, the common case, cost two typeof tests: no call out of line.
     const arg = args[i];
-    if (typeof arg === 'object' && arg !== null) args[i] = ownObject(callable, i, arg);
-    if (!buffers) buffers = isBuffer(args[i]);
+    if (typeof arg === 'string') {
+      buffers = true;
+    } else if (typeof arg === 'object' && arg !== null) {
+      const owned = ownObject(callable, i, arg);
+      args[i] = owned;
+      if (isBuffer(owned)) buffers = true;
+    }
   }
   return buffers;
 }
