@@ -66,7 +66,7 @@ export function resolveCallOptions(options: unknown, fallbackTimeout: number): R
     }
   }
   const signal = given['signal'];
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  if (signal !== undefined && !isAbortSignal(signal)) {
     throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);
   }
   const result = given['result'];
@@ -76,3 +76,12 @@ export function resolveCallOptions(options: unknown, fallbackTimeout: number): R
   return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout), result: result as ResultMode | undefined });
 }
 
+/** A brand check: AbortSignal's own `aborted` getter throws for anything else (an object posing as one, a Proxy that throws). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    Reflect.get(AbortSignal.prototype, 'aborted', value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -242,7 +242,12 @@ function printable(value: unknown): string {
   try {
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    // A Proxy whose every trap throws cannot even be tagged.
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable object]';
+    }
   }
 }
 

@@ -191,8 +191,7 @@ export class Session {
 
   /** @internal The error for a call whose signal fired before it reached its worker. */
   abortedError(signal: AbortSignal): AbortedError {
-    const reason: unknown = signal.reason;
-    const why = reason instanceof Error ? `: ${reason.message}` : '';
+    const why = abortReason(signal);
     return new AbortedError(`session ${JSON.stringify(this.key)}: the call was aborted before it reached its worker${why}; nothing ran`, { sessionKey: this.key });
   }
 
@@ -420,6 +419,19 @@ class SessionJob implements Job {
     }
     this.session.released();
     return true;
+  }
+}
+
+/**
+ * `: message` of the signal's reason, if it is an Error. This runs in the signal's 'abort' listener, where
+ * a throw would be an uncaught exception: a reason (or a getter) that throws is not shown instead.
+ */
+function abortReason(signal: AbortSignal): string {
+  try {
+    const reason: unknown = signal.reason;
+    return reason instanceof Error ? `: ${String(reason.message)}` : '';
+  } catch {
+    return '';
   }
 }
 
