@@ -31,7 +31,7 @@ function same(a: readonly ValueType[], b: readonly ValueType[]): boolean {
 
 export function isBuffer(value: unknown): value is BufferArg {
   // A brand check: it runs none of the value's code (a Proxy's traps, an object posing as a Uint8Array).
-  return typeof value === 'string' || types.isUint8Array(value);
+  return typeof value === 'string' || (typeof value === 'object' && types.isUint8Array(value));
 }
 
 /** True if the arguments hold a buffer (a `Uint8Array` or a string). */

@@ -3,8 +3,8 @@
 // (refilling a typed array, swapping an item, detaching a buffer) can change or break what runs.
 
 import { types } from 'node:util';
-import { checkTypedList, type Callable } from './arguments.js';
-import { checkBufferArgs, isBuffer } from './buffers.js';
+import { checkArgs, checkTypedList, type Callable } from './arguments.js';
+import { checkBufferArgs, hasBuffer, isBuffer } from './buffers.js';
 import type { TypedArgs } from './call-options.js';
 import { InvalidArgumentError, describeValue } from './errors.js';
 import type { AllocatorKind, BufferArg, TypedResultKind, WasmValue } from './protocol.js';
@@ -81,17 +81,23 @@ export function takeCallManyList(callable: Callable, list: unknown, allocator: A
   const source: readonly unknown[] = list;
   const owned = new Array<OwnedItem>(source.length);
   let buffers = false;
-  for (let i = 0; i < owned.length; i++) {
-    try {
+  let i = 0;
+  try {
+    for (; i < owned.length; i++) {
       const entry = ownEntry(callable, read(callable, source, i));
-      const tuple = Array.isArray(entry) ? entry : [entry];
-      checkBufferArgs(callable, tuple, allocator);
-      if (!buffers) buffers = tuple.some(isBuffer);
+      if (typeof entry === 'number' || typeof entry === 'bigint') {
+        // A lone number, the common case: no buffer to look for.
+        checkArgs(callable, [entry]);
+      } else {
+        const tuple: readonly unknown[] = Array.isArray(entry) ? entry : [entry];
+        checkBufferArgs(callable, tuple, allocator);
+        if (!buffers) buffers = hasBuffer(tuple);
+      }
       owned[i] = entry as OwnedItem;
-    } catch (error) {
-      (error as Error).message = `callMany item ${i}: ${(error as Error).message}`;
-      throw error;
     }
+  } catch (error) {
+    (error as Error).message = `callMany item ${i}: ${(error as Error).message}`;
+    throw error;
   }
   return { argsList: owned, typedResult: undefined, buffers };
 }
