@@ -3,7 +3,7 @@
 
 import { InvalidArgumentError, UnknownExportError, describeValue } from './errors.js';
 import type { FunctionSignature, ModuleSpec, ValueType } from './module-spec.js';
-import type { TypedResultKind, WasmValue } from './protocol.js';
+import type { ResultMode, TypedResultKind, WasmValue } from './protocol.js';
 
 /** Exports the pool calls itself; a session may not. */
 const RESERVED = new Set(['_initialize', '_start']);
@@ -19,14 +19,20 @@ export interface Callable {
   /** Position in the export table the workers receive. */
   readonly index: number;
   readonly signature: FunctionSignature | undefined;
+  /** How its result is read when a call does not say (the pool's `results` option). */
+  readonly result: ResultMode;
 }
 
-/** Indexes the exported functions a session may call. */
-export function callableExports(spec: ModuleSpec, signaturesKnown: boolean): ReadonlyMap<string, Callable> {
+/** Indexes the exported functions a session may call, each with its default result mode from `results`. */
+export function callableExports(
+  spec: ModuleSpec, signaturesKnown: boolean, results: ReadonlyMap<string, ResultMode> = new Map(),
+): ReadonlyMap<string, Callable> {
   const map = new Map<string, Callable>();
   for (const e of spec.exports) {
     if (e.kind !== 'function' || RESERVED.has(e.name)) continue;
-    map.set(e.name, { name: e.name, index: map.size, signature: signaturesKnown ? e.signature : undefined });
+    map.set(e.name, {
+      name: e.name, index: map.size, signature: signaturesKnown ? e.signature : undefined, result: results.get(e.name) ?? 'value',
+    });
   }
   return map;
 }
@@ -100,44 +106,30 @@ const TYPED_RESULT: Partial<Record<ValueType, TypedResultKind>> = {
 };
 
 /**
- * Checks a `callMany` argument list: an array of argument tuples, an array of single values (for
- * one-parameter exports), or a typed array (one-parameter, one-result exports; results come back
- * in a typed array of the result type). Returns the typed result kind, if any.
+ * Checks a `callMany` typed array (the call's private copy): the export must take one parameter and
+ * return one result; the results come back in a typed array of the result type, whose kind this returns.
  */
-export function checkArgList(callable: Callable, list: unknown): TypedResultKind | undefined {
-  if (ArrayBuffer.isView(list) && !(list instanceof DataView)) {
-    const signature = callable.signature;
-    if (signature === undefined || signature.params.length !== 1 || signature.results.length !== 1) {
-      throw new InvalidArgumentError(
-        `callMany with a typed array needs an export with one parameter and one result; \`${callable.name}\` has ${describeSignature(signature)}`,
-        { exportName: callable.name },
-      );
-    }
-    const items = list as unknown as ArrayLike<unknown>;
-    for (let i = 0; i < items.length; i++) checkValue(callable, 0, signature.params[0] as ValueType, items[i]);
-    return TYPED_RESULT[signature.results[0] as ValueType];
-  }
-  if (!Array.isArray(list)) {
+export function checkTypedList(callable: Callable, list: ArrayLike<unknown>): TypedResultKind | undefined {
+  const signature = callable.signature;
+  if (signature === undefined || signature.params.length !== 1 || signature.results.length !== 1) {
     throw new InvalidArgumentError(
-      `Expected the callMany list to be an array or a typed array, got ${describeValue(list)}`,
+      `callMany with a typed array needs an export with one parameter and one result; \`${callable.name}\` has ${describeSignature(signature)}`,
       { exportName: callable.name },
     );
   }
-  checkItems(list, (args) => checkArgs(callable, args));
-  return undefined;
-}
-
-/** Runs `check` on each callMany item's argument tuple (a lone value is a tuple of one), naming the item in errors. */
-export function checkItems(list: readonly unknown[], check: (args: readonly unknown[]) => void): void {
-  for (let i = 0; i < list.length; i++) {
-    const entry: unknown = list[i];
+  const type = signature.params[0] as ValueType;
+  // All elements of a typed array share one type and integer arrays cannot leave their range, so the
+  // first element settles number vs bigint; only floats bound for an i32 need each element checked.
+  const each = type === 'i32' && (list instanceof Float32Array || list instanceof Float64Array) ? list.length : Math.min(list.length, 1);
+  for (let i = 0; i < each; i++) {
     try {
-      check(Array.isArray(entry) ? entry : [entry]);
+      checkValue(callable, 0, type, list[i]);
     } catch (error) {
       (error as Error).message = `callMany item ${i}: ${(error as Error).message}`;
       throw error;
     }
   }
+  return TYPED_RESULT[signature.results[0] as ValueType];
 }
 
 /** `(i32, i32) -> (i64)`, or why it is unknown. */

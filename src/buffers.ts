@@ -1,8 +1,9 @@
 // Bytes and strings across the wasm boundary, main-thread side: which allocator a module offers,
 // and the checks that a call's buffer arguments and buffer result fit the export's signature.
 
-import { checkArgs, checkItems, checkValue, describeSignature, type Callable } from './arguments.js';
-import { InvalidArgumentError, NoAllocatorError, describeValue } from './errors.js';
+import { types } from 'node:util';
+import { checkArgs, checkValue, describeSignature, lookupExport, type Callable } from './arguments.js';
+import { InvalidArgumentError, InvalidOptionError, NoAllocatorError, describeValue, type ReactorPoolError } from './errors.js';
 import type { ModuleSpec, ValueType } from './module-spec.js';
 import type { AllocatorKind, BufferArg, ResultMode } from './protocol.js';
 
@@ -29,7 +30,8 @@ function same(a: readonly ValueType[], b: readonly ValueType[]): boolean {
 }
 
 export function isBuffer(value: unknown): value is BufferArg {
-  return typeof value === 'string' || value instanceof Uint8Array;
+  // A brand check: it runs none of the value's code (a Proxy's traps, an object posing as a Uint8Array).
+  return typeof value === 'string' || (typeof value === 'object' && types.isUint8Array(value));
 }
 
 /** True if the arguments hold a buffer (a `Uint8Array` or a string). */
@@ -84,6 +86,25 @@ export function checkBufferArgs(callable: Callable, args: readonly unknown[], al
   if (allocator === undefined) throw noAllocator(callable);
 }
 
+/**
+ * Checks the pool's `results` option against the module: each name a callable export, each
+ * `'bytes'`/`'string'` export readable as a buffer. With no signatures (a compiled module) only the
+ * names can be checked; its calls then say what is missing.
+ */
+export function checkResultOptions(
+  results: ReadonlyMap<string, ResultMode>, exports: ReadonlyMap<string, Callable>, spec: ModuleSpec, allocator: AllocatorKind | undefined,
+): void {
+  for (const [name, mode] of results) {
+    try {
+      const callable = lookupExport(exports, spec, name);
+      if (callable.signature !== undefined) checkResultMode(callable, mode, allocator);
+    } catch (error) {
+      const cause = error as ReactorPoolError;
+      throw new InvalidOptionError(`\`results.${name}\` is '${mode}', but ${cause.message}`, { exportName: name }, cause);
+    }
+  }
+}
+
 /** Checks that a buffer result can be read: an allocator, and a single i64 result (pointer << 32 | length). */
 export function checkResultMode(callable: Callable, mode: ResultMode, allocator: AllocatorKind | undefined): void {
   if (mode === 'value') return;
@@ -95,26 +116,6 @@ export function checkResultMode(callable: Callable, mode: ResultMode, allocator:
     );
   }
   if (allocator === undefined) throw noAllocator(callable);
-}
-
-/** Checks a `callMany` list whose items may hold buffers (arrays of tuples or of single values only). */
-export function checkBufferList(callable: Callable, list: unknown, allocator: AllocatorKind | undefined): void {
-  if (!Array.isArray(list)) {
-    throw new InvalidArgumentError(
-      `Expected the callMany list to be an array when buffers are involved, got ${describeValue(list)}`,
-      { exportName: callable.name },
-    );
-  }
-  checkItems(list, (args) => checkBufferArgs(callable, args, allocator));
-}
-
-/** True if any item of a callMany list holds a buffer. */
-export function listHasBuffer(list: unknown): boolean {
-  if (!Array.isArray(list)) return false;
-  for (const entry of list as unknown[]) {
-    if (isBuffer(entry) || (Array.isArray(entry) && hasBuffer(entry))) return true;
-  }
-  return false;
 }
 
 function noAllocator(callable: Callable): NoAllocatorError {

@@ -33,7 +33,7 @@ export interface CallOptions {
    * How to read the export's result. `'value'`: as it is. `'bytes'` (a `Uint8Array`) or `'string'`
    * (UTF-8): the export returns one i64, `pointer << 32 | length`, naming a buffer in its linear
    * memory that the pool copies out and then frees with the module's allocator.
-   * @default 'value'
+   * @default the export's mode in the pool's `results` option, else 'value'
    */
   readonly result?: ResultMode;
 }
@@ -51,7 +51,8 @@ export interface SessionCalls {
 export interface ResolvedCallOptions {
   readonly signal: AbortSignal | undefined;
   readonly timeout: number;
-  readonly result: ResultMode;
+  /** `undefined`: the export's own default (the pool's `results` option, else `'value'`). */
+  readonly result: ResultMode | undefined;
 }
 
 export function resolveCallOptions(options: unknown, fallbackTimeout: number): ResolvedCallOptions {
@@ -65,13 +66,22 @@ export function resolveCallOptions(options: unknown, fallbackTimeout: number): R
     }
   }
   const signal = given['signal'];
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+  if (signal !== undefined && !isAbortSignal(signal)) {
     throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describeValue(signal)}`);
   }
-  const result = given['result'] ?? 'value';
-  if (!(RESULT_MODES as readonly unknown[]).includes(result)) {
+  const result = given['result'];
+  if (result !== undefined && !(RESULT_MODES as readonly unknown[]).includes(result)) {
     throw new InvalidOptionError(`Expected \`result\` to be 'value', 'bytes' or 'string', got ${describeValue(result)}`);
   }
-  return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout), result: result as ResultMode });
+  return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout), result: result as ResultMode | undefined });
 }
 
+/** A brand check: AbortSignal's own `aborted` getter throws for anything else (an object posing as one, a Proxy that throws). */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    Reflect.get(AbortSignal.prototype, 'aborted', value);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,6 +9,7 @@ import { BENCH_HELP, benchCommand } from './cli/bench-command.js';
 import { BUNDLED_REACTOR, DEMO_HELP, demoCommand } from './cli/demo-command.js';
 import { INSPECT_HELP, inspectCommand } from './cli/inspect-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
+import { UsageMistake } from './cli/arguments.js';
 
 const MAIN_HELP = `Usage: reactor-pool <command> [options]
 
@@ -135,7 +136,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ReactorPoolError) {
+    if (error instanceof UsageMistake) {
+      process.stderr.write(`error [${error.error.code}]: ${error.error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof ReactorPoolError) {
       process.stderr.write(`error [${error.code}]: ${error.message}\n`);
       process.exitCode = error.code === 'ERR_INVALID_OPTION' ? 2 : 1;
     } else {

@@ -1,6 +1,8 @@
 // Every error reactor-pool raises: one base class, one subclass per stable `code`.
 // Errors cross threads as plain `{ code, message, ... }` records and are rebuilt here.
 
+import { types } from 'node:util';
+
 /** Every error code reactor-pool can raise. Stable: users match on `err.code`. */
 export type ErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -253,7 +255,12 @@ function printable(value: unknown): string {
   try {
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    // A Proxy whose every trap throws cannot even be tagged.
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable object]';
+    }
   }
 }
 
@@ -265,7 +272,8 @@ export function describeValue(value: unknown): string {
   else if (typeof value === 'string') shown = JSON.stringify(value);
   else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
   else if (typeof value === 'symbol') shown = value.toString();
-  else if (value instanceof Uint8Array || value instanceof ArrayBuffer) shown = `${value.constructor.name}(${value.byteLength})`;
+  // Brand checks: an object merely posing as a Uint8Array has no byteLength to read.
+  else if (types.isUint8Array(value) || types.isArrayBuffer(value)) shown = `${value.constructor.name}(${value.byteLength})`;
   else {
     shown = printable(value);
   }

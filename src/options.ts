@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError, describeValue } from './errors.js';
+import { RESULT_MODES, type ResultMode } from './protocol.js';
 
 /** Where a module comes from: a file path, a `file:` URL, its bytes, or an already compiled module. */
 export type ModuleInput = ModuleBytesInput | WebAssembly.Module;
@@ -124,6 +125,17 @@ export interface ReactorPoolOptions {
    * @default 10_000 ({@link DEFAULT_MAX_INSTANCES})
    */
   readonly maxInstances?: number;
+  /**
+   * How each export's result is read when a call does not say (`session.with({ result })` still
+   * overrides it per call): `'value'` as it is; `'bytes'` (a `Uint8Array`) or `'string'` (UTF-8) for
+   * an export returning one i64, `pointer << 32 | length`, naming a buffer in guest memory that the
+   * pool copies out and frees. Checked at create (`ERR_INVALID_OPTION`): each name is a callable
+   * export, and a `'bytes'`/`'string'` one returns one i64 and the module has an allocator (a
+   * compiled module carries no signatures: only the names are checked).
+   * @default {} (every export `'value'`)
+   * @example { results: { greet: 'string', reverse: 'bytes' } }
+   */
+  readonly results?: Readonly<Record<string, ResultMode>>;
 }
 
 /** The options after validation and defaults. */
@@ -142,6 +154,8 @@ export interface ResolvedOptions {
   readonly maxRestarts: number;
   readonly resourceLimits: WorkerResourceLimits;
   readonly maxInstances: number;
+  /** Export name → default result mode; checked against the module when the pool is made. */
+  readonly results: ReadonlyMap<string, ResultMode>;
 }
 
 /** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
@@ -160,7 +174,8 @@ export const MAX_WORKERS = 256;
 const KNOWN = new Set([
   'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
   'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
-  'maxInstances',
+  'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
+  'maxInstances', 'results',
 ]);
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -190,7 +205,24 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxRestarts: count('maxRestarts', given['maxRestarts'], 5),
     resourceLimits: resolveResourceLimits(given['resourceLimits']),
     maxInstances: positiveLimit('maxInstances', given['maxInstances'], DEFAULT_MAX_INSTANCES),
+    results: resolveResults(given['results']),
   });
+}
+
+/** The shape of `results` (export names are checked against the module once it is loaded). */
+function resolveResults(value: unknown): ReadonlyMap<string, ResultMode> {
+  if (value === undefined) return new Map();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(`Expected \`results\` to be an object of export name → 'value', 'bytes' or 'string', got ${describeValue(value)}`);
+  }
+  const results = new Map<string, ResultMode>();
+  for (const [name, mode] of Object.entries(value)) {
+    if (!(RESULT_MODES as readonly unknown[]).includes(mode)) {
+      throw new InvalidOptionError(`Expected \`results.${name}\` to be 'value', 'bytes' or 'string', got ${describeValue(mode)}`);
+    }
+    results.set(name, mode as ResultMode);
+  }
+  return results;
 }
 
 function resolveResourceLimits(value: unknown): WorkerResourceLimits {

@@ -13,8 +13,8 @@ import type { ModuleSpec } from './module-spec.js';
 import { resolveOptions, type OutputTarget, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
 import type { AllocatorKind, OutputChunk, WorkerData } from './protocol.js';
-import { detectAllocator } from './buffers.js';
 import { InstanceLedger, type InstanceHolder } from './instance-ledger.js';
+import { checkResultOptions, detectAllocator } from './buffers.js';
 import { Session, checkSessionKey, type SessionHost } from './session.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
@@ -149,9 +149,11 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#queue = { pending: 0, max: options.maxQueue };
     this.#instances = new InstanceLedger(options.maxInstances);
     this.spec = spec;
-    this.#exports = callableExports(spec, signaturesKnown);
+    this.#exports = callableExports(spec, signaturesKnown, options.results);
     this.#exportNames = [...this.#exports.keys()];
     this.allocator = signaturesKnown ? detectAllocator(spec) : undefined;
+    // Before any worker starts: a refusal here leaves nothing to stop.
+    checkResultOptions(options.results, this.#exports, spec, this.allocator);
     const workerData: Omit<WorkerData, 'progress' | 'memory'> = {
       module,
       exportNames: this.#exportNames,

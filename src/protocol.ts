@@ -157,7 +157,7 @@ export interface CallManyOp extends InstanceRef {
   readonly open: boolean;
   readonly exportIndex: number;
   /** One argument tuple (or single argument) per call, or a typed array of single arguments. */
-  readonly argsList: readonly (WasmValue | readonly WasmValue[])[] | ArrayLike<WasmValue>;
+  readonly argsList: readonly (WasmValue | BufferArg | readonly (WasmValue | BufferArg)[])[] | ArrayLike<WasmValue>;
   /** When set, results are returned in a typed array of this kind. */
   readonly typedResult?: TypedResultKind;
   /** As {@link CallOp.buffers}, for every call of the list. */

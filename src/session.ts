@@ -1,21 +1,20 @@
 // A handle for one session key: every call of the key runs in submission order, one at a time,
 // on the same reactor instance, until that instance is lost (then calls reject until `reset()`).
 
-import { checkArgList, checkArgs, lookupExport, type Callable } from './arguments.js';
+import { checkArgs, lookupExport, type Callable } from './arguments.js';
 import {
   AbortedError, InvalidArgumentError, InvalidOptionError, QueueFullError, ReactorPoolError, SessionClosedError,
   SessionLostError, deserializeError, describeValue, errorForSession,
 } from './errors.js';
-import {
-  checkBufferArgs, checkBufferList, checkResultMode, hasBuffer, listHasBuffer,
-} from './buffers.js';
+import { checkBufferArgs, checkResultMode } from './buffers.js';
 import {
   resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions, type SessionCalls, type TypedArgs,
   type TypedResults,
 } from './call-options.js';
+import { ownCallArgs, takeCallManyList } from './owned-arguments.js';
+import { watchSignal } from './signal-watchers.js';
 import {
-  Status, type AllocatorKind, type Failure, type OkWithOutput, type Op, type OutputChunk, type ResultMode, type TypedResultKind,
-  type WasmValue,
+  Status, type AllocatorKind, type Failure, type OkWithOutput, type Op, type OutputChunk, type ResultMode,
 } from './protocol.js';
 import type { Job, WorkerSlot } from './worker-slot.js';
 
@@ -122,9 +121,11 @@ export class Session {
   #call(name: string, args: CallArg[], options: ResolvedCallOptions | undefined): Promise<never> {
     try {
       const callable = this.#prepare(name);
-      const mode = options?.result ?? 'value';
+      const mode = options?.result ?? callable.result;
       let buffers: ResultMode | undefined;
-      if (mode === 'value' && !hasBuffer(args)) {
+      // `args` is this call's own rest array: once its buffers are copied, nothing in it is the caller's.
+      const buffered = ownCallArgs(callable, args);
+      if (mode === 'value' && !buffered) {
         checkArgs(callable, args);
       } else {
         checkBufferArgs(callable, args, this.#host.allocator);
@@ -145,23 +146,24 @@ export class Session {
   #callMany(name: string, list: unknown, options: ResolvedCallOptions | undefined): Promise<never> {
     try {
       const callable = this.#prepare(name);
-      const mode = options?.result ?? 'value';
-      let typedResult: TypedResultKind | undefined;
-      let buffers: ResultMode | undefined;
-      if (mode === 'value' && !listHasBuffer(list)) {
-        typedResult = checkArgList(callable, list);
-      } else {
-        checkBufferList(callable, list, this.#host.allocator);
+      const mode = options?.result ?? callable.result;
+      const { argsList, typedResult, buffers } = takeCallManyList(callable, list, this.#host.allocator);
+      const throughMemory = mode !== 'value' || buffers;
+      if (throughMemory) {
+        if (typedResult !== undefined) {
+          throw new InvalidArgumentError(
+            `callMany with result '${mode}' takes an array of arguments or tuples, not a typed array`,
+            { exportName: callable.name },
+          );
+        }
         checkResultMode(callable, mode, this.#host.allocator);
-        buffers = mode;
       }
-      const argsList = list as readonly (readonly WasmValue[])[];
       this.#admit(options);
       const open = this.#claimOpen();
       return this.#enqueue({
         kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
-        ...(buffers === undefined ? {} : { buffers }),
+        ...(throughMemory ? { buffers: mode } : {}),
       }, options);
     } catch (error) {
       return Promise.reject(error);
@@ -195,8 +197,7 @@ export class Session {
 
   /** @internal The error for a call whose signal fired before it reached its worker. */
   abortedError(signal: AbortSignal): AbortedError {
-    const reason: unknown = signal.reason;
-    const why = reason instanceof Error ? `: ${reason.message}` : '';
+    const why = abortReason(signal);
     return new AbortedError(`session ${JSON.stringify(this.key)}: the call was aborted before it reached its worker${why}; nothing ran`, { sessionKey: this.key });
   }
 
@@ -382,12 +383,10 @@ class SessionJob implements Job {
 
   /** Rejects the job with ERR_ABORTED if `signal` fires while it is still queued. */
   watch(signal: AbortSignal): void {
-    const onAbort = (): void => {
+    this.#unwatch = watchSignal(signal, () => {
       if ((this.#flags & SENT) !== 0) return;
       this.rejectWith(this.session.abortedError(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    this.#unwatch = () => signal.removeEventListener('abort', onAbort);
+    });
   }
 
   beforeSend(): boolean {
@@ -454,6 +453,19 @@ class SessionJob implements Job {
     }
     this.session.released();
     return true;
+  }
+}
+
+/**
+ * `: message` of the signal's reason, if it is an Error. This runs in the signal's 'abort' listener, where
+ * a throw would be an uncaught exception: a reason (or a getter) that throws is not shown instead.
+ */
+function abortReason(signal: AbortSignal): string {
+  try {
+    const reason: unknown = signal.reason;
+    return reason instanceof Error ? `: ${String(reason.message)}` : '';
+  } catch {
+    return '';
   }
 }
 

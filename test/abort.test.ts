@@ -127,6 +127,8 @@ describe('session.with() options', () => {
   const bad: [string, unknown, RegExp][] = [
     ['signal not an AbortSignal', { signal: 'x' }, /`signal` to be an AbortSignal, got `"x"` \(string\)/],
     ['signal an AbortController', { signal: new AbortController() }, /`signal` to be an AbortSignal/],
+    ['signal posing as an AbortSignal', { signal: Object.create(AbortSignal.prototype) }, /`signal` to be an AbortSignal/],
+    ['signal a throwing Proxy', { signal: new Proxy(new AbortController().signal, { get: () => { throw new Error('no'); } }) }, /`signal` to be an AbortSignal/],
     ['timeout 0', { timeout: 0 }, /`timeout` to be an integer from 1 to 2147483647 \(milliseconds\) or Infinity, got `0` \(number\)/],
     ['timeout -5', { timeout: -5 }, /`timeout` .* got `-5` \(number\)/],
     ['timeout 1.5', { timeout: 1.5 }, /`timeout` .* got `1.5` \(number\)/],

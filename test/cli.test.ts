@@ -61,8 +61,10 @@ describe('the reactor-pool command', () => {
     const cases: [string[], string, number][] = [
       [['run', fixture('missing.wasm'), '--call', 'inc:1'], 'ERR_MODULE_NOT_FOUND', 1],
       [['run', fixture('command.wasm'), '--call', 'inc:1'], 'ERR_NOT_A_REACTOR', 1],
-      [['run', REACTOR, '--call', 'dec:1'], 'ERR_UNKNOWN_EXPORT', 1],
-      [['run', REACTOR, '--call', 'inc:x'], 'ERR_INVALID_ARGUMENT', 1],
+      [['run', REACTOR, '--call', 'dec:1'], 'ERR_UNKNOWN_EXPORT', 2],
+      [['run', REACTOR, '--call', 'inc:x'], 'ERR_INVALID_ARGUMENT', 2],
+      [['run', REACTOR, '--call', 'inc:1,2'], 'ERR_INVALID_ARGUMENT', 2],
+      [['run', REACTOR, '--call', 'inc:1', '--session', ''], 'ERR_INVALID_ARGUMENT', 2],
       [['run', KITCHEN, '--call', 'quit:4'], 'ERR_REACTOR_EXIT', 1],
       [['run', REACTOR], 'ERR_INVALID_OPTION', 2],
       [['run', REACTOR, '--call', 'inc:1', '--bogus'], 'ERR_INVALID_OPTION', 2],
@@ -74,6 +76,22 @@ describe('the reactor-pool command', () => {
       expect(out.stderr).toMatch(new RegExp(`^error \\[${code}\\]: .+\\n$`, 'm'));
       expect(out.status).toBe(status);
     }
+  });
+
+  it('run --call takes decimal and 0x integers alike for i32 and i64, and refuses other syntaxes with exit 2', () => {
+    const out = cli('run', KITCHEN, '--call', 'inc:0x10', '--call', 'inc:-0x6', '--call', 'add64:0x10', '--call', 'add64:-0x8000000000000000',
+      '--call', 'add64:+007', '--call', 'mix:0x2,-2.5e-1', '--call', 'scale32:-Infinity');
+    expect(out.stdout).toBe([
+      'inc(16) = 36', 'inc(-6) = 30', 'add64(16) = 16', 'add64(-9223372036854775808) = -9223372036854775792',
+      'add64(7) = -9223372036854775785', 'mix(2, -0.25) = 1.75', 'scale32(-Infinity) = -Infinity', '',
+    ].join('\n'));
+    expect(out.status).toBe(0);
+    for (const bad of ['inc:1.0', 'inc:1e3', 'inc:0b1', 'inc:0o7', 'inc:1_000', 'inc:', 'inc:0x', 'add64:1.5', 'add64:0x1p3', 'mix:1,0x1.8', 'mix:1,1e', 'inc:4294967296']) {
+      const refused = cli('run', KITCHEN, '--call', 'inc:1', '--call', bad);
+      // Checked before anything runs: not even the first call's line is printed.
+      expect({ bad, ...refused }).toMatchObject({ bad, status: 2, stdout: '', stderr: expect.stringMatching(/^error \[ERR_INVALID_ARGUMENT\]: /) });
+    }
+    expect(cli('run', '--help').stdout).toContain('decimal or 0x hexadecimal');
   });
 
   it('--help works for the command and each subcommand', () => {

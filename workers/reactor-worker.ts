@@ -175,7 +175,7 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
               ? found.call(index, wire, from, count)
               : found.callBuffers(index, wire.slice(from, from + count) as (WasmValue | BufferArg)[], mode);
           } catch (error) {
-            failure = fail(error, name, slot, epoch);
+            failure = fail(error, name, slot, epoch, mode === undefined);
           }
           if (limitMemory && failure === undefined) failure = checkMemory(found, slot, epoch, name);
         } else {
@@ -258,9 +258,16 @@ function create(slot: number, epoch: number): Failure | undefined {
 
 /**
  * The failure of an export call. An exit, or a trap when the policy discards trapped instances,
- * leaves a tombstone for the operations behind it.
+ * leaves a tombstone for the operations behind it. A call made with plain values (not through guest
+ * memory) that the engine refused to convert never ran: it costs the instance nothing.
  */
-function fail(error: unknown, name: string, slot: number, epoch: number): Failure {
+function fail(error: unknown, name: string, slot: number, epoch: number, plain: boolean): Failure {
+  if (plain && isArgumentConversion(error)) {
+    return {
+      lost: false,
+      error: { code: 'ERR_INVALID_ARGUMENT', message: `export \`${name}\`: an argument does not fit its parameter type (${error.message}); nothing ran`, exportName: name },
+    };
+  }
   const failure = describeFailure(error, name);
   if (!failure.lost && data.onTrap !== 'keep') {
     failure.lost = true;
@@ -291,13 +298,23 @@ function runMany(
       }
     }
   } catch (error) {
-    const failure = fail(error, data.exportNames[index] as string, slot, epoch);
+    const failure = fail(error, data.exportNames[index] as string, slot, epoch, mode === undefined);
     failure.error.completed = i;
     failure.error.message += ` (call ${i} of ${count} in callMany; ${i} completed)`;
     return failure;
   }
   done(out);
   return undefined;
+}
+
+/**
+ * The TypeError V8 throws at the JS→wasm boundary for an argument it cannot convert (a bigint for an
+ * i32, a number for an i64: with a compiled module the main thread knows no signatures). Thrown
+ * before the export is entered, so no wasm frame is on its stack; a TypeError from inside the call
+ * (an import) has one.
+ */
+function isArgumentConversion(error: unknown): error is TypeError {
+  return error instanceof TypeError && typeof error.stack === 'string' && !/wasm:\/\/|wasm-function\[/.test(error.stack);
 }
 
 function lost(cause: SerializedError | undefined): Failure {

@@ -1,8 +1,9 @@
 // Parses `--call name:arg,arg` specs for the CLI, turning each argument text into the type the
-// export's signature asks for (i64 → bigint), so the pool's own checks see real values.
+// export's signature asks for (i64 → bigint), and checks them against the export before anything runs.
 
-import { InvalidArgumentError, InvalidOptionError } from '../errors.js';
-import type { ModuleSpec } from '../module-spec.js';
+import { callableExports, checkArgs, lookupExport } from '../arguments.js';
+import { InvalidArgumentError, InvalidOptionError, ReactorPoolError } from '../errors.js';
+import type { ModuleSpec, ValueType } from '../module-spec.js';
 import type { WasmValue } from '../protocol.js';
 
 export interface CallSpec {
@@ -10,6 +11,35 @@ export interface CallSpec {
   readonly args: readonly WasmValue[];
 }
 
+/**
+ * A mistake in what was typed on the command line (a `--call` or `--session` the module or the pool
+ * refuses): printed with its own code like any error, but the command exits 2, as for any usage mistake.
+ */
+export class UsageMistake extends Error {
+  constructor(readonly error: ReactorPoolError) {
+    super(error.message);
+  }
+}
+
+/** Runs `parse`; a coded refusal from it is the user's usage mistake. */
+export function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw error instanceof ReactorPoolError ? new UsageMistake(error) : error;
+  }
+}
+
+/** The number syntaxes `--call` takes, for `--help` and the README. */
+export const NUMBER_SYNTAX = `integers (i32, i64): decimal or 0x hexadecimal, with an optional sign
+                       (i64 of any size: -0x8000000000000000, 18446744073709551615);
+                       floats (f32, f64): those, decimal fractions and exponents
+                       (1.5, -2e-3), Infinity, -Infinity, NaN`;
+
+const INTEGER = /^([-+]?)(?:0[xX]([0-9a-fA-F]+)|(\d+))$/;
+const FLOAT = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^[-+]?Infinity$|^NaN$/;
+
+/** Parses one `--call` spec and checks it against the export's signature (`ERR_UNKNOWN_EXPORT`, `ERR_INVALID_ARGUMENT`). */
 export function parseCallSpec(text: string, spec: ModuleSpec): CallSpec {
   const colon = text.indexOf(':');
   const name = colon === -1 ? text : text.slice(0, colon);
@@ -17,24 +47,33 @@ export function parseCallSpec(text: string, spec: ModuleSpec): CallSpec {
   if (name.length === 0) {
     throw new InvalidOptionError(`Expected --call to look like \`name:arg,arg\`, got ${JSON.stringify(text)}`);
   }
-  const params = spec.exports.find((e) => e.name === name && e.kind === 'function')?.signature?.params;
+  const callable = lookupExport(callableExports(spec, true), spec, name);
+  const params = callable.signature?.params;
   const parts = argText.length === 0 ? [] : argText.split(',');
   const args = parts.map((part, i) => parseValue(part.trim(), params?.[i], name, i));
+  checkArgs(callable, args);
   return { name, args };
 }
 
-function parseValue(text: string, type: string | undefined, name: string, index: number): WasmValue {
+function parseValue(text: string, type: ValueType | undefined, name: string, index: number): WasmValue {
   const bad = (expected: string): never => {
     throw new InvalidArgumentError(`argument ${index} of \`${name}\` must be ${expected}, got ${JSON.stringify(text)}`, { exportName: name });
   };
-  if (type === 'i64') {
-    if (!/^[-+]?\d+$/.test(text)) bad('an integer (i64)');
-    return BigInt(text);
+  const integer = INTEGER.exec(text);
+  if (type === 'i64' || type === 'i32') {
+    if (integer === null) return bad(`an integer, decimal or 0x hexadecimal (${type})`);
+    const value = integerValue(integer);
+    return type === 'i64' ? value : Number(value);
   }
-  if (text.length === 0) bad('a number');
-  const value = Number(text);
-  if (Number.isNaN(value) && text !== 'NaN') bad('a number');
-  return value;
+  if (integer !== null) return Number(integerValue(integer));
+  if (!FLOAT.test(text)) return bad(`a number: decimal, 0x hexadecimal, Infinity or NaN (${type ?? 'no such parameter'})`);
+  return Number(text);
+}
+
+/** The value of an {@link INTEGER} match: BigInt reads `0x` digits but not a sign before them. */
+function integerValue([, sign, hex, decimal]: RegExpExecArray): bigint {
+  const magnitude = hex === undefined ? BigInt(decimal as string) : BigInt(`0x${hex}`);
+  return sign === '-' ? -magnitude : magnitude;
 }
 
 /** `inc(1) = 21`, as the CLI prints a finished call. */

@@ -3,7 +3,8 @@
 
 import { ReactorPool } from '../pool.js';
 import type { Isolation } from '../options.js';
-import { formatCall, parseCallSpec } from './arguments.js';
+import { checkSessionKey } from '../session.js';
+import { NUMBER_SYNTAX, asUsage, formatCall, parseCallSpec } from './arguments.js';
 
 export const RUN_HELP = `Usage: reactor-pool run <module> [--session KEY] --call NAME[:ARG,ARG...] [--call ...]
 
@@ -11,9 +12,12 @@ Starts a pool on <module> (a WASI reactor .wasm), runs the calls in order on one
 session, and prints each as \`name(args) = result\`. The reactor's stdout and
 stderr pass through (its _initialize output comes first).
 
+Usage mistakes (an unknown export, a bad argument, a bad session key) exit 2.
+
 Options:
-  --call NAME[:ARGS]   an export to call, with comma-separated arguments (repeatable);
-                       i64 arguments are read as integers of any size
+  --call NAME[:ARGS]   an export to call, with comma-separated arguments (repeatable),
+                       all checked against its signature before any call runs;
+                       ${NUMBER_SYNTAX}
   --session KEY        session key (default: cli)
   --workers N          worker threads (default: 1)
   --isolation MODE     session | worker (default: session)
@@ -36,11 +40,12 @@ export interface RunArgs {
 }
 
 export async function runCommand(args: RunArgs, write: (line: string) => void): Promise<number> {
+  asUsage(() => checkSessionKey(args.session));
   const pool = await ReactorPool.create({
     module: args.module, workers: args.workers, isolation: args.isolation, callTimeout: args.callTimeout, memoryLimit: args.memoryLimit,
   });
   try {
-    const calls = args.calls.map((text) => parseCallSpec(text, pool.spec));
+    const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool.spec)));
     const session = pool.session(args.session);
     for (const call of calls) {
       const result = await session.call<unknown>(call.name, ...call.args);
