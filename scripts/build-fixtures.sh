@@ -32,9 +32,10 @@ for src in *.zig; do
     --name "$name" --cache-dir "$tmp/cache" -femit-bin="$out/$name.wasm"
 done
 
-# Hand-written WAT modules.
+# Hand-written WAT modules; a first line `;; wat2wasm-flags: ...` adds flags (e.g. --debug-names).
 for src in *.wat; do
-  wat2wasm "$src" -o "$out/${src%.wat}.wasm"
+  # shellcheck disable=SC2046 # the flags are words
+  wat2wasm $(sed -n '1s/^;; wat2wasm-flags: //p' "$src") "$src" -o "$out/${src%.wat}.wasm"
 done
 
 # Not a module at all: no source file, just these bytes.

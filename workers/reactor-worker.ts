@@ -209,7 +209,7 @@ function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | 
 /** Creates the instance of `epoch`; on failure leaves a tombstone and returns the failure. */
 function create(slot: number, epoch: number): Failure | undefined {
   try {
-    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator);
+    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator, data.stackPointer);
     setEntry(slot, { epoch, instance });
     return instance.countedBytes > data.memoryLimit ? overMemoryLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
@@ -222,7 +222,7 @@ function create(slot: number, epoch: number): Failure | undefined {
 
 /**
  * The failure of an export call. An exit, or a trap when the policy discards trapped instances,
- * leaves a tombstone for the operations behind it.
+ * leaves a tombstone for the operations behind it; a kept instance gets its stack pointer back.
  */
 function fail(error: unknown, name: string, slot: number, epoch: number): Failure {
   const failure = describeFailure(error, name);
@@ -231,6 +231,7 @@ function fail(error: unknown, name: string, slot: number, epoch: number): Failur
     failure.error.message += `; the instance is discarded (onTrap: '${data.onTrap}')`;
   }
   if (failure.lost) setEntry(slot, { epoch, lostBy: failure.error });
+  else entries.get(slot)?.instance?.restoreStackPointer();
   return failure;
 }
 
