@@ -8,7 +8,7 @@ import { Reader } from './wasm-reader.js';
 
 /** Prefix of the exports the rewrite adds; a taken name gets `_` appended until it is free. */
 const RESERVED_EXPORT_PREFIX = '__rp_global_';
-const SECTION = { custom: 0, global: 6, export: 7, code: 10 } as const;
+const SECTION = { custom: 0, export: 7, code: 10 } as const;
 /** Known sections that must come after the export section (start, element, data count, code, data). */
 const AFTER_EXPORTS = new Set([8, 9, 12, 10, 11]);
 const GLOBAL_KIND = 0x03;
@@ -36,20 +36,25 @@ export function exportMutableGlobals(input: Uint8Array<ArrayBuffer>): RewrittenM
     return { bytes: input, spec: { ...layout.spec, stackPointer } };
   }
   const mutableGlobals = exportNames(layout, layout.globals);
-  const added = mutableGlobals.filter((g) => g.exportName !== undefined && !layout.exports.some((e) => e.name === g.exportName));
-  const bytes = added.length === 0 ? input : withExports(input, layout, added as Required<MutableGlobalSpec>[]);
+  const own = new Set(layout.exports.map((e) => e.name));
+  const added = mutableGlobals.filter((g): g is ExportedGlobal => g.exportName !== undefined && !own.has(g.exportName));
+  const bytes = added.length === 0 ? input : withExports(input, layout, added);
   const stackPointer = describeStackPointer(input, layout, layout.globals, mutableGlobals);
   return { bytes, spec: { ...layout.spec, mutableGlobals, stackPointer } };
 }
 
+type ExportedGlobal = MutableGlobalSpec & { readonly exportName: string };
+
 /** Each mutable global with the export the host reads it by: its own, else a free reserved name (none for v128). */
 function exportNames(layout: ModuleLayout, globals: readonly GlobalType[]): MutableGlobalSpec[] {
   const taken = new Set(layout.exports.map((e) => e.name));
+  // Maps and sets, not searches: a hostile module may have many globals and many exports.
+  const ownNames = new Map<number, string>();
+  for (const e of layout.exports) if (e.kind === 'global' && !ownNames.has(e.index)) ownNames.set(e.index, e.name);
   const result: MutableGlobalSpec[] = [];
   globals.forEach(({ type, mutable, imported }, index) => {
     if (!mutable) return;
-    const own = layout.exports.find((e) => e.kind === 'global' && e.index === index);
-    let exportName = own?.name;
+    let exportName = ownNames.get(index);
     if (exportName === undefined && type !== 'v128') {
       exportName = `${RESERVED_EXPORT_PREFIX}${index}`;
       while (taken.has(exportName)) exportName += '_';
@@ -61,7 +66,7 @@ function exportNames(layout: ModuleLayout, globals: readonly GlobalType[]): Muta
 }
 
 /** The module with `added` appended to its export section (made if it has none), every other section as it was. */
-function withExports(bytes: Uint8Array, layout: ModuleLayout, added: readonly Required<MutableGlobalSpec>[]): Uint8Array<ArrayBuffer> {
+function withExports(bytes: Uint8Array, layout: ModuleLayout, added: readonly ExportedGlobal[]): Uint8Array<ArrayBuffer> {
   const entries = added.flatMap((g) => [...encodeName(g.exportName), GLOBAL_KIND, ...uleb(g.index)]);
   const existing = layout.sections.find((s) => s.id === SECTION.export);
   let content: Uint8Array;

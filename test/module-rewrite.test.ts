@@ -156,6 +156,27 @@ describe('finding the stack pointer', () => {
 });
 
 describe('a pool on a rewritten module', () => {
+  it('loads a module the rewrite would push past the compiler\'s limits as it was (V8 allows 100,000 exports)', async () => {
+    const exports = Array.from({ length: 100_000 }, (_, i) => ({ name: i === 0 ? 'memory' : `m${i}`, kind: 'memory' as const, index: 0 }));
+    const bytes = encodeModule({ memories: [{ initial: 1 }], globals: [{ type: 'i32', mutable: true }], exports });
+    expect(isValidWasm(rewrite(bytes).bytes)).toBe(false);
+    const pool = await createPool({ module: bytes, workers: 1 });
+    expect(pool.spec.stackPointer).toMatchObject({ found: false, reason: expect.stringContaining('did not compile') });
+    expect(pool.spec.mutableGlobals).toBeUndefined();
+    expect(pool.spec.exports).toHaveLength(100_000);
+  });
+
+  it('reports a compile error at the offsets of the user\'s own bytes, not the rewritten ones', async () => {
+    const bytes = new Uint8Array(readFileSync(fixture('stack-pointer.wasm')));
+    const code = sectionRanges(bytes).find((r) => r.id === 10);
+    if (code === undefined) throw new Error('stack-pointer.wasm has no code section');
+    bytes[code.end - 2] = 0xff; // an unknown opcode in the last function body
+    const expected = await WebAssembly.compile(bytes).then(() => 'compiled', (error: Error) => error.message);
+    expect(expected).toMatch(/@\+\d+/);
+    const error = await rejection(createPool({ module: bytes, workers: 1 }));
+    expect(error).toMatchObject({ code: 'ERR_INVALID_MODULE', message: `invalid module: ${expected}` });
+  });
+
   it('neither lists nor calls the reserved exports', async () => {
     const pool = await createPool({ module: fixture('conformance/c.wasm'), workers: 1 });
     expect(pool.spec.stackPointer).toMatchObject({ found: true });
