@@ -134,13 +134,19 @@ const CONST_EXTENDED_ARITHMETIC = new Set([0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e]);
 function skipConstExpr(r: Reader): boolean {
   for (;;) {
     const op = r.byte();
-    if (op === 0x0b) return true;
-    if (op === 0x41 || op === 0x23 || op === 0xd2) r.skipInteger(32);
-    else if (op === 0x42) r.skipInteger(64);
-    else if (op === 0x43 || op === 0x44) r.skip(op === 0x43 ? 4 : 8);
-    else if (op === 0xd0) r.skipInteger(33);
-    else if (op === 0xfd && r.unsigned(32) === 12) r.skip(16);
-    else if (!CONST_EXTENDED_ARITHMETIC.has(op)) return false;
+    switch (op) {
+      case 0x0b: return true; // end
+      case 0x41: case 0x23: case 0xd2: r.skipInteger(32); break; // i32.const, global.get, ref.func
+      case 0x42: r.skipInteger(64); break; // i64.const
+      case 0x43: r.skip(4); break; // f32.const
+      case 0x44: r.skip(8); break; // f64.const
+      case 0xd0: r.skipInteger(33); break; // ref.null <heap type>
+      case 0xfd: // v128.const is the only SIMD instruction allowed here
+        if (r.unsigned(32) !== 12) return false;
+        r.skip(16);
+        break;
+      default: if (!CONST_EXTENDED_ARITHMETIC.has(op)) return false;
+    }
   }
 }
 
