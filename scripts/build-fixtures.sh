@@ -32,9 +32,11 @@ for src in *.zig; do
     --name "$name" --cache-dir "$tmp/cache" -femit-bin="$out/$name.wasm"
 done
 
-# Hand-written WAT modules. Threads for shared memories (older wabt needs the flag; it changes no other output).
+# Hand-written WAT modules; a first line `;; wat2wasm-flags: ...` adds flags (e.g. --debug-names);
+# threads are always on, for shared memories (older wabt needs the flag; it changes no other output).
 for src in *.wat; do
-  wat2wasm --enable-threads "$src" -o "$out/${src%.wat}.wasm"
+  # shellcheck disable=SC2046 # the flags are words
+  wat2wasm --enable-threads $(sed -n '1s/^;; wat2wasm-flags: //p' "$src") "$src" -o "$out/${src%.wat}.wasm"
 done
 
 # Not a module at all: no source file, just these bytes.

@@ -4,7 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InvalidModuleError, InvalidOptionError, ModuleNotFoundError, describeValue } from './errors.js';
-import { assertRunnableReactor, parseModuleSpec, type ExportSpec, type ExternKind, type ModuleSpec } from './module-spec.js';
+import { assertRunnableReactor, type ExportSpec, type ExternKind, type ModuleSpec, type StackPointerSpec } from './module-spec.js';
+import { exportMutableGlobals } from './module-rewrite.js';
 import type { ModuleBytesInput, ModuleInput } from './options.js';
 
 export interface LoadedModule {
@@ -21,15 +22,27 @@ export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
     return { module: input, spec, signaturesKnown: false };
   }
   const bytes = await readModuleBytes(input as ModuleBytesInput);
-  const spec = parseModuleSpec(bytes);
-  assertRunnableReactor(spec);
+  const rewritten = exportMutableGlobals(bytes);
+  assertRunnableReactor(rewritten.spec);
+  try {
+    return { module: await WebAssembly.compile(rewritten.bytes), spec: rewritten.spec, signaturesKnown: true };
+  } catch (error) {
+    if (rewritten.bytes === bytes) throw compileError(error);
+  }
+  // The rewrite must refuse nothing the compiler accepts, and errors must name the user's own bytes.
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes);
   } catch (error) {
-    throw new InvalidModuleError(`invalid module: ${(error as Error).message}`);
+    throw compileError(error);
   }
-  return { module, spec, signaturesKnown: true };
+  const { mutableGlobals: _unexported, ...spec } = rewritten.spec;
+  const stackPointer: StackPointerSpec = { found: false, reason: 'the module with its globals exported did not compile' };
+  return { module, spec: { ...spec, stackPointer }, signaturesKnown: true };
+}
+
+function compileError(error: unknown): InvalidModuleError {
+  return new InvalidModuleError(`invalid module: ${(error as Error).message}`);
 }
 
 export async function readModuleBytes(input: ModuleBytesInput): Promise<Uint8Array<ArrayBuffer>> {
@@ -75,6 +88,7 @@ function specOfCompiled(module: WebAssembly.Module): ModuleSpec {
     execModel: has('_start') ? 'command' : 'reactor',
     hasInitialize: has('_initialize'),
     byteLength: 0,
+    stackPointer: { found: false, reason: 'the module came compiled; only bytes or a path can be rewritten to export it' },
     ...(memoryExport !== undefined || memoryImport !== undefined
       ? {
           memory: {

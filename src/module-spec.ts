@@ -2,6 +2,7 @@
 // The JS API hides function signatures, so we read them from the binary format ourselves.
 
 import { InvalidModuleError, NotAReactorError, UnsupportedImportError } from './errors.js';
+import { Reader, hex, invalid } from './wasm-reader.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 export type ExternKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
@@ -31,7 +32,28 @@ export interface ModuleSpec {
   /** `_initialize` is exported as a function. */
   readonly hasInitialize: boolean;
   readonly byteLength: number;
+  /**
+   * The module's mutable globals, imports first (set by the pool's loader, which exports them to the
+   * host; absent when the module came compiled or its globals could not be read).
+   */
+  readonly mutableGlobals?: readonly MutableGlobalSpec[];
+  /** Whether the pool found the stack pointer it restores after a kept trap (set by the pool's loader). */
+  readonly stackPointer?: StackPointerSpec;
 }
+/**
+ * A mutable global. `exportName` is the name the host reads it by: the module's own export, else a
+ * reserved `__rp_global_<index>` the loader adds (never callable, never listed in `exports`);
+ * absent for v128 globals, which JS cannot read.
+ */
+export interface MutableGlobalSpec { readonly index: number; readonly type: ValueType; readonly imported: boolean; readonly exportName?: string }
+/**
+ * The stack pointer of a C/C++/Rust/Zig (LLVM) module, which a trap leaves lowered. `foundBy`:
+ * its name in the `name` section, LLVM's convention in a module whose `producers` section names an
+ * LLVM toolchain, or (stripped modules) LLVM's frame prologue on the first defined global.
+ */
+export type StackPointerSpec =
+  | { readonly found: true; readonly index: number; readonly foundBy: 'name' | 'producers' | 'prologue'; readonly exportName: string }
+  | { readonly found: false; readonly reason: string };
 
 const WASI_MODULE = 'wasi_snapshot_preview1';
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -43,71 +65,6 @@ const VALUE_TYPES: ReadonlyMap<number, ValueType> = new Map([
   [0x7f, 'i32'], [0x7e, 'i64'], [0x7d, 'f32'], [0x7c, 'f64'], [0x7b, 'v128'], [0x70, 'funcref'], [0x6f, 'externref'],
 ]);
 const EXTERN_KINDS: readonly ExternKind[] = ['function', 'table', 'memory', 'global', 'tag'];
-// ignoreBOM keeps a leading U+FEFF in names, so that distinct names never decode equal.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const hex = (byte: number): string => `0x${byte.toString(16).padStart(2, '0')}`;
-
-function invalid(message: string): never {
-  throw new InvalidModuleError(`invalid module: ${message}`);
-}
-
-/** Reads one section, so that every failure can say where it is ("type section at byte 10"). */
-class Reader {
-  constructor(readonly bytes: Uint8Array, public pos: number, readonly end: number, readonly where: string) {}
-
-  fail(message: string, at: number = this.pos): never {
-    return invalid(`${this.where} at byte ${at}: ${message}`);
-  }
-
-  byte(): number {
-    const value = this.bytes[this.pos];
-    if (value === undefined || this.pos >= this.end) this.fail(`unexpected end of ${this.where}`);
-    this.pos++;
-    return value;
-  }
-
-  /** LEB128 bounded as the spec says, so we refuse nothing V8 accepts. Above 2^53 (only memory64 limits) precision is lost. */
-  unsigned(bits: 32 | 64): number {
-    const start = this.pos;
-    const lastShift = bits === 32 ? 28 : 63;
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = this.byte();
-      if (shift === lastShift && b >= 1 << (bits - lastShift)) this.fail(`integer does not fit in ${bits} bits`, start);
-      value += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return value;
-    }
-  }
-
-  /** A vector length; every entry takes at least one byte, so a longer count is a lie we refuse before looping. */
-  count(what: string): number {
-    const at = this.pos;
-    const n = this.unsigned(32);
-    if (n > this.end - this.pos) this.fail(`${n} ${what} declared but only ${this.end - this.pos} bytes remain`, at);
-    return n;
-  }
-
-  name(): string {
-    const at = this.pos;
-    const length = this.count('name bytes');
-    const raw = this.bytes.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    try {
-      return utf8.decode(raw);
-    } catch {
-      return this.fail('name is not valid UTF-8', at);
-    }
-  }
-
-  index(what: string, limit: number): number {
-    const at = this.pos;
-    const i = this.unsigned(32);
-    const plural = limit === 1 ? what : what === 'memory' ? 'memories' : `${what}s`;
-    if (i >= limit) this.fail(`${what} index ${i} out of range (${limit} ${plural})`, at);
-    return i;
-  }
-}
-
 interface Limits { readonly initial: number; readonly maximum?: number; readonly shared: boolean; readonly is64: boolean }
 
 /** Index spaces list imports first, then definitions, as the binary format defines. */
@@ -117,6 +74,8 @@ interface State {
   readonly memories: (Limits & { readonly imported: boolean })[];
   tables: number;
   globals: number;
+  /** Type of each global, while every initialiser so far could be stepped over (else undefined). */
+  globalTypes: GlobalType[] | undefined;
   readonly tags: FunctionSignature[];
   readonly imports: ImportSpec[];
   readonly exports: { readonly name: string; readonly kind: ExternKind; readonly index: number }[];
@@ -159,11 +118,58 @@ function readLimits(r: Reader): Limits {
   return (flags & 0x01) === 0 ? limits : { ...limits, maximum: r.unsigned(is64 ? 64 : 32) };
 }
 
-function readGlobalType(r: Reader): void {
-  readValueType(r);
+export interface GlobalType { readonly type: ValueType; readonly mutable: boolean; readonly imported: boolean }
+
+function readGlobalType(r: Reader, imported: boolean): GlobalType {
+  const type = readValueType(r);
   const at = r.pos;
   const mutability = r.byte();
   if (mutability > 1) r.fail(`unknown global mutability ${hex(mutability)}`, at);
+  return { type, mutable: mutability === 1, imported };
+}
+
+const CONST_EXTENDED_ARITHMETIC = new Set([0x6a, 0x6b, 0x6c, 0x7c, 0x7d, 0x7e]);
+
+/** Steps over a constant expression; false at an instruction it does not know (the compiler judges it). */
+function skipConstExpr(r: Reader): boolean {
+  for (;;) {
+    const op = r.byte();
+    switch (op) {
+      case 0x0b: return true; // end
+      case 0x41: case 0x23: case 0xd2: r.skipInteger(32); break; // i32.const, global.get, ref.func
+      case 0x42: r.skipInteger(64); break; // i64.const
+      case 0x43: r.skip(4); break; // f32.const
+      case 0x44: r.skip(8); break; // f64.const
+      case 0xd0: r.skipInteger(33); break; // ref.null <heap type>
+      case 0xfd: // v128.const is the only SIMD instruction allowed here
+        if (r.unsigned(32) !== 12) return false;
+        r.skip(16);
+        break;
+      default: if (!CONST_EXTENDED_ARITHMETIC.has(op)) return false;
+    }
+  }
+}
+
+/**
+ * The global section: types for the module rewrite. Initialisers (and types this parser cannot
+ * describe) are the compiler's business, so anything unreadable past the count only forgets the types.
+ */
+function readGlobalSection(r: Reader, state: State): void {
+  const count = r.count('globals');
+  state.globals += count;
+  const types = state.globalTypes;
+  state.globalTypes = undefined;
+  try {
+    for (let n = count; n > 0; n--) {
+      types?.push(readGlobalType(r, false));
+      if (!skipConstExpr(r)) return;
+    }
+    if (r.pos === r.end) state.globalTypes = types;
+  } catch (error) {
+    if (!(error instanceof InvalidModuleError)) throw error;
+  } finally {
+    r.pos = r.end;
+  }
 }
 
 function readTagType(r: Reader, state: State): FunctionSignature {
@@ -197,7 +203,7 @@ function readImportSection(r: Reader, state: State): void {
       case 'tag': signature = readTagType(r, state); state.tags.push(signature); break;
       case 'table': readTableType(r); state.tables++; break;
       case 'memory': state.memories.push({ ...readLimits(r), imported: true }); break;
-      case 'global': readGlobalType(r); state.globals++; break;
+      case 'global': state.globalTypes?.push(readGlobalType(r, true)); state.globals++; break;
     }
     state.imports.push(signature === undefined ? { module, name, kind } : { module, name, kind, signature });
   }
@@ -232,11 +238,7 @@ function readSection(id: number, r: Reader, state: State): void {
     case 5:
       for (let n = r.count('memories'); n > 0; n--) state.memories.push({ ...readLimits(r), imported: false });
       return;
-    case 6:
-      // Only the count matters (for export indices); initialiser expressions are the compiler's business.
-      state.globals += r.count('globals');
-      r.pos = r.end;
-      return;
+    case 6: return readGlobalSection(r, state);
     case 7: return readExportSection(r, state);
     case 8: r.index('function', state.functions.length); return;
     case 13:
@@ -260,9 +262,29 @@ function checkHeader(bytes: Uint8Array): void {
 
 /** Parses the binary. Throws InvalidModuleError (ERR_INVALID_MODULE) for anything malformed, and nothing else. */
 export function parseModuleSpec(bytes: Uint8Array): ModuleSpec {
+  return readModuleLayout(bytes).spec;
+}
+
+/** Where a section lies: `contentStart` is past its id and size. */
+export interface SectionRange { readonly id: number; readonly start: number; readonly contentStart: number; readonly end: number }
+
+/** The spec, plus what rewriting the binary needs: its sections, exports by index, and global types. */
+export interface ModuleLayout {
+  readonly spec: ModuleSpec;
+  readonly sections: readonly SectionRange[];
+  readonly exports: readonly { readonly name: string; readonly kind: ExternKind; readonly index: number }[];
+  /** Every global's type (imports first), or undefined if an initialiser could not be read. */
+  readonly globals: readonly GlobalType[] | undefined;
+}
+
+/** Parses the binary as {@link parseModuleSpec} does, keeping where things are. */
+export function readModuleLayout(bytes: Uint8Array): ModuleLayout {
   if (!(bytes instanceof Uint8Array)) invalid('expected the module bytes as a Uint8Array');
   checkHeader(bytes);
-  const state: State = { types: [], functions: [], memories: [], tables: 0, globals: 0, tags: [], imports: [], exports: [] };
+  const state: State = {
+    types: [], functions: [], memories: [], tables: 0, globals: 0, globalTypes: [], tags: [], imports: [], exports: [],
+  };
+  const sections: SectionRange[] = [];
   let lastRank = -1;
   let lastId = 0;
   for (let pos = 8; pos < bytes.length;) {
@@ -281,9 +303,10 @@ export function parseModuleSpec(bytes: Uint8Array): ModuleSpec {
     const r = new Reader(bytes, header.pos, header.pos + size, where);
     readSection(id, r, state);
     if (r.pos !== r.end) r.fail(`${r.end - r.pos} unexpected bytes at end of section`);
+    sections.push({ id, start: pos, contentStart: header.pos, end: r.end });
     pos = r.end;
   }
-  return buildSpec(state, bytes.length);
+  return { spec: buildSpec(state, bytes.length), sections, exports: state.exports, globals: state.globalTypes };
 }
 
 function buildSpec(state: State, byteLength: number): ModuleSpec {

@@ -162,6 +162,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       memoryLimit: options.memoryLimit,
       onTrap: options.onTrap,
       allocator: this.allocator,
+      stackPointer: spec.stackPointer?.found === true ? spec.stackPointer.exportName : undefined,
     };
     const events = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),

@@ -38,6 +38,8 @@ export interface WorkerData {
   readonly memory: SharedArrayBuffer;
   /** The guest allocator for buffer arguments and results, if the module exports one. */
   readonly allocator: AllocatorKind | undefined;
+  /** The export of the stack pointer global, put back after a trap that keeps the instance (if it was found). */
+  readonly stackPointer: string | undefined;
 }
 
 /**

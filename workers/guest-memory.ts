@@ -79,8 +79,9 @@ export class GuestMemory {
     const ptr = Number(packed >> 32n);
     const length = Number(packed & 0xffff_ffffn);
     const copy = this.#bytes(ptr, length, 'the result').slice();
-    // Freed as allocated: malloc'd pointers whatever their size; with alloc/dealloc, `length` bytes,
-    // and an empty result not at all (Rust-style allocators never allocate zero bytes).
+    // Freed as the module allocated it: with malloc/free whatever its size; with alloc/dealloc as
+    // `dealloc(ptr, length)`, an empty result too (it came from `alloc(0)`, a real allocation in Rust).
+    // A null pointer is the module saying there is nothing to free.
     this.#release(ptr, length);
     return mode === 'string' ? decoder.decode(copy) : copy;
   }
@@ -103,10 +104,11 @@ export class GuestMemory {
     this.#scratchSize = total;
   }
 
+  /** Frees `size` bytes at `ptr` (the size that was passed to `alloc`); a null pointer is never freed. */
   #release(ptr: number, size: number): void {
     if (this.#free === undefined || ptr === 0) return;
     if (this.#kind === 'malloc') this.#free(ptr);
-    else if (size > 0) this.#free(ptr, size);
+    else this.#free(ptr, size);
   }
 
   /** A view of guest memory, refused unless it lies wholly inside (memory may have grown: look again). */

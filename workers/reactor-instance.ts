@@ -57,7 +57,7 @@ export class ReactorInstance {
 
   constructor(
     WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
-    allocator: AllocatorKind | undefined,
+    allocator: AllocatorKind | undefined, stackPointer?: string,
   ) {
     const wasi = new WASI({
       version: 'preview1',
@@ -84,6 +84,7 @@ export class ReactorInstance {
     const view: Record<string, unknown> = { memory: this.#memory };
     if (typeof instance.exports['_initialize'] === 'function') view['_initialize'] = instance.exports['_initialize'];
     wasi.initialize({ exports: view } as unknown as WebAssembly.Instance);
+    this.#stack = stackPointerOf(instance.exports, stackPointer);
   }
 
   /**
@@ -156,6 +157,24 @@ export class ReactorInstance {
       return ERRNO_FAULT;
     }
   }
+
+  /** The stack pointer global and the value it has between calls (read once `_initialize` returned). */
+  #stack: { readonly global: WebAssembly.Global; readonly top: number } | undefined;
+
+  /**
+   * Puts the stack pointer back to its value between calls: a trap skips the epilogues that raise
+   * it again, so every kept trap would otherwise leak the trapped frames' stack.
+   */
+  restoreStackPointer(): void {
+    if (this.#stack !== undefined) this.#stack.global.value = this.#stack.top;
+  }
+}
+
+function stackPointerOf(exports: WebAssembly.Exports, name: string | undefined): { global: WebAssembly.Global; top: number } | undefined {
+  const global = name === undefined ? undefined : exports[name];
+  if (!(global instanceof WebAssembly.Global)) return undefined;
+  const top: unknown = global.value;
+  return typeof top === 'number' ? { global, top } : undefined;
 }
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {

@@ -237,7 +237,7 @@ function isOutOfAddressSpace(error: unknown): error is RangeError {
 /** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
 function create(slot: number, epoch: number): Failure | undefined {
   try {
-    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator);
+    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator, data.stackPointer);
     setEntry(slot, { epoch, instance });
     return instance.countedBytes > data.memoryLimit ? overMemoryLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
@@ -258,7 +258,7 @@ function create(slot: number, epoch: number): Failure | undefined {
 
 /**
  * The failure of an export call. An exit, or a trap when the policy discards trapped instances,
- * leaves a tombstone for the operations behind it. A call made with plain values (not through guest
+ * leaves a tombstone for the operations behind it; a kept instance gets its stack pointer back. A call made with plain values (not through guest
  * memory) that the engine refused to convert never ran: it costs the instance nothing.
  */
 function fail(error: unknown, name: string, slot: number, epoch: number, plain: boolean): Failure {
@@ -274,6 +274,7 @@ function fail(error: unknown, name: string, slot: number, epoch: number, plain: 
     failure.error.message += `; the instance is discarded (onTrap: '${data.onTrap}')`;
   }
   if (failure.lost) setEntry(slot, { epoch, lostBy: failure.error });
+  else entries.get(slot)?.instance?.restoreStackPointer();
   return failure;
 }
 

@@ -45,4 +45,16 @@ describe.each(MODULES)('$name reactor', (module) => {
     if (module.freesResults) expect(after).toBe(baseline);
     else expect(after).toBeLessThanOrEqual(baseline + 2 * 49); // one scratch buffer, grown to the largest input
   });
+
+  it('frees empty results too: a thousand of them leave allocated() at its baseline', async () => {
+    const pool = await createPool({ module: module.path, workers: 1 });
+    const session = pool.session('empty');
+    const bytes = session.with({ result: 'bytes' });
+    await bytes.call('reverse', 'warm-up');
+    const baseline = await session.call('allocated');
+    for (let i = 0; i < 1_000; i++) expect((await bytes.call<Uint8Array>('reverse', '')).length).toBe(0);
+    const many = await bytes.callMany<Uint8Array>('reverse', Array.from({ length: 1_000 }, () => new Uint8Array(0)));
+    expect(many.every((r) => r.length === 0)).toBe(true);
+    expect(await session.call('allocated')).toBe(baseline);
+  });
 });
