@@ -7,9 +7,10 @@ import {
   type Plan, type PlannedCall, type PlannedSession, type PoolName,
 } from './chaos-plan.js';
 
-/** WASI errno: success, and a descriptor that is not open. */
+/** WASI errnos: success, a descriptor that is not open, an operation the pool does not support. */
 const ESUCCESS = 0;
 const EBADF = 8;
+const ENOTSUP = 58;
 
 /** What one session holds, as the model sees it. */
 interface SessionState {
@@ -212,10 +213,13 @@ function run(state: SessionState, call: PlannedCall, lose: (code: string) => voi
       state.closedFds.add(first);
       return resolvedOutcome(ESUCCESS);
     }
-    case 'renumber':
-      // The plan only renumbers to or from a descriptor no instance has (no preopens).
-      if (Math.min(first, second) > 2 || Math.max(first, second) < 3) throw new RangeError(`unplanned renumber(${first}, ${second})`);
-      return resolvedOutcome(EBADF);
+    case 'renumber': {
+      // The plan renumbers a standard descriptor to or from one no instance has (no preopens): a
+      // standard descriptor this instance closed is EBADF; an open one cannot be moved (no real descriptor behind it).
+      const stdio = Math.min(first, second);
+      if (stdio > 2 || Math.max(first, second) < 3) throw new RangeError(`unplanned renumber(${first}, ${second})`);
+      return resolvedOutcome(state.closedFds.has(stdio) ? EBADF : ENOTSUP);
+    }
     case 'nap':
       return resolvedOutcome(ESUCCESS);
     case 'abort': case 'spin': case 'sleep':
