@@ -42,9 +42,10 @@ export interface Prediction {
 
 /** Places each pool's sessions in plan order, as the pool does (rendezvous hashing with a load cap). */
 export function placeSessions(sessions: readonly PlannedSession[], workers: number): number[] {
-  const loads: Record<PoolName, number[]> = { kitchen: new Array<number>(workers).fill(0), hostile: new Array<number>(workers).fill(0) };
+  const loads = new Map<PoolName, number[]>();
   return sessions.map((session) => {
-    const load = loads[session.pool];
+    const load = loads.get(session.pool) ?? new Array<number>(workers).fill(0);
+    loads.set(session.pool, load);
     const worker = placeKey(session.key, load);
     load[worker] = (load[worker] ?? 0) + 1;
     return worker;

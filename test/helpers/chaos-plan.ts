@@ -3,7 +3,14 @@
 
 import { seeded } from '../../dist/src/cli/demo-command.js';
 
-export type PoolName = 'kitchen' | 'hostile';
+/**
+ * `kitchen`: kitchen.wasm under every fault; `hostile`: hostile-chaos.wasm's hostile calls;
+ * `careless`: callers that overwrite or detach their lists and bytes right after each call
+ * (hostile-chaos.wasm's harmless exports), in a pool of their own so that the other two pools show
+ * the promises that hold today whatever the argument handling does.
+ */
+export type PoolName = 'kitchen' | 'hostile' | 'careless';
+export const POOLS: readonly PoolName[] = ['kitchen', 'hostile', 'careless'];
 
 /** Calls on kitchen.wasm, then on hostile-chaos.wasm. `spin` and `sleep` are the runaway calls. */
 export type CallKind =
@@ -13,21 +20,21 @@ export type CallKind =
 /** How a `many` call hands its list to `callMany`. */
 export type ListForm = 'typed' | 'values' | 'tuples';
 
+/** What a careless caller does to its list or bytes right after the call returns (same tick). */
+export type Mutation = 'overwritten' | 'detached';
+
 export interface PlannedCall {
   readonly kind: CallKind;
   /** The arguments as they are at call time (for `absorb`, the bytes). */
   readonly args: readonly number[];
   /** For `many`: the form of the list. */
   readonly form?: ListForm;
-  /** The caller changes the list or bytes right after the call returns (same tick). */
-  readonly mutate: boolean;
+  readonly mutation?: Mutation;
 }
 
 export interface PlannedSession {
   readonly pool: PoolName;
   readonly key: string;
-  /** Its lists and bytes are mutated after each call that takes them. */
-  readonly mutating: boolean;
 }
 
 /** One session's part of a round: a `reset()` first if its session is lost (and `resetIfLost`), then its calls. */
@@ -62,8 +69,8 @@ export interface Plan {
 }
 
 export interface ChaosShape {
-  readonly kitchenSessions: number;
-  readonly hostileSessions: number;
+  /** Sessions per pool. */
+  readonly sessions: Readonly<Record<PoolName, number>>;
   /** At least 3: the opening round, one or more rounds where anything goes, the final read. */
   readonly rounds: number;
   readonly workers: number;
@@ -79,13 +86,14 @@ export const GROW = 5;
 export const RUNAWAY_TIMEOUT = 25;
 /** What `sleep` asks for: far past its timeout, so only the timeout can end it. */
 export const LONG_SLEEP_MS = 60_000;
-/** What a mutation writes over a list's values or bytes. */
+/** What an overwriting caller writes over its list's values or bytes. */
 export const MUTANT = 100;
 
 type Weights = readonly (readonly [CallKind, number])[];
 const KITCHEN_CALLS: Weights = [['inc', 0.62], ['many', 0.12], ['boom', 0.04], ['quit', 0.03], ['grow', 0.12], ['abort', 0.06], ['spin', 0.005]];
 const HOSTILE_CALLS: Weights = [['inc', 0.43], ['absorb', 0.25], ['raise', 0.04], ['closeFd', 0.1], ['renumber', 0.06], ['nap', 0.08], ['sleep', 0.008]];
 const BENIGN_CALLS: Weights = [['inc', 0.6], ['absorb', 0.4]];
+const CARELESS_CALLS: Weights = [['inc', 0.2], ['many', 0.4], ['absorb', 0.4]];
 const RUNAWAY: ReadonlySet<CallKind> = new Set(['spin', 'sleep']);
 /** Signals a reactor raises: each would kill, stop or inspect the host process if it got through. */
 const SIGNALS = [2, 9, 10, 15] as const;
@@ -101,12 +109,11 @@ export function planChaos(seed: number, shape: ChaosShape): Plan {
   if (!Number.isInteger(shape.rounds) || shape.rounds < 3) throw new RangeError(`a chaos run needs at least 3 rounds, got ${shape.rounds}`);
   const next = seeded(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  const sessions: PlannedSession[] = [];
-  for (let i = 0; i < shape.kitchenSessions; i++) sessions.push({ pool: 'kitchen', key: `kitchen-${i}`, mutating: i % 4 === 3 });
-  for (let i = 0; i < shape.hostileSessions; i++) sessions.push({ pool: 'hostile', key: `hostile-${i}`, mutating: i % 4 === 3 });
+  const sessions = POOLS.flatMap((pool) => Array.from({ length: shape.sessions[pool] }, (_, i): PlannedSession => ({ pool, key: `${pool}-${i}` })));
+  const weightsOf: Record<PoolName, Weights> = { kitchen: KITCHEN_CALLS, hostile: shape.hostile ? HOSTILE_CALLS : BENIGN_CALLS, careless: CARELESS_CALLS };
 
   const draw = (session: PlannedSession, allowRunaway: boolean): PlannedCall => {
-    const weights = session.pool === 'kitchen' ? KITCHEN_CALLS : shape.hostile ? HOSTILE_CALLS : BENIGN_CALLS;
+    const weights = weightsOf[session.pool];
     let roll = next() * weights.reduce((sum, [, weight]) => sum + weight, 0);
     let kind: CallKind = 'inc';
     for (const [candidate, weight] of weights) {
@@ -117,7 +124,10 @@ export function planChaos(seed: number, shape: ChaosShape): Plan {
       }
     }
     if (isRunaway(kind) && !allowRunaway) kind = 'inc';
-    return makeCall(kind, session.mutating, next, pick);
+    const call = makeCall(kind, next, pick);
+    if (session.pool !== 'careless' || (kind !== 'many' && kind !== 'absorb')) return call;
+    // A plain array has no buffer to detach.
+    return { ...call, mutation: call.form === 'values' || call.form === 'tuples' ? 'overwritten' : pick(['overwritten', 'detached'] as const) };
   };
 
   const rounds: DraftRound[] = [];
@@ -130,7 +140,7 @@ export function planChaos(seed: number, shape: ChaosShape): Plan {
       turns.push({ session: index, resetIfLost: next() < 0.75, calls });
     }
     const kill: WorkerKill | undefined = r < shape.rounds - 2 && next() < KILL_CHANCE
-      ? { pool: shape.hostileSessions > 0 && next() < 0.3 ? 'hostile' : 'kitchen', worker: Math.floor(next() * shape.workers) }
+      ? { pool: pick(['kitchen', 'kitchen', 'hostile', 'careless'] as const), worker: Math.floor(next() * shape.workers) }
       : undefined;
     rounds.push(kill === undefined ? { turns } : { turns, kill });
   }
@@ -141,29 +151,29 @@ export function planChaos(seed: number, shape: ChaosShape): Plan {
     round.kill = { pool: 'kitchen', worker: Math.floor(next() * shape.workers) };
   }
   // The final read: every session, reset if lost, reports its state.
-  rounds.push({ turns: indexes.map((session) => ({ session, resetIfLost: true, calls: [{ kind: 'inc', args: [0], mutate: false }] })) });
+  rounds.push({ turns: indexes.map((session) => ({ session, resetIfLost: true, calls: [{ kind: 'inc', args: [0] }] })) });
   return { seed, sessions, rounds };
 }
 
-function makeCall(kind: CallKind, mutating: boolean, next: () => number, pick: <T>(items: readonly T[]) => T): PlannedCall {
+function makeCall(kind: CallKind, next: () => number, pick: <T>(items: readonly T[]) => T): PlannedCall {
   const small = (): number => 1 + Math.floor(next() * 9);
   switch (kind) {
-    case 'inc': case 'abort': return { kind, args: [small()], mutate: false };
-    case 'many': return { kind, args: [small(), small(), small()], form: pick(['typed', 'values', 'tuples'] as const), mutate: mutating };
-    case 'quit': return { kind, args: [Math.floor(next() * 4)], mutate: false };
-    case 'grow': return { kind, args: [GROW], mutate: false };
-    case 'absorb': return { kind, args: Array.from({ length: small() }, () => Math.floor(next() * 256)), mutate: mutating };
-    case 'raise': return { kind, args: [pick(SIGNALS)], mutate: false };
-    case 'closeFd': return { kind, args: [Math.floor(next() * 4)], mutate: false };
+    case 'inc': case 'abort': return { kind, args: [small()] };
+    case 'many': return { kind, args: [small(), small(), small()], form: pick(['typed', 'values', 'tuples'] as const) };
+    case 'quit': return { kind, args: [Math.floor(next() * 4)] };
+    case 'grow': return { kind, args: [GROW] };
+    case 'absorb': return { kind, args: Array.from({ length: small() }, () => Math.floor(next() * 256)) };
+    case 'raise': return { kind, args: [pick(SIGNALS)] };
+    case 'closeFd': return { kind, args: [Math.floor(next() * 4)] };
     // One side is a standard descriptor (0-2), the other a number no instance has open (no preopens): EBADF.
     case 'renumber': {
       const stdio = Math.floor(next() * 3);
       const absent = 3 + Math.floor(next() * 3);
-      return { kind, args: next() < 0.5 ? [stdio, absent] : [absent, stdio], mutate: false };
+      return { kind, args: next() < 0.5 ? [stdio, absent] : [absent, stdio] };
     }
-    case 'nap': return { kind, args: [1], mutate: false };
-    case 'sleep': return { kind, args: [LONG_SLEEP_MS], mutate: false };
-    case 'boom': case 'spin': return { kind, args: [], mutate: false };
+    case 'nap': return { kind, args: [1] };
+    case 'sleep': return { kind, args: [LONG_SLEEP_MS] };
+    case 'boom': case 'spin': return { kind, args: [] };
   }
 }
 
@@ -173,7 +183,7 @@ function makeCall(kind: CallKind, mutating: boolean, next: () => number, pick: <
  * hostile ones), whatever the seed.
  */
 function openWithEveryFault(round: DraftRound, sessions: readonly PlannedSession[], hostile: boolean): void {
-  const call = (kind: CallKind, args: readonly number[]): PlannedCall => ({ kind, args, mutate: false });
+  const call = (kind: CallKind, args: readonly number[]): PlannedCall => ({ kind, args });
   const bursts: Record<PoolName, PlannedCall[][]> = {
     kitchen: [
       [call('boom', []), call('inc', [1])],
@@ -189,12 +199,13 @@ function openWithEveryFault(round: DraftRound, sessions: readonly PlannedSession
         [call('renumber', [3, 1]), call('nap', [1]), call('inc', [1])],
       ]
       : [],
+    careless: [],
   };
-  for (const pool of ['kitchen', 'hostile'] as const) {
+  for (const pool of POOLS) {
     const wanted = bursts[pool];
     round.turns = round.turns.map((turn) => {
       const session = sessions[turn.session] as PlannedSession;
-      if (session.pool !== pool || session.mutating || wanted.length === 0) return turn;
+      if (session.pool !== pool || wanted.length === 0) return turn;
       return { ...turn, calls: wanted.shift() as PlannedCall[] };
     });
   }
@@ -209,13 +220,14 @@ function addSureRunaways(
   rounds: DraftRound[], sessions: readonly PlannedSession[], shape: ChaosShape, next: () => number,
   pick: <T>(items: readonly T[]) => T,
 ): void {
-  const pools: [PoolName, CallKind][] = [['kitchen', 'spin']];
-  if (shape.hostile && shape.hostileSessions > 0) pools.push(['hostile', 'sleep']);
+  const pools: [PoolName, CallKind][] = [];
+  if (shape.sessions.kitchen > 0) pools.push(['kitchen', 'spin']);
+  if (shape.hostile && shape.sessions.hostile > 0) pools.push(['hostile', 'sleep']);
   for (const [pool, kind] of pools) {
     const round = rounds[1 + Math.floor(next() * (rounds.length - 1))] as DraftRound;
     const chosen = pick(round.turns.filter((turn) => (sessions[turn.session] as PlannedSession).pool === pool));
     round.turns = round.turns.map((turn) => turn === chosen
-      ? { ...turn, resetIfLost: true, calls: [makeCall(kind, false, next, pick), ...turn.calls] }
+      ? { ...turn, resetIfLost: true, calls: [makeCall(kind, next, pick), ...turn.calls] }
       : turn);
   }
 }
@@ -229,11 +241,11 @@ function shuffled<T>(items: readonly T[], next: () => number): T[] {
   return out;
 }
 
-/** How a call is named in an outcome line: `inc(3)`, `many:typed(1,2,3)*` (* when mutated after the call). */
+/** How a call is named in an outcome line: `inc(3)`, `many:typed(1,2,3)`, `absorb(7,8) then detached`. */
 export function describeCall(call: PlannedCall | 'reset'): string {
   if (call === 'reset') return 'reset()';
   const form = call.form === undefined ? '' : `:${call.form}`;
-  return `${call.kind}${form}(${call.args.join(',')})${call.mutate ? '*' : ''}`;
+  return `${call.kind}${form}(${call.args.join(',')})${call.mutation === undefined ? '' : ` then ${call.mutation}`}`;
 }
 
 /** One line per operation: `round 3 kitchen-17 inc(3) -> ok 42`. */

@@ -3,8 +3,8 @@
 
 import { ReactorPool, type Session, type WorkerFailedEvent } from '../../dist/src/index.js';
 import {
-  LONG_SLEEP_MS, MUTANT, PAGE_LIMIT, RUNAWAY_TIMEOUT, countOutcomes, outcomeLine, rejectedOutcome, resolvedOutcome,
-  type Plan, type PlannedCall, type PoolName,
+  LONG_SLEEP_MS, MUTANT, PAGE_LIMIT, POOLS, RUNAWAY_TIMEOUT, countOutcomes, outcomeLine, rejectedOutcome, resolvedOutcome,
+  type Mutation, type Plan, type PlannedCall, type PoolName,
 } from './chaos-plan.js';
 import { KITCHEN, fixture } from './fixtures.js';
 import { terminateWorker } from './pool.js';
@@ -25,7 +25,7 @@ export interface RunRecord {
 /** The one-line summary of a run: counts per outcome code, session losses per pool, worker kills. */
 export function summarize(plan: Plan, lines: readonly string[], losses: readonly number[]): string {
   const kills = plan.rounds.filter((round) => round.kill !== undefined).length;
-  const lossesPerPool: Record<PoolName, number> = { kitchen: 0, hostile: 0 };
+  const lossesPerPool: Record<PoolName, number> = { kitchen: 0, hostile: 0, careless: 0 };
   plan.sessions.forEach((session, index) => {
     lossesPerPool[session.pool] += losses[index] ?? 0;
   });
@@ -35,13 +35,17 @@ export function summarize(plan: Plan, lines: readonly string[], losses: readonly
 
 export async function runChaos(plan: Plan, workers: number): Promise<RunRecord> {
   const options = { workers, stdout: 'ignore', stderr: 'ignore', maxRestarts: 1_000 } as const;
-  const kitchen = await ReactorPool.create({ ...options, module: KITCHEN, memoryLimit: PAGE_LIMIT * 65_536 });
-  let hostile: ReactorPool | undefined;
+  const created: ReactorPool[] = [];
   try {
-    hostile = await ReactorPool.create({ ...options, module: HOSTILE_CHAOS });
-    return await runRounds(plan, { kitchen, hostile });
+    for (const pool of POOLS) {
+      created.push(await ReactorPool.create(pool === 'kitchen'
+        ? { ...options, module: KITCHEN, memoryLimit: PAGE_LIMIT * 65_536 }
+        : { ...options, module: HOSTILE_CHAOS }));
+    }
+    const [kitchen, hostile, careless] = created as [ReactorPool, ReactorPool, ReactorPool];
+    return await runRounds(plan, { kitchen, hostile, careless });
   } finally {
-    await Promise.all([kitchen.close(), hostile?.close()]);
+    await Promise.all(created.map((pool) => pool.close()));
   }
 }
 
@@ -49,7 +53,7 @@ async function runRounds(plan: Plan, pools: Readonly<Record<PoolName, ReactorPoo
   const sessions = plan.sessions.map(({ pool, key }) => pools[pool].session(key));
   const losses = sessions.map(() => 0);
   const indexOf = new Map(sessions.map((session, index) => [session.key, index]));
-  for (const name of ['kitchen', 'hostile'] as const) {
+  for (const name of POOLS) {
     pools[name].on('sessionLost', ({ key }) => {
       const index = indexOf.get(key) ?? -1;
       losses[index] = (losses[index] ?? 0) + 1;
@@ -66,7 +70,7 @@ async function runRounds(plan: Plan, pools: Readonly<Record<PoolName, ReactorPoo
     lines.push(...await Promise.all(outcomes));
     if (round.kill !== undefined) await killWorker(pools[round.kill.pool], round.kill.worker);
   }
-  const pendingAtEnd = pools.kitchen.stats().pending + pools.hostile.stats().pending;
+  const pendingAtEnd = POOLS.reduce((sum, name) => sum + pools[name].stats().pending, 0);
   return { placement: sessions.map((session) => session.workerId), lines, losses, pendingAtEnd };
 }
 
@@ -77,7 +81,7 @@ function outcomeOf(round: number, key: string, call: PlannedCall | 'reset', sett
   );
 }
 
-/** Makes the planned call; a mutating call changes its list or bytes right after it returns, before anything is sent. */
+/** Makes the planned call; a careless caller changes its list or bytes right after it returns, before anything is sent. */
 function submit(session: Session, call: PlannedCall): Promise<unknown> {
   const [first = 0, second = 0] = call.args;
   switch (call.kind) {
@@ -96,7 +100,7 @@ function submit(session: Session, call: PlannedCall): Promise<unknown> {
     case 'absorb': {
       const bytes = Uint8Array.from(call.args);
       const settled = session.call('absorb', bytes);
-      if (call.mutate) bytes.fill(MUTANT);
+      mutate(bytes, call.mutation);
       return settled;
     }
     case 'raise': return session.call('raise', first);
@@ -112,13 +116,13 @@ function callMany(session: Session, call: PlannedCall): Promise<unknown> {
     case 'typed': {
       const list = Int32Array.from(call.args);
       const settled = session.callMany('inc', list);
-      if (call.mutate) list.fill(MUTANT);
+      mutate(list, call.mutation);
       return settled;
     }
     case 'tuples': {
       const list = call.args.map((n) => [n]);
       const settled = session.callMany('inc', list);
-      if (call.mutate) {
+      if (call.mutation !== undefined) {
         (list[0] as number[])[0] = MUTANT;
         list.pop();
       }
@@ -127,13 +131,19 @@ function callMany(session: Session, call: PlannedCall): Promise<unknown> {
     default: {
       const list = [...call.args];
       const settled = session.callMany('inc', list);
-      if (call.mutate) {
+      if (call.mutation !== undefined) {
         list[0] = MUTANT;
         list.push(MUTANT);
       }
       return settled;
     }
   }
+}
+
+/** Overwrites a typed array's values, or detaches its buffer (as transferring it to another thread would). */
+function mutate(view: Uint8Array | Int32Array, mutation: Mutation | undefined): void {
+  if (mutation === 'overwritten') view.fill(MUTANT);
+  else if (mutation === 'detached') structuredClone(view.buffer, { transfer: [view.buffer] });
 }
 
 /** Terminates a worker thread as a crash would, and waits until the pool has applied the loss rule. */
