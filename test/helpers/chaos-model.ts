@@ -75,9 +75,6 @@ export function predict(plan: Plan, workers: number): Prediction {
   plan.rounds.forEach((round, r) => {
     const outcomes: (string | undefined)[] = [];
     const labels: [session: number, call: PlannedCall | 'reset'][] = [];
-    const settle = (line: number, outcome: string): void => {
-      outcomes[line] = outcome;
-    };
     const operation = (session: number, call: PlannedCall | 'reset', outcome?: string): number => {
       labels.push([session, call]);
       return outcomes.push(outcome) - 1;
@@ -114,10 +111,11 @@ export function predict(plan: Plan, workers: number): Prediction {
     for (const [worker, batch] of batches) {
       const ran = runBatch(batch, states);
       if ('outcomes' in ran) {
-        for (const [line, outcome] of ran.outcomes) settle(line, outcome);
+        for (const [line, outcome] of ran.outcomes) outcomes[line] = outcome;
         for (const [session, after] of ran.states) {
+          // Every session in a batch was live when it joined: `lose` records a loss once, counting its event.
           const lostBy = after.lostBy;
-          states[session] = { ...after, lostBy: (states[session] as SessionState).lostBy };
+          states[session] = { ...after, lostBy: undefined };
           if (lostBy !== undefined) lose(session, lostBy);
         }
         continue;
@@ -129,9 +127,9 @@ export function predict(plan: Plan, workers: number): Prediction {
       lose(culprit.session, 'ERR_CALL_TIMEOUT');
       for (const op of batch) {
         if (op.call === 'open') continue;
-        settle(op.line, op === culprit ? 'ERR_CALL_TIMEOUT'
+        outcomes[op.line] = op === culprit ? 'ERR_CALL_TIMEOUT'
           : op.session === culprit.session ? rejectedOutcome('ERR_SESSION_LOST', 'ERR_CALL_TIMEOUT')
-          : 'ERR_WORKER_FAILED');
+          : 'ERR_WORKER_FAILED';
       }
       loseWorker(worker, 'ERR_WORKER_FAILED');
     }
@@ -166,10 +164,7 @@ function runBatch(batch: readonly BatchOp[], states: readonly SessionState[]):
     } else if (isRunaway(op.call.kind)) {
       return { runaway: op };
     } else {
-      const live = state;
-      outcomes.set(op.line, run(live, op.call, (code) => {
-        live.lostBy = code;
-      }));
+      outcomes.set(op.line, run(state, op.call));
     }
   }
   return { outcomes, states: after };
@@ -179,8 +174,8 @@ function fresh(): SessionState {
   return { total: 20, pages: INITIAL_PAGES, closedFds: new Set(), lostBy: undefined, opened: false };
 }
 
-/** Runs one call on a live instance: its outcome, and the instance's new state. */
-function run(state: SessionState, call: PlannedCall, lose: (code: string) => void): string {
+/** Runs one call on a live instance: its outcome; `state` becomes the instance's state after it. */
+function run(state: SessionState, call: PlannedCall): string {
   const [first = 0, second = 0] = call.args;
   switch (call.kind) {
     case 'inc':
@@ -197,16 +192,11 @@ function run(state: SessionState, call: PlannedCall, lose: (code: string) => voi
       state.total += 1000; // its write before the trap persists (onTrap 'keep')
       return 'ERR_REACTOR_TRAP';
     case 'quit':
-      lose('ERR_REACTOR_EXIT');
-      return 'ERR_REACTOR_EXIT';
+      return (state.lostBy = 'ERR_REACTOR_EXIT');
     case 'raise':
-      lose('ERR_REACTOR_SIGNAL');
-      return 'ERR_REACTOR_SIGNAL';
+      return (state.lostBy = 'ERR_REACTOR_SIGNAL');
     case 'grow':
-      if (state.pages + GROW > PAGE_LIMIT) {
-        lose('ERR_MEMORY_LIMIT');
-        return 'ERR_MEMORY_LIMIT';
-      }
+      if (state.pages + GROW > PAGE_LIMIT) return (state.lostBy = 'ERR_MEMORY_LIMIT');
       state.pages += GROW;
       return resolvedOutcome(state.pages - GROW); // the size before
     case 'closeFd': {

@@ -9,7 +9,7 @@ import {
 import { KITCHEN, fixture } from './fixtures.js';
 import { terminateWorker } from './pool.js';
 
-export const HOSTILE_CHAOS = fixture('hostile-chaos.wasm');
+const HOSTILE_CHAOS = fixture('hostile-chaos.wasm');
 
 export interface RunRecord {
   /** The worker each session was placed on. */
