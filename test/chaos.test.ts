@@ -110,6 +110,10 @@ describe('chaos: one seed, one run', () => {
     for (const kind of ['raise', 'closeFd', 'renumber', 'nap', 'sleep']) expect(lines.some((line) => line.includes(` ${kind}(`))).toBe(true);
     expect(Object.keys(countOutcomes(lines))).toContain('ERR_REACTOR_SIGNAL');
     expect(lines).toEqual(linesOf(model.lines, plan, hostile));
+    // Sessions lost to a signal start again, and the final read finds every hostile session live.
+    expect(lines.some((line) => line.endsWith(' reset() -> ok undefined'))).toBe(true);
+    const finalRound = `round ${plan.rounds.length - 1} `;
+    expect(lines.filter((line) => line.startsWith(finalRound) && line.includes(' inc(0) -> ok '))).toHaveLength(SHAPE.sessions.hostile);
     expect(lossesOf(first.losses, plan, hostile)).toEqual(lossesOf(model.losses, plan, hostile));
     expect(hostStdio()).toEqual(stdioBefore);
   });
