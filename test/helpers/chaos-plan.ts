@@ -165,7 +165,7 @@ function makeCall(kind: CallKind, next: () => number, pick: <T>(items: readonly 
     case 'absorb': return { kind, args: Array.from({ length: small() }, () => Math.floor(next() * 256)) };
     case 'raise': return { kind, args: [pick(SIGNALS)] };
     case 'closeFd': return { kind, args: [Math.floor(next() * 4)] };
-    // One side is a standard descriptor (0-2), the other a number no instance has open (no preopens): EBADF.
+    // One side is a standard descriptor (0-2), the other a number no instance has open (no preopens).
     case 'renumber': {
       const stdio = Math.floor(next() * 3);
       const absent = 3 + Math.floor(next() * 3);
