@@ -29,7 +29,7 @@ export class ReactorInstance {
     WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
     allocator: AllocatorKind | undefined,
   ) {
-    const wasi = new SealedWasi(WASI, config, sink);
+    const wasi = new SealedWasi(WASI, module, config, sink);
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.imports });
     this.#fns = exportNames.map((name) => instance.exports[name] as ExportFn);
     this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);

@@ -114,7 +114,7 @@ function overMemoryLimit(slot: number, epoch: number, name: string, bytes: numbe
 function probe(): ProbeResult {
   try {
     // The same sealed imports as every instance: a start function that prints gets EFAULT (no memory yet), not a refusal.
-    new WebAssembly.Instance(data.module, { wasi_snapshot_preview1: new SealedWasi(WASI, data.wasi, sink).imports });
+    new WebAssembly.Instance(data.module, { wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
     return { thread: threadId };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -7,7 +7,7 @@ import type { WASI as WasiClass } from 'node:wasi';
 import type { WasiConfig } from '../src/protocol.js';
 import { appendOutput, type OutputSink } from './output-sink.js';
 import {
-  Errno, EventType, FDFLAGS_ALL, Filetype, Rights, SIZE, type Preview1Function, type WasiArg, type WasiFunction,
+  Errno, EventType, FDFLAGS_ALL, Filetype, PREVIEW1_FUNCTIONS, Rights, SIZE, type Preview1Function, type WasiArg, type WasiFunction,
 } from './wasi-abi.js';
 import { clockNow, clockResolution, pollOneoff, type FdReadiness } from './wasi-poll.js';
 
@@ -82,22 +82,33 @@ function fault(error: unknown): number {
   throw error;
 }
 
-function guarded(call: WasiFunction): WasiFunction {
-  return (...args: WasiArg[]): number => {
-    try {
-      return call(...args);
-    } catch (error) {
-      return fault(error);
-    }
-  };
+const badDescriptor: WasiFunction = () => Errno.BADF;
+
+/** A preview1 function as the pool implements it, given the instance it acts on. */
+type HostFunction = (s: SealedWasi, ...args: WasiArg[]) => number;
+
+const importsByModule = new WeakMap<WebAssembly.Module, readonly Preview1Function[]>();
+
+/** The preview1 functions `module` imports (others it may name fail to link, as they would with node:wasi). */
+function wasiImportsOf(module: WebAssembly.Module): readonly Preview1Function[] {
+  let names = importsByModule.get(module);
+  if (names === undefined) {
+    const known: ReadonlySet<string> = new Set(PREVIEW1_FUNCTIONS);
+    names = [...new Set(WebAssembly.Module.imports(module)
+      .filter((entry) => entry.module === 'wasi_snapshot_preview1' && entry.kind === 'function' && known.has(entry.name))
+      .map((entry) => entry.name as Preview1Function))];
+    importsByModule.set(module, names);
+  }
+  return names;
 }
 
-const badDescriptor: WasiFunction = () => Errno.BADF;
-const notSupported: WasiFunction = () => Errno.NOTSUP;
-
 export class SealedWasi {
-  /** The `wasi_snapshot_preview1` import object of this instance, every preview1 function in it. */
-  readonly imports: Record<Preview1Function, WasiFunction>;
+  static readonly #host = SealedWasi.#hostFunctions();
+  /**
+   * This instance's `wasi_snapshot_preview1` imports: one small function per preview1 function the
+   * module imports, bound to this instance (so no host call can act on another instance's memory).
+   */
+  readonly imports: Partial<Record<Preview1Function, WasiFunction>> = {};
   readonly #grant: Grant;
   readonly #sink: OutputSink;
   /** node:wasi, for preopened directories only (and what is opened from them: fds 3 and up). */
@@ -111,12 +122,23 @@ export class SealedWasi {
   /** How much of the configured stdin this instance has read. */
   #stdinRead = 0;
 
-  constructor(WASI: typeof WasiClass, config: WasiConfig, sink: OutputSink) {
+  constructor(WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink) {
     this.#grant = grantOf(config);
     this.#sink = sink;
     const preopens = this.#grant.preopens;
     this.#files = preopens === undefined ? undefined : new WASI({ version: 'preview1', preopens: { ...preopens } });
-    this.imports = this.#link();
+    // Only what the module imports: every function made here is garbage V8 collects with the
+    // instance, and that collection, not the making, is what slows starts down (bench/wasi-start.mjs).
+    for (const name of wasiImportsOf(module)) {
+      const host = SealedWasi.#host[name];
+      this.imports[name] = (...args: WasiArg[]): number => {
+        try {
+          return host(this, ...args);
+        } catch (error) {
+          return fault(error);
+        }
+      };
+    }
   }
 
   /** Called once the instance exists: host calls can now reach its memory (before, they get EFAULT). */
@@ -125,72 +147,68 @@ export class SealedWasi {
     if (memory !== undefined) this.#files?.initialize({ exports: { memory } } as unknown as WebAssembly.Instance);
   }
 
-  #link(): Record<Preview1Function, WasiFunction> {
-    const files = this.#files?.wasiImport as Partial<Record<Preview1Function, WasiFunction>> | undefined;
+  /** Every preview1 function, acting on the instance it is given; built once per thread. */
+  static #hostFunctions(): Record<Preview1Function, HostFunction> {
     /** node:wasi's function for descriptors 3 and up (preopens and what they opened); without preopens, none exist. */
-    const file = (name: Preview1Function): WasiFunction => files?.[name] ?? badDescriptor;
+    const file = (s: SealedWasi, name: Preview1Function): WasiFunction =>
+      (s.#files?.wasiImport as Partial<Record<Preview1Function, WasiFunction>> | undefined)?.[name] ?? badDescriptor;
     /** For calls on a descriptor: virtual stdio answers `onStdio`, other fds go to node:wasi. */
-    const byFd = (name: Preview1Function, onStdio: (fd: number, ...rest: WasiArg[]) => number): WasiFunction => {
-      const other = file(name);
-      return guarded((fd, ...rest) => {
-        const std = stdio(fd as WasiArg);
-        return std < 0 ? other(fd as WasiArg, ...rest) : this.#whenOpen(std, () => onStdio(std, ...rest));
-      });
+    const byFd = (name: Preview1Function, onStdio: HostFunction): HostFunction => (s, fd, ...rest) => {
+      const std = stdio(fd as WasiArg);
+      if (std < 0) return file(s, name)(fd as WasiArg, ...rest);
+      return s.#open[std] === true ? onStdio(s, std, ...rest) : Errno.BADF;
     };
     const errno = (value: number) => (): number => value;
     /** path_* calls: stdio descriptors are not directories. */
-    const atDirs = (name: Preview1Function, ...fdArgs: number[]): WasiFunction => {
-      const other = file(name);
-      return guarded((...args) => {
-        for (const at of fdArgs) {
-          const std = stdio(args[at] as WasiArg);
-          if (std >= 0) return this.#open[std] === true ? Errno.NOTDIR : Errno.BADF;
-        }
-        return other(...args);
-      });
+    const atDirs = (name: Preview1Function, ...fdArgs: number[]): HostFunction => (s, ...args) => {
+      for (const at of fdArgs) {
+        const std = stdio(args[at] as WasiArg);
+        if (std >= 0) return s.#open[std] === true ? Errno.NOTDIR : Errno.BADF;
+      }
+      return file(s, name)(...args);
     };
     return {
-      args_get: guarded((list, buffer) => this.#writeStrings(this.#grant.args, list as number, buffer as number)),
-      args_sizes_get: guarded((count, bytes) => this.#writeSizes(this.#grant.args, count as number, bytes as number)),
-      environ_get: guarded((list, buffer) => this.#writeStrings(this.#grant.env, list as number, buffer as number)),
-      environ_sizes_get: guarded((count, bytes) => this.#writeSizes(this.#grant.env, count as number, bytes as number)),
-      clock_res_get: guarded((clock, out) => this.#writeTime(clockResolution(clock as number), out as number)),
-      clock_time_get: guarded((clock, _precision, out) => this.#writeTime(clockNow(clock as number), out as number)),
+      args_get: (s, list, buffer) => s.#writeStrings('args', list as number, buffer as number),
+      args_sizes_get: (s, count, bytes) => s.#writeSizes('args', count as number, bytes as number),
+      environ_get: (s, list, buffer) => s.#writeStrings('env', list as number, buffer as number),
+      environ_sizes_get: (s, count, bytes) => s.#writeSizes('env', count as number, bytes as number),
+      clock_res_get: (s, clock, out) => s.#writeTime(clockResolution(clock as number), out as number),
+      clock_time_get: (s, clock, _precision, out) => s.#writeTime(clockNow(clock as number), out as number),
       fd_advise: byFd('fd_advise', errno(Errno.SPIPE)),
       fd_allocate: byFd('fd_allocate', errno(Errno.SPIPE)),
-      fd_close: byFd('fd_close', (fd) => {
-        this.#open[fd] = false;
+      fd_close: byFd('fd_close', (s, fd) => {
+        s.#open[fd as number] = false;
         return Errno.SUCCESS;
       }),
       // Nothing to flush: output is captured as it is written.
       fd_datasync: byFd('fd_datasync', errno(Errno.SUCCESS)),
       fd_sync: byFd('fd_sync', errno(Errno.SUCCESS)),
-      fd_fdstat_get: byFd('fd_fdstat_get', (fd, out) => this.#writeFdstat(fd, out as number)),
-      fd_fdstat_set_flags: byFd('fd_fdstat_set_flags', (fd, flags) => {
+      fd_fdstat_get: byFd('fd_fdstat_get', (s, fd, out) => s.#writeFdstat(fd as number, out as number)),
+      fd_fdstat_set_flags: byFd('fd_fdstat_set_flags', (s, fd, flags) => {
         if (((flags as number) & ~FDFLAGS_ALL) !== 0) return Errno.INVAL;
-        this.#fdflags[fd] = flags as number;
+        s.#fdflags[fd as number] = flags as number;
         return Errno.SUCCESS;
       }),
-      fd_fdstat_set_rights: byFd('fd_fdstat_set_rights', (fd, base, inheriting) => {
+      fd_fdstat_set_rights: byFd('fd_fdstat_set_rights', (s, fd, base, inheriting) => {
         // Rights only shrink; stdio passes nothing on.
-        const current = this.#rights[fd] as bigint;
+        const current = s.#rights[fd as number] as bigint;
         if (((base as bigint) & ~current) !== 0n || inheriting !== 0n) return Errno.NOTCAPABLE;
-        this.#rights[fd] = base as bigint;
+        s.#rights[fd as number] = base as bigint;
         return Errno.SUCCESS;
       }),
-      fd_filestat_get: byFd('fd_filestat_get', (_fd, out) => this.#writeFilestat(out as number)),
+      fd_filestat_get: byFd('fd_filestat_get', (s, _fd, out) => s.#writeFilestat(out as number)),
       fd_filestat_set_size: byFd('fd_filestat_set_size', errno(Errno.INVAL)),
       fd_filestat_set_times: byFd('fd_filestat_set_times', errno(Errno.NOTSUP)),
       fd_pread: byFd('fd_pread', errno(Errno.SPIPE)),
       fd_pwrite: byFd('fd_pwrite', errno(Errno.SPIPE)),
       fd_prestat_get: byFd('fd_prestat_get', errno(Errno.BADF)),
       fd_prestat_dir_name: byFd('fd_prestat_dir_name', errno(Errno.BADF)),
-      fd_read: byFd('fd_read', (fd, iovs, count, out) => this.#readStdin(fd, iovs as number, count as number, out as number)),
+      fd_read: byFd('fd_read', (s, fd, iovs, count, out) => s.#readStdin(fd as number, iovs as number, count as number, out as number)),
       fd_readdir: byFd('fd_readdir', errno(Errno.NOTDIR)),
-      fd_renumber: guarded((from, to) => this.#renumber(from as number, to as number, file('fd_renumber'))),
+      fd_renumber: (s, from, to) => s.#renumber(from as number, to as number, file(s, 'fd_renumber')),
       fd_seek: byFd('fd_seek', errno(Errno.SPIPE)),
       fd_tell: byFd('fd_tell', errno(Errno.SPIPE)),
-      fd_write: byFd('fd_write', (fd, iovs, count, out) => this.#writeStdio(fd, iovs as number, count as number, out as number)),
+      fd_write: byFd('fd_write', (s, fd, iovs, count, out) => s.#writeStdio(fd as number, iovs as number, count as number, out as number)),
       path_create_directory: atDirs('path_create_directory', 0),
       path_filestat_get: atDirs('path_filestat_get', 0),
       path_filestat_set_times: atDirs('path_filestat_set_times', 0),
@@ -201,24 +219,25 @@ export class SealedWasi {
       path_rename: atDirs('path_rename', 0, 3),
       path_symlink: atDirs('path_symlink', 2),
       path_unlink_file: atDirs('path_unlink_file', 0),
-      poll_oneoff: guarded((subscriptions, events, count, out) => pollOneoff(this.#memoryView(), (subscriptions as number) >>> 0,
-        (events as number) >>> 0, (count as number) >>> 0, (out as number) >>> 0, (fd, type, scratch) => this.#readiness(fd, type, scratch, files))),
-      proc_exit: (code) => {
+      poll_oneoff: (s, subscriptions, events, count, out) => pollOneoff(s.#memoryView(), (subscriptions as number) >>> 0,
+        (events as number) >>> 0, (count as number) >>> 0, (out as number) >>> 0,
+        (fd, type, scratch) => s.#readiness(fd, type, scratch, file(s, 'fd_fdstat_get'))),
+      proc_exit: (_s, code) => {
         throw new ReactorExit(code as number);
       },
-      proc_raise: (signal) => {
+      proc_raise: (_s, signal) => {
         throw new ReactorSignal(signal as number);
       },
-      sched_yield: () => Errno.SUCCESS,
-      random_get: guarded((buffer, length) => {
-        randomFillSync(this.#bytes(buffer as number, length as number));
+      sched_yield: errno(Errno.SUCCESS),
+      random_get: (s, buffer, length) => {
+        randomFillSync(s.#bytes(buffer as number, length as number));
         return Errno.SUCCESS;
-      }),
+      },
       // The pool grants no sockets (node:wasi cannot preopen any): never the host's.
-      sock_accept: notSupported,
-      sock_recv: notSupported,
-      sock_send: notSupported,
-      sock_shutdown: notSupported,
+      sock_accept: errno(Errno.NOTSUP),
+      sock_recv: errno(Errno.NOTSUP),
+      sock_send: errno(Errno.NOTSUP),
+      sock_shutdown: errno(Errno.NOTSUP),
     };
   }
 
@@ -236,18 +255,16 @@ export class SealedWasi {
     return new Uint8Array(this.#memoryView().buffer, pointer >>> 0, length >>> 0);
   }
 
-  #whenOpen(fd: number, call: () => number): number {
-    return this.#open[fd] === true ? call() : Errno.BADF;
-  }
-
-  #writeSizes(strings: EncodedStrings, count: number, bytes: number): number {
+  #writeSizes(which: 'args' | 'env', count: number, bytes: number): number {
+    const strings = this.#grant[which];
     const view = this.#memoryView();
     view.setUint32(count >>> 0, strings.items.length, true);
     view.setUint32(bytes >>> 0, strings.bytes, true);
     return Errno.SUCCESS;
   }
 
-  #writeStrings(strings: EncodedStrings, list: number, buffer: number): number {
+  #writeStrings(which: 'args' | 'env', list: number, buffer: number): number {
+    const strings = this.#grant[which];
     const view = this.#memoryView();
     const out = this.#bytes(buffer, strings.bytes);
     let at = 0;
@@ -332,11 +349,11 @@ export class SealedWasi {
   }
 
   /** How `fd` stands for poll_oneoff: virtual stdin never blocks, stdout/stderr and files are always ready. */
-  #readiness(fd: number, type: number, scratch: number, files: Partial<Record<Preview1Function, WasiFunction>> | undefined): FdReadiness {
+  #readiness(fd: number, type: number, scratch: number, fdstat: WasiFunction): FdReadiness {
     const std = stdio(fd);
     if (std < 0) {
       // node:wasi's fdstat tells whether the descriptor exists; the event slot is scratch space.
-      const errno = files?.fd_fdstat_get?.(fd, scratch) ?? Errno.BADF;
+      const errno = fdstat(fd, scratch);
       return { errno, nbytes: 0n, hangup: false };
     }
     const wanted = std === 0 ? EventType.FD_READ : EventType.FD_WRITE;
