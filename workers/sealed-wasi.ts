@@ -102,6 +102,10 @@ function wasiImportsOf(module: WebAssembly.Module): readonly Preview1Function[] 
   return names;
 }
 
+/**
+ * One instance's side of WASI: its virtual stdio (open, flags, rights, how much stdin it has read),
+ * its memory once known, its node:wasi object when directories are preopened, and its imports.
+ */
 export class SealedWasi {
   static readonly #host = SealedWasi.#hostFunctions();
   /**
