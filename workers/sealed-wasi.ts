@@ -2,7 +2,6 @@
 // the instance, process-level calls are intercepted, waiting is bounded; only what the user granted
 // (preopened directories, through node:wasi) reaches anything outside. README "WASI surface" maps it.
 
-import { randomFillSync } from 'node:crypto';
 import type { WASI as WasiClass } from 'node:wasi';
 import type { WasiConfig } from '../src/protocol.js';
 import { appendOutput, type OutputSink } from './output-sink.js';
@@ -83,6 +82,19 @@ function fault(error: unknown): number {
 }
 
 const badDescriptor: WasiFunction = () => Errno.BADF;
+
+/** The most `getRandomValues` fills at once. */
+const RANDOM_CHUNK = 65_536;
+
+/**
+ * Web Crypto's generator, reached on first use: importing node:crypto up front cost every worker
+ * thread several milliseconds of start-up, which create() waits for.
+ */
+function fillRandom(bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.byteLength; at += RANDOM_CHUNK) {
+    globalThis.crypto.getRandomValues(bytes.subarray(at, at + RANDOM_CHUNK));
+  }
+}
 
 /** A preview1 function as the pool implements it, given the instance it acts on. */
 type HostFunction = (s: SealedWasi, ...args: WasiArg[]) => number;
@@ -234,7 +246,7 @@ export class SealedWasi {
       },
       sched_yield: errno(Errno.SUCCESS),
       random_get: (s, buffer, length) => {
-        randomFillSync(s.#bytes(buffer as number, length as number));
+        fillRandom(s.#bytes(buffer as number, length as number));
         return Errno.SUCCESS;
       },
       // The pool grants no sockets (node:wasi cannot preopen any): never the host's.
