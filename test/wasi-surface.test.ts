@@ -110,6 +110,7 @@ const ROWS: readonly Row[] = [
       expect(output.of(key)).toBe('hello\n');
     } },
   { fn: 'fd_write', what: 'stdin cannot be written', setup: (s) => writeIovec(s, IOV, DATA, 1), args: [0, IOV, 1, OUT], expected: E.BADF },
+  { fn: 'fd_write', what: 'an iovec array too long for memory (at once, not entry by entry)', args: [1, IOV, 0x7fff_ffff, OUT], expected: E.FAULT },
   { fn: 'fd_write', what: 'an iovec outside memory', setup: (s) => writeIovec(s, IOV, 65530, 100), args: [2, IOV, 1, OUT], expected: E.FAULT },
   { fn: 'path_create_directory', what: 'at fd 3: no preopens', setup: (s) => writeBytes(s, PATH, 'x'), args: [3, PATH, 1], expected: E.BADF },
   { fn: 'path_filestat_get', what: 'at stdin: not a directory', args: [0, 0, PATH, 1, OUT], expected: E.NOTDIR },

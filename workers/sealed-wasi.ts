@@ -321,6 +321,8 @@ export class SealedWasi {
   /** The iovecs at `iovs` as views of guest memory; throws RangeError (EFAULT) if one lies outside. */
   #iovecs(iovs: number, count: number): Uint8Array[] {
     const view = this.#memoryView();
+    // Checked first, so a huge count fails at once instead of looping over billions of entries.
+    if ((iovs >>> 0) + (count >>> 0) * SIZE.iovec > view.byteLength) throw new RangeError('the iovec array lies outside memory');
     const parts: Uint8Array[] = [];
     for (let i = 0; i < count >>> 0; i++) {
       const at = (iovs >>> 0) + i * SIZE.iovec;
@@ -350,6 +352,8 @@ export class SealedWasi {
     const parts = this.#iovecs(iovs, count);
     let total = 0;
     for (const part of parts) total += part.byteLength;
+    // The count written back is a u32 (iovecs may all name the same bytes).
+    if (total > 0xffff_ffff) return Errno.INVAL;
     this.#memoryView().setUint32(out >>> 0, total, true);
     appendOutput(this.#sink, fd as 1 | 2, parts, total);
     return Errno.SUCCESS;
