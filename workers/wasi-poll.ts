@@ -24,11 +24,12 @@ export function clockResolution(clock: number): bigint | undefined {
   return clock === Clock.REALTIME || clock === Clock.PROCESS_CPUTIME || clock === Clock.THREAD_CPUTIME ? 1000n : undefined;
 }
 
-/** A private cell nobody notifies: waiting on it is a sleep that `worker.terminate()` interrupts. */
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** A private cell nobody notifies: waiting on it is a sleep that `worker.terminate()` interrupts. Made on first use. */
+let sleepCell: Int32Array | undefined;
 
 /** Blocks this thread until the monotonic clock reaches `deadline` (ns). */
 function sleepUntil(deadline: bigint): void {
+  sleepCell ??= new Int32Array(new SharedArrayBuffer(4));
   for (let left = deadline - process.hrtime.bigint(); left > 0n; left = deadline - process.hrtime.bigint()) {
     Atomics.wait(sleepCell, 0, 0, Number(left) / 1e6);
   }
