@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ERR_INVALID_ARGUMENT'
   | 'ERR_REACTOR_TRAP'
   | 'ERR_REACTOR_EXIT'
+  | 'ERR_REACTOR_SIGNAL'
   | 'ERR_WORKER_FAILED'
   | 'ERR_SESSION_LOST'
   | 'ERR_SESSION_CLOSED'
@@ -39,6 +40,8 @@ export interface ErrorDetails {
   exportName?: string;
   /** The exit code passed to `proc_exit`. */
   exitCode?: number;
+  /** The signal number passed to `proc_raise`. */
+  signal?: number;
   /** For a `callMany` that failed part-way: how many calls had completed before the failure. */
   completed?: number;
   /**
@@ -64,6 +67,7 @@ export class ReactorPoolError extends Error implements ErrorDetails {
   declare sessionKey?: string;
   declare exportName?: string;
   declare exitCode?: number;
+  declare signal?: number;
   declare completed?: number;
   declare limit?: number;
   declare workerId?: number;
@@ -75,6 +79,7 @@ export class ReactorPoolError extends Error implements ErrorDetails {
     if (details.sessionKey !== undefined) this.sessionKey = details.sessionKey;
     if (details.exportName !== undefined) this.exportName = details.exportName;
     if (details.exitCode !== undefined) this.exitCode = details.exitCode;
+    if (details.signal !== undefined) this.signal = details.signal;
     if (details.completed !== undefined) this.completed = details.completed;
     if (details.limit !== undefined) this.limit = details.limit;
     if (details.workerId !== undefined) this.workerId = details.workerId;
@@ -95,6 +100,7 @@ export class ReactorPoolError extends Error implements ErrorDetails {
     if (this.sessionKey !== undefined) out.sessionKey = this.sessionKey;
     if (this.exportName !== undefined) out.exportName = this.exportName;
     if (this.exitCode !== undefined) out.exitCode = this.exitCode;
+    if (this.signal !== undefined) out.signal = this.signal;
     if (this.completed !== undefined) out.completed = this.completed;
     if (this.limit !== undefined) out.limit = this.limit;
     if (this.workerId !== undefined) out.workerId = this.workerId;
@@ -138,6 +144,10 @@ export class ReactorTrapError extends ReactorPoolError {
 /** The reactor called `proc_exit`. Its instance is gone and its session is lost. */
 export class ReactorExitError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_REACTOR_EXIT', message, details, cause); }
+}
+/** The reactor called `proc_raise`; no signal reaches the process. Its instance is gone and its session is lost. */
+export class ReactorSignalError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_REACTOR_SIGNAL', message, details, cause); }
 }
 /** A worker thread died (crash, fatal error) with this call on it. Its sessions are lost. */
 export class WorkerFailedError extends ReactorPoolError {
@@ -212,6 +222,7 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_INVALID_ARGUMENT: InvalidArgumentError,
   ERR_REACTOR_TRAP: ReactorTrapError,
   ERR_REACTOR_EXIT: ReactorExitError,
+  ERR_REACTOR_SIGNAL: ReactorSignalError,
   ERR_WORKER_FAILED: WorkerFailedError,
   ERR_SESSION_LOST: SessionLostError,
   ERR_SESSION_CLOSED: SessionClosedError,

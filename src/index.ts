@@ -16,7 +16,7 @@ export type {
 } from './module-spec.js';
 export {
   ReactorPoolError, InvalidOptionError, ModuleNotFoundError, InvalidModuleError, NotAReactorError,
-  UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError,
+  UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError, ReactorSignalError,
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
   InstanceLimitError,

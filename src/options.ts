@@ -1,6 +1,7 @@
 // The pool's options: their documented types and defaults, and the up-front validation that turns
 // what the user passed into a frozen, fully-resolved copy (the caller's object is never touched).
 
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError, describeValue } from './errors.js';
 import { RESULT_MODES, type ResultMode } from './protocol.js';
@@ -48,8 +49,17 @@ export interface WasiOptions {
   readonly args?: readonly string[];
   /** Environment variables the reactor sees (`environ_get`). @default {} */
   readonly env?: Readonly<Record<string, string>>;
-  /** Guest path → host directory. Grants file access: `node:wasi` is not a sandbox. @default {} */
+  /**
+   * Guest path → host directory. Grants file access: `node:wasi` is not a sandbox. Each host path
+   * must be an existing, readable directory when the pool is created. @default {}
+   */
   readonly preopens?: Readonly<Record<string, string>>;
+  /**
+   * What every instance reads on fd 0 (a string is UTF-8): the bytes, then end-of-file. Each
+   * instance reads its own copy from the start; the host's stdin is never reachable.
+   * @default empty (end-of-file at once)
+   */
+  readonly stdin?: string | Uint8Array;
 }
 
 /** Options of {@link ReactorPool.create}. */
@@ -145,7 +155,13 @@ export interface ResolvedOptions {
   readonly isolation: Isolation;
   readonly stdout: OutputTarget;
   readonly stderr: OutputTarget;
-  readonly wasi: { readonly args: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly preopens: Readonly<Record<string, string>> };
+  readonly wasi: {
+    readonly args: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+    readonly preopens: Readonly<Record<string, string>>;
+    /** A private copy: the caller's array can change without reaching the instances. */
+    readonly stdin: Uint8Array;
+  };
   readonly callTimeout: number;
   readonly memoryLimit: number;
   readonly maxQueuePerSession: number;
@@ -295,14 +311,14 @@ function resolveOutput(name: string, value: unknown): OutputTarget {
 }
 
 function resolveWasi(value: unknown): ResolvedOptions['wasi'] {
-  if (value === undefined) return Object.freeze({ args: [], env: {}, preopens: {} });
+  if (value === undefined) return Object.freeze({ args: [], env: {}, preopens: {}, stdin: new Uint8Array(0) });
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionError(`Expected \`wasi\` to be an object, got ${describeValue(value)}`);
   }
   const wasi = value as Record<string, unknown>;
   for (const name of Object.keys(wasi)) {
-    if (name !== 'args' && name !== 'env' && name !== 'preopens') {
-      throw new InvalidOptionError(`Unknown option \`wasi.${name}\` (known: args, env, preopens)`);
+    if (name !== 'args' && name !== 'env' && name !== 'preopens' && name !== 'stdin') {
+      throw new InvalidOptionError(`Unknown option \`wasi.${name}\` (known: args, env, preopens, stdin)`);
     }
   }
   const args = wasi['args'] ?? [];
@@ -312,8 +328,37 @@ function resolveWasi(value: unknown): ResolvedOptions['wasi'] {
   return Object.freeze({
     args: Object.freeze([...args] as string[]),
     env: stringRecord('wasi.env', wasi['env']),
-    preopens: stringRecord('wasi.preopens', wasi['preopens']),
+    preopens: resolvePreopens(wasi['preopens']),
+    stdin: resolveStdin(wasi['stdin']),
   });
+}
+
+function resolveStdin(value: unknown): Uint8Array {
+  if (value === undefined) return new Uint8Array(0);
+  if (typeof value === 'string') return new TextEncoder().encode(value);
+  if (value instanceof Uint8Array) return value.slice();
+  throw new InvalidOptionError(`Expected \`wasi.stdin\` to be a string or a Uint8Array, got ${describeValue(value)}`);
+}
+
+/** Checked now: a bad directory would otherwise fail every session's start, reported as a trap. */
+function resolvePreopens(value: unknown): Readonly<Record<string, string>> {
+  const preopens = stringRecord('wasi.preopens', value);
+  for (const [guestPath, hostPath] of Object.entries(preopens)) {
+    const name = `wasi.preopens[${JSON.stringify(guestPath)}]`;
+    if (guestPath === '') throw new InvalidOptionError(`Expected every \`wasi.preopens\` guest path to be non-empty, got \`""\``);
+    let problem: string | undefined;
+    try {
+      if (!statSync(hostPath).isDirectory()) problem = 'is not a directory';
+      else accessSync(hostPath, fsConstants.R_OK | fsConstants.X_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? String(error)})`;
+    }
+    if (problem !== undefined) {
+      throw new InvalidOptionError(`Expected \`${name}\` to be an existing, readable directory, but ${describeValue(hostPath)} ${problem}`);
+    }
+  }
+  return preopens;
 }
 
 function stringRecord(name: string, value: unknown): Readonly<Record<string, string>> {

@@ -130,6 +130,8 @@ export interface WasiConfig {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly preopens: Readonly<Record<string, string>>;
+  /** What fd 0 reads in every instance, then end-of-file. */
+  readonly stdin: Uint8Array;
 }
 
 /**

@@ -1,43 +1,15 @@
-// One live reactor: a wasm instance with its own node:wasi object, started with `initialize()`.
-// It captures fd 1/2 writes for the main thread and turns `proc_exit` into an exception.
+// One live reactor: a wasm instance linked against its own sealed WASI surface (see sealed-wasi.ts),
+// started by running `_initialize` once; its exports are called through here.
 
 import type { WASI as WasiClass } from 'node:wasi';
 import type { SerializedError } from '../src/errors.js';
-import type { AllocatorKind, BufferArg, OutputChunk, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
+import type { AllocatorKind, BufferArg, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
+import type { OutputSink } from './output-sink.js';
+import { ReactorExit, ReactorSignal, SealedWasi } from './sealed-wasi.js';
 
-/** Thrown through the wasm stack when the reactor calls `proc_exit`: the instance is finished. */
-export class ReactorExit extends Error {
-  constructor(readonly exitCode: number) {
-    super(`reactor called proc_exit(${exitCode})`);
-  }
-}
-
-const ERRNO_SUCCESS = 0;
-const ERRNO_FAULT = 21;
-
-/** Where captured output goes while an operation runs. Set by the worker around each operation. */
-export interface OutputSink {
-  capture: { stdout: boolean; stderr: boolean };
-  chunks: OutputChunk[] | undefined;
-  /** Writes to one stream in a row, joined into one chunk when the stream changes or the operation ends. */
-  run: { fd: 1 | 2; parts: Uint8Array[]; bytes: number } | undefined;
-}
-
-/** The output of the operation that just ran (adjacent writes to one stream joined), or undefined. */
-export function takeOutput(sink: OutputSink): OutputChunk[] | undefined {
-  closeRun(sink);
-  const chunks = sink.chunks;
-  if (chunks === undefined || chunks.length === 0) return undefined;
-  return chunks.splice(0);
-}
-
-function closeRun(sink: OutputSink): void {
-  const run = sink.run;
-  if (run === undefined) return;
-  sink.run = undefined;
-  sink.chunks?.push([run.fd, run.parts.length === 1 ? (run.parts[0] as Uint8Array) : concat(run.parts, run.bytes)]);
-}
+export { takeOutput, type OutputSink } from './output-sink.js';
+export { ReactorExit } from './sealed-wasi.js';
 
 type ExportFn = (...args: WasmValue[]) => unknown;
 
@@ -49,41 +21,24 @@ export class ReactorInstance {
   #buffer: ArrayBuffer = new ArrayBuffer(0);
   /** The linear memory size the worker last counted for this instance (see {@link memoryBytes}). */
   countedBytes = 0;
-
-
-  /** Instantiates and initializes; throws what `_initialize` throws (a trap or a {@link ReactorExit}). */
   /** Buffers in and out, through the module's allocator (when it has one). */
   readonly #guest: GuestMemory | undefined;
+  /** The stack pointer global and the value it has between calls (read once `_initialize` returned). */
+  readonly #stack: { readonly global: WebAssembly.Global; readonly top: number } | undefined;
 
+  /** Instantiates and initializes; throws what the start function or `_initialize` throws (a trap, a {@link ReactorExit} or {@link ReactorSignal}). */
   constructor(
     WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
     allocator: AllocatorKind | undefined, stackPointer?: string,
   ) {
-    const wasi = new WASI({
-      version: 'preview1',
-      args: [...config.args],
-      env: { ...config.env },
-      preopens: { ...config.preopens },
-    });
-    const wasiImport = { ...(wasi.wasiImport as Record<string, (...args: number[]) => number>) };
-    const realFdWrite = wasiImport['fd_write'];
-    wasiImport['proc_exit'] = (code: number): never => {
-      throw new ReactorExit(code);
-    };
-    wasiImport['fd_write'] = (fd: number, iovs: number, iovsLen: number, nwritten: number): number => {
-      if ((fd === 1 || fd === 2) && this.#memory !== undefined) {
-        return this.#captureWrite(sink, fd, iovs, iovsLen, nwritten);
-      }
-      return realFdWrite === undefined ? ERRNO_FAULT : realFdWrite(fd, iovs, iovsLen, nwritten);
-    };
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImport });
+    const wasi = new SealedWasi(WASI, module, config, sink);
+    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.imports });
     this.#fns = exportNames.map((name) => instance.exports[name] as ExportFn);
     this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
     this.#guest = allocator === undefined || this.#memory === undefined ? undefined : new GuestMemory(instance.exports, this.#memory, allocator);
-    // node:wasi insists on an export named `memory` and refuses `_start`; hand it just what it needs.
-    const view: Record<string, unknown> = { memory: this.#memory };
-    if (typeof instance.exports['_initialize'] === 'function') view['_initialize'] = instance.exports['_initialize'];
-    wasi.initialize({ exports: view } as unknown as WebAssembly.Instance);
+    wasi.attach(this.#memory);
+    const initialize = instance.exports['_initialize'];
+    if (typeof initialize === 'function') (initialize as () => unknown)();
     this.#stack = stackPointerOf(instance.exports, stackPointer);
   }
 
@@ -126,41 +81,6 @@ export class ReactorInstance {
     return (this.#fns[index] as ExportFn)(arg);
   }
 
-  #captureWrite(sink: OutputSink, fd: 1 | 2, iovs: number, iovsLen: number, nwritten: number): number {
-    const memory = this.#memory as WebAssembly.Memory;
-    try {
-      const view = new DataView(memory.buffer);
-      let total = 0;
-      const parts: Uint8Array[] = [];
-      for (let i = 0; i < iovsLen; i++) {
-        const ptr = view.getUint32(iovs + i * 8, true);
-        const len = view.getUint32(iovs + i * 8 + 4, true);
-        if (ptr + len > memory.buffer.byteLength) return ERRNO_FAULT;
-        parts.push(new Uint8Array(memory.buffer, ptr, len));
-        total += len;
-      }
-      view.setUint32(nwritten, total, true);
-      const wanted = fd === 1 ? sink.capture.stdout : sink.capture.stderr;
-      if (wanted && sink.chunks !== undefined && total > 0) {
-        // Adjacent writes to one stream travel as one chunk, so a line printed piecewise arrives
-        // whole; they are joined once, when the run ends (joining on every write was quadratic).
-        if (sink.run?.fd !== fd) {
-          closeRun(sink);
-          sink.run = { fd, parts: [], bytes: 0 };
-        }
-        sink.run.parts.push(concat(parts, total));
-        sink.run.bytes += total;
-      }
-      return ERRNO_SUCCESS;
-    } catch {
-      // DataView throws RangeError for pointers outside memory: that is the guest's EFAULT.
-      return ERRNO_FAULT;
-    }
-  }
-
-  /** The stack pointer global and the value it has between calls (read once `_initialize` returned). */
-  #stack: { readonly global: WebAssembly.Global; readonly top: number } | undefined;
-
   /**
    * Puts the stack pointer back to its value between calls: a trap skips the epilogues that raise
    * it again, so every kept trap would otherwise leak the trapped frames' stack.
@@ -177,16 +97,6 @@ function stackPointerOf(exports: WebAssembly.Exports, name: string | undefined):
   return typeof top === 'number' ? { global, top } : undefined;
 }
 
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 /** The serialisable failure for anything an export (or `_initialize`) threw; the main thread adds the session. */
 export function describeFailure(error: unknown, name: string): { error: SerializedError; lost: boolean } {
   if (error instanceof ReactorExit) {
@@ -197,6 +107,17 @@ export function describeFailure(error: unknown, name: string): { error: Serializ
         message: `export \`${name}\`: the reactor called proc_exit(${error.exitCode}); its instance is gone`,
         exportName: name,
         exitCode: error.exitCode,
+      },
+    };
+  }
+  if (error instanceof ReactorSignal) {
+    return {
+      lost: true,
+      error: {
+        code: 'ERR_REACTOR_SIGNAL',
+        message: `export \`${name}\`: the reactor called proc_raise(${error.signal}); no signal was sent, its instance is gone`,
+        exportName: name,
+        signal: error.signal,
       },
     };
   }

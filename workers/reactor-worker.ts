@@ -9,6 +9,7 @@ import {
 } from '../src/protocol.js';
 import { ReactorInstance, describeFailure, takeOutput, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
+import { SealedWasi } from './sealed-wasi.js';
 
 const data = workerData as WorkerData;
 const WASI = await loadWasi();
@@ -119,9 +120,8 @@ function overMemoryLimit(slot: number, epoch: number, name: string, bytes: numbe
 /** Links the module once without starting it, so that a module that cannot run here fails at pool creation. */
 function probe(): ProbeResult {
   try {
-    new WebAssembly.Instance(data.module, {
-      wasi_snapshot_preview1: new WASI({ version: 'preview1' }).wasiImport as WebAssembly.ModuleImports,
-    });
+    // The same sealed imports as every instance: a start function that prints gets EFAULT (no memory yet), not a refusal.
+    new WebAssembly.Instance(data.module, { wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
     return { thread: threadId };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
