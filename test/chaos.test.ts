@@ -14,12 +14,7 @@ import { runChaos, summarize, type RunRecord } from './helpers/chaos-run.js';
 const SEED = Number(process.env['CHAOS_SEED'] ?? 20261123);
 const ROUNDS = Number(process.env['CHAOS_ROUNDS'] ?? 24);
 if (!Number.isSafeInteger(SEED)) throw new RangeError(`CHAOS_SEED must be an integer, got ${process.env['CHAOS_SEED']}`);
-/**
- * Until the WASI surface is sealed, `proc_raise(9)` would kill this process and `fd_close(2)` would
- * close its stderr: the hostile calls are planned only once the package has the code for a raised signal.
- */
-const SEALED = 'ReactorSignalError' in api;
-const SHAPE: ChaosShape = { sessions: { kitchen: 64, hostile: 16, careless: 8 }, rounds: ROUNDS, workers: 2, hostile: SEALED };
+const SHAPE: ChaosShape = { sessions: { kitchen: 64, hostile: 16, careless: 8 }, rounds: ROUNDS, workers: 2, hostile: true };
 
 /** Device and inode of this process's stdin, stdout and stderr: a reactor must not close or replace them. */
 const hostStdio = (): string[] => [0, 1, 2].map((fd) => {
@@ -55,7 +50,6 @@ describe('chaos: one seed, one run', () => {
   const resources = (): string[] => process.getActiveResourcesInfo().filter((r) => r !== 'Timeout' && r !== 'Immediate').sort();
 
   beforeAll(async () => {
-    if (!SEALED) console.log('chaos: hostile calls skipped: the package has no ReactorSignalError yet, so proc_raise/fd_close would reach this process');
     plan = planChaos(SEED, SHAPE);
     model = predict(plan, SHAPE.workers);
     stdioBefore = hostStdio();
@@ -104,7 +98,7 @@ describe('chaos: one seed, one run', () => {
     expect(lossesOf(first.losses, plan, careless)).toEqual(lossesOf(model.losses, plan, careless));
   });
 
-  it.skipIf(!SEALED)('a hostile reactor reaches neither this process nor other sessions; new instances still start', () => {
+  it('a hostile reactor reaches neither this process nor other sessions; new instances still start', () => {
     const hostile = (session: PlannedSession): boolean => session.pool === 'hostile';
     const lines = linesOf(first.lines, plan, hostile);
     for (const kind of ['raise', 'closeFd', 'renumber', 'nap', 'sleep']) expect(lines.some((line) => line.includes(` ${kind}(`))).toBe(true);
