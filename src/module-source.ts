@@ -21,7 +21,7 @@ export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
     assertRunnableReactor(spec);
     return { module: input, spec, signaturesKnown: false };
   }
-  const bytes = await readModuleBytes(input as ModuleBytesInput);
+  const bytes = await readModuleBytes(input);
   const rewritten = exportMutableGlobals(bytes);
   assertRunnableReactor(rewritten.spec);
   try {

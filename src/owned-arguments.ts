@@ -24,6 +24,7 @@ const TYPED_ARRAYS: ReadonlyMap<string, TypedArrayConstructor> = new Map(([
 ] as unknown as TypedArrayConstructor[]).map((type) => [type.name, type]));
 
 /** `%TypedArray%.prototype[Symbol.toStringTag]`: the real kind of a typed array, `undefined` for anything else. */
+// eslint-disable-next-line @typescript-eslint/unbound-method -- a getter, always called with .call(value)
 const typedArrayKind = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype) as object, Symbol.toStringTag)
   ?.get as (this: unknown) => string | undefined;
 

@@ -1,10 +1,10 @@
 // A handle for one session key: every call of the key runs in submission order, one at a time,
 // on the same reactor instance, until that instance is lost (then calls reject until `reset()`).
 
-import { checkArgs, lookupExport, type Callable } from './arguments.js';
+import { checkArgs, type Callable } from './arguments.js';
 import {
-  AbortedError, InvalidArgumentError, InvalidOptionError, QueueFullError, ReactorPoolError, SessionClosedError,
-  SessionLostError, deserializeError, describeValue, errorForSession,
+  AbortedError, InvalidArgumentError, QueueFullError, ReactorPoolError, SessionClosedError,
+  SessionLostError, deserializeError, errorForSession,
 } from './errors.js';
 import { checkBufferArgs, checkResultMode } from './buffers.js';
 import {
@@ -113,8 +113,8 @@ export class Session {
   with(options: CallOptions): SessionCalls {
     const resolved = resolveCallOptions(options, this.#host.callTimeout);
     return {
-      call: <R>(name: string, ...args: CallArg[]) => this.#call(name, args, resolved) as Promise<R>,
-      callMany: ((name: string, list: unknown) => this.#callMany(name, list, resolved)) as SessionCalls['callMany'],
+      call: (name: string, ...args: CallArg[]) => this.#call(name, args, resolved),
+      callMany: (name: string, list: unknown) => this.#callMany(name, list, resolved),
     };
   }
 
@@ -228,7 +228,7 @@ export class Session {
     this.epoch = this.#host.isolation === 'worker' ? this.#host.sharedEpoch(this.slot) : this.#host.nextEpoch();
     this.lostCause = undefined;
     this.openQueuedEpoch = this.epoch;
-    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, undefined) as Promise<void>;
+    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, undefined);
   }
 
   /**

@@ -105,7 +105,7 @@ describe('ERR_QUEUE_FULL', () => {
     controller.abort();
     expect((await rejection(aborted)).code).toBe('ERR_ABORTED');
     expect((await rejection(trapped)).code).toBe('ERR_REACTOR_TRAP');
-    expect((await rejection(s.call('inc', 'x' as never))).code).toBe('ERR_INVALID_ARGUMENT');
+    expect((await rejection(s.call('inc', 'x'))).code).toBe('ERR_INVALID_ARGUMENT');
     expect((await rejection(s.call('quit', 1))).code).toBe('ERR_REACTOR_EXIT');
     expect((await rejection(s.call('inc', 1))).code).toBe('ERR_SESSION_LOST');
     await s.reset();
@@ -146,7 +146,7 @@ describe('maxQueuePerSession and maxQueue options', () => {
   for (const name of ['maxQueuePerSession', 'maxQueue']) {
     for (const [value, shown] of cases) {
       it(`refuses ${name}: ${String(value)} (${typeof value})`, async () => {
-        const error = await rejection(ReactorPool.create({ module: REACTOR, workers: 1, [name]: value } as never));
+        const error = await rejection(ReactorPool.create({ module: REACTOR, workers: 1, [name]: value }));
         expect(error).toBeInstanceOf(InvalidOptionError);
         expect(error.code).toBe('ERR_INVALID_OPTION');
         expect(error.message).toContain(`Expected \`${name}\` to be a positive integer or Infinity, got ${shown}`);

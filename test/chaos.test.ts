@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as api from '../dist/src/index.js';
 import { predict, type Prediction } from './helpers/chaos-model.js';
 import { countOutcomes, planChaos, type ChaosShape, type Plan, type PlannedSession } from './helpers/chaos-plan.js';
 import { runChaos, summarize, type RunRecord } from './helpers/chaos-run.js';

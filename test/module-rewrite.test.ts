@@ -105,7 +105,7 @@ describe('the module rewrite', () => {
     const seeds = fc.constantFrom(...real.map((m) => m.bytes));
     const edit = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), bytes: fc.uint8Array({ maxLength: 6 }), cut: fc.nat(4) });
     fc.assert(fc.property(seeds, fc.array(edit, { minLength: 1, maxLength: 3 }), (original, edits) => {
-      let bytes = Array.from(original);
+      const bytes = Array.from(original);
       for (const e of edits) bytes.splice(Math.floor(e.at * bytes.length), e.cut, ...e.bytes);
       const mutant = Uint8Array.from(bytes);
       let out: Uint8Array;

@@ -16,11 +16,14 @@ export class GuestMemory {
   readonly #kind: AllocatorKind;
   readonly #alloc: Fn;
   readonly #free: Fn | undefined;
+  /** Called when a call fails, before its inputs are freed (the instance puts its stack pointer back). */
+  readonly #afterFailure: () => void;
   /** With `cabi_realloc` (which cannot free): one scratch buffer per instance, reused and grown. */
   #scratch = 0;
   #scratchSize = 0;
 
-  constructor(exports: WebAssembly.Exports, memory: WebAssembly.Memory, kind: AllocatorKind) {
+  constructor(exports: WebAssembly.Exports, memory: WebAssembly.Memory, kind: AllocatorKind, afterFailure: () => void) {
+    this.#afterFailure = afterFailure;
     this.#memory = memory;
     this.#kind = kind;
     const fn = (name: string): Fn => exports[name] as Fn;
@@ -38,7 +41,7 @@ export class GuestMemory {
     const inputs = args.map((arg) => (typeof arg === 'string' ? encoder.encode(arg) : arg));
     if (this.#kind === 'cabi_realloc') this.#reserve(inputs);
     let offset = 0;
-    let failed = true;
+    let value: unknown;
     try {
       for (const arg of inputs) {
         if (!(arg instanceof Uint8Array)) {
@@ -57,19 +60,29 @@ export class GuestMemory {
         flat.push(ptr, arg.byteLength);
       }
       const result = fn(...flat);
-      const value = mode === 'value' ? result : this.#readResult(result, mode);
-      failed = false;
-      return value;
-    } finally {
-      for (const [ptr, size] of placed) {
-        try {
-          this.#release(ptr, size);
-        } catch (error) {
-          // A free that traps matters, unless the call already failed (then its own error is the news).
-          if (!failed) throw error;
-        }
+      value = mode === 'value' ? result : this.#readResult(result, mode);
+    } catch (error) {
+      // A trap skipped the frames' epilogues: put the stack back before the frees run on it. The
+      // call's own error is the news, not a free that fails after it.
+      this.#afterFailure();
+      this.#releaseAll(placed, true);
+      throw error;
+    }
+    this.#releaseAll(placed, false);
+    return value;
+  }
+
+  /** Frees every placed input; a free that throws is re-thrown once all were tried, unless `quiet`. */
+  #releaseAll(placed: readonly (readonly [ptr: number, size: number])[], quiet: boolean): void {
+    let failure: { error: unknown } | undefined;
+    for (const [ptr, size] of placed) {
+      try {
+        this.#release(ptr, size);
+      } catch (error) {
+        failure ??= { error };
       }
     }
+    if (failure !== undefined && !quiet) throw failure.error;
   }
 
   /** Reads the buffer named by an i64 `pointer << 32 | length` result, then frees it (if the allocator can). */

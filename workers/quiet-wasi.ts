@@ -4,6 +4,7 @@
 import type { WASI } from 'node:wasi';
 
 export async function loadWasi(): Promise<typeof WASI> {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, called with .call(this)
   const emitWarning = process.emitWarning;
   process.emitWarning = function filtered(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
     const text = typeof warning === 'string' ? warning : warning.message;
@@ -11,7 +12,7 @@ export async function loadWasi(): Promise<typeof WASI> {
     const name = typeof warning === 'string' ? type : warning.name;
     if (name === 'ExperimentalWarning' && /WASI/.test(text)) return;
     (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
-  } as typeof process.emitWarning;
+  };
   try {
     return (await import('node:wasi')).WASI;
   } finally {

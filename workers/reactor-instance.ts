@@ -35,7 +35,7 @@ export class ReactorInstance {
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.imports });
     this.#fns = exportNames.map((name) => instance.exports[name] as ExportFn);
     this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
-    this.#guest = allocator === undefined || this.#memory === undefined ? undefined : new GuestMemory(instance.exports, this.#memory, allocator);
+    this.#guest = allocator === undefined || this.#memory === undefined ? undefined : new GuestMemory(instance.exports, this.#memory, allocator, () => this.restoreStackPointer());
     wasi.attach(this.#memory);
     const initialize = instance.exports['_initialize'];
     if (typeof initialize === 'function') (initialize as () => unknown)();

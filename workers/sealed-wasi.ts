@@ -160,7 +160,7 @@ export class SealedWasi {
   /** Called once the instance exists: host calls can now reach its memory (before, they get EFAULT). */
   attach(memory: WebAssembly.Memory | undefined): void {
     this.#memory = memory;
-    if (memory !== undefined) this.#files?.initialize({ exports: { memory } } as unknown as WebAssembly.Instance);
+    if (memory !== undefined) this.#files?.initialize({ exports: { memory } });
   }
 
   /** Every preview1 function, acting on the instance it is given; built once per thread. */
@@ -170,8 +170,8 @@ export class SealedWasi {
       (s.#files?.wasiImport as Partial<Record<Preview1Function, WasiFunction>> | undefined)?.[name] ?? badDescriptor;
     /** For calls on a descriptor: virtual stdio answers `onStdio`, other fds go to node:wasi. */
     const byFd = (name: Preview1Function, onStdio: HostFunction): HostFunction => (s, fd, ...rest) => {
-      const std = stdio(fd as WasiArg);
-      if (std < 0) return file(s, name)(fd as WasiArg, ...rest);
+      const std = stdio(fd);
+      if (std < 0) return file(s, name)(fd, ...rest);
       return s.#open[std] === true ? onStdio(s, std, ...rest) : Errno.BADF;
     };
     const errno = (value: number) => (): number => value;

@@ -40,9 +40,9 @@ function discardingFdWrite(memory: () => WebAssembly.Memory) {
  */
 export function startReactor(WASI: typeof WasiClass, module: WebAssembly.Module): IncFn {
   const wasi = new WASI({ version: 'preview1' });
-  let instance: WebAssembly.Instance | undefined;
-  const fdWrite = discardingFdWrite(() => (instance as WebAssembly.Instance).exports['memory'] as WebAssembly.Memory);
-  instance = new WebAssembly.Instance(module, {
+  // Read lazily: the instance's fd_write runs only once the instance exists.
+  const fdWrite = discardingFdWrite(() => instance.exports['memory'] as WebAssembly.Memory);
+  const instance = new WebAssembly.Instance(module, {
     wasi_snapshot_preview1: { ...(wasi.wasiImport as WebAssembly.ModuleImports), fd_write: fdWrite },
   });
   wasi.initialize(instance);

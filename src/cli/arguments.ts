@@ -78,7 +78,13 @@ function integerValue([, sign, hex, decimal]: RegExpExecArray): bigint {
 
 /** `inc(1) = 21`, as the CLI prints a finished call. */
 export function formatCall(call: CallSpec, result: unknown): string {
-  const shown = Array.isArray(result) ? result.map(String).join(', ') : result === undefined ? '' : String(result);
+  const shown = Array.isArray(result) ? result.map(String).join(', ') : result === undefined ? '' : showValue(result);
   const head = `${call.name}(${call.args.map(String).join(', ')})`;
   return shown === '' ? head : `${head} = ${shown}`;
+}
+
+/** A call's result as the CLI prints it: numbers, bigints and text as they are, bytes in hex. */
+function showValue(value: unknown): string {
+  if (value instanceof Uint8Array) return `<${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}>`;
+  return String(value);
 }

@@ -23,11 +23,11 @@ export async function readText(session: Session, at: number, length: number): Pr
 }
 
 export async function load32(session: Session, at: number): Promise<number> {
-  return (await session.call('load32', at)) as number >>> 0;
+  return (await session.call<number>('load32', at)) >>> 0;
 }
 
 export async function load64(session: Session, at: number): Promise<bigint> {
-  return BigInt.asUintN(64, (await session.call('load64', at)) as bigint);
+  return BigInt.asUintN(64, await session.call<bigint>('load64', at));
 }
 
 /** Writes one iovec (pointer, length) at `at`. */
