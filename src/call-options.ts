@@ -2,7 +2,7 @@
 // up-front validation; and the argument types a call accepts.
 
 import { InvalidOptionError, describeValue } from './errors.js';
-import { resolveTimeout } from './options.js';
+import { readOptionObject, resolveTimeout } from './options.js';
 import { RESULT_MODES, type BufferArg, type ResultMode, type WasmValue } from './protocol.js';
 
 /** Typed arrays `callMany` takes for one-parameter exports. */
@@ -59,7 +59,7 @@ export function resolveCallOptions(options: unknown, fallbackTimeout: number): R
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(`Expected call options to be an object, got ${describeValue(options)}`);
   }
-  const given = options as Record<string, unknown>;
+  const given = readOptionObject(options, 'call options');
   for (const name of Object.keys(given)) {
     if (name !== 'signal' && name !== 'timeout' && name !== 'result') {
       throw new InvalidOptionError(`Unknown call option \`${name}\` (known: signal, timeout, result)`);

@@ -199,7 +199,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(`Expected options to be an object, got ${describeValue(options)}`);
   }
-  const given = options as Record<string, unknown>;
+  const given = readOptionObject(options, 'options');
   for (const name of Object.keys(given)) {
     if (!KNOWN.has(name)) {
       throw new InvalidOptionError(`Unknown option \`${name}\` (known: ${[...KNOWN].join(', ')})`);
@@ -232,7 +232,7 @@ function resolveResults(value: unknown): ReadonlyMap<string, ResultMode> {
     throw new InvalidOptionError(`Expected \`results\` to be an object of export name → 'value', 'bytes' or 'string', got ${describeValue(value)}`);
   }
   const results = new Map<string, ResultMode>();
-  for (const [name, mode] of Object.entries(value)) {
+  for (const [name, mode] of Object.entries(readOptionObject(value, 'results'))) {
     if (!(RESULT_MODES as readonly unknown[]).includes(mode)) {
       throw new InvalidOptionError(`Expected \`results.${name}\` to be 'value', 'bytes' or 'string', got ${describeValue(mode)}`);
     }
@@ -246,7 +246,7 @@ function resolveResourceLimits(value: unknown): WorkerResourceLimits {
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionError(`Expected \`resourceLimits\` to be an object, got ${describeValue(value)}`);
   }
-  const given = value as Record<string, unknown>;
+  const given = readOptionObject(value, 'resourceLimits');
   const limits: Record<string, number> = {};
   for (const [name, limit] of Object.entries(given)) {
     if (!(RESOURCE_LIMITS as readonly string[]).includes(name)) {
@@ -315,18 +315,19 @@ function resolveWasi(value: unknown): ResolvedOptions['wasi'] {
   if (typeof value !== 'object' || value === null) {
     throw new InvalidOptionError(`Expected \`wasi\` to be an object, got ${describeValue(value)}`);
   }
-  const wasi = value as Record<string, unknown>;
+  const wasi = readOptionObject(value, 'wasi');
   for (const name of Object.keys(wasi)) {
     if (name !== 'args' && name !== 'env' && name !== 'preopens' && name !== 'stdin') {
       throw new InvalidOptionError(`Unknown option \`wasi.${name}\` (known: args, env, preopens, stdin)`);
     }
   }
-  const args = wasi['args'] ?? [];
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) {
-    throw new InvalidOptionError(`Expected \`wasi.args\` to be an array of strings, got ${describeValue(args)}`);
+  const given = wasi['args'] ?? [];
+  const args = Array.isArray(given) ? readOption(() => Array.from(given as unknown[]), 'wasi.args') : undefined;
+  if (args === undefined || !args.every((a) => typeof a === 'string')) {
+    throw new InvalidOptionError(`Expected \`wasi.args\` to be an array of strings, got ${describeValue(given)}`);
   }
   return Object.freeze({
-    args: Object.freeze([...args] as string[]),
+    args: Object.freeze(args),
     env: stringRecord('wasi.env', wasi['env']),
     preopens: resolvePreopens(wasi['preopens']),
     stdin: resolveStdin(wasi['stdin']),
@@ -336,7 +337,7 @@ function resolveWasi(value: unknown): ResolvedOptions['wasi'] {
 function resolveStdin(value: unknown): Uint8Array {
   if (value === undefined) return new Uint8Array(0);
   if (typeof value === 'string') return new TextEncoder().encode(value);
-  if (value instanceof Uint8Array) return value.slice();
+  if (value instanceof Uint8Array) return readOption(() => value.slice(), 'wasi.stdin');
   throw new InvalidOptionError(`Expected \`wasi.stdin\` to be a string or a Uint8Array, got ${describeValue(value)}`);
 }
 
@@ -363,9 +364,27 @@ function resolvePreopens(value: unknown): Readonly<Record<string, string>> {
 
 function stringRecord(name: string, value: unknown): Readonly<Record<string, string>> {
   if (value === undefined) return Object.freeze({});
-  if (typeof value !== 'object' || value === null || Array.isArray(value) ||
-      !Object.values(value).every((v) => typeof v === 'string')) {
+  const record = typeof value !== 'object' || value === null || Array.isArray(value) ? undefined : readOptionObject(value, name);
+  if (record === undefined || !Object.values(record).every((v) => typeof v === 'string')) {
     throw new InvalidOptionError(`Expected \`${name}\` to be an object of strings, got ${describeValue(value)}`);
   }
-  return Object.freeze({ ...(value as Record<string, string>) });
+  return Object.freeze(record as Record<string, string>);
+}
+
+/**
+ * The own enumerable properties of an options object, each read exactly once (a getter cannot
+ * answer one value to the check and another to the use); a getter or Proxy trap that throws is a
+ * bad option, not a crash.
+ */
+export function readOptionObject(value: object, name: string): Record<string, unknown> {
+  return readOption(() => ({ ...value }), name);
+}
+
+/** Runs `read` on a value the caller passed; whatever it throws becomes `ERR_INVALID_OPTION` about `name`. */
+function readOption<T>(read: () => T, name: string): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new InvalidOptionError(`Could not read \`${name}\`: ${error instanceof Error ? error.message : describeValue(error)}`);
+  }
 }
