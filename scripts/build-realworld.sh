@@ -17,6 +17,8 @@
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/wasm-outputs.sh
+source "$root/scripts/wasm-outputs.sh"
 dir="$root/test/fixtures/conformance"
 
 RUST_BUILT_WITH=1.95.0
@@ -127,27 +129,4 @@ done
 
 # --- install or compare -----------------------------------------------------
 cd -- "$dir"
-bad=0
-for name in ${built[@]+"${built[@]}"}; do
-  f=$name.wasm
-  if [ "$check" = 1 ]; then
-    if [ ! -f "$f" ]; then
-      echo "error: test/fixtures/conformance/$f is missing" >&2; bad=1
-    elif ! cmp -s "$out/$f" "$f"; then
-      echo "error: test/fixtures/conformance/$f differs from a fresh build of $name/" >&2
-      echo "  committed: $(sha256sum "$f" | cut -d' ' -f1)" >&2
-      echo "  rebuilt:   $(sha256sum "$out/$f" | cut -d' ' -f1)" >&2
-      bad=1
-    else
-      echo "ok: $f matches a fresh build ($(wc -c < "$f") bytes)"
-    fi
-  else
-    cp -- "$out/$f" "$f"
-    chmod 644 "$f"
-    echo "built test/fixtures/conformance/$f ($(wc -c < "$f") bytes)"
-  fi
-done
-if [ "$bad" != 0 ]; then
-  echo "run: bash scripts/build-realworld.sh  (and commit test/fixtures/conformance/*.wasm)" >&2
-  exit 1
-fi
+install_or_check "$check" "$out" build-realworld.sh ${built[@]+"${built[@]}"}

@@ -1,0 +1,35 @@
+# shellcheck shell=bash
+# Sourced by the conformance build scripts: installs freshly built .wasm files next to their
+# sources, or (with --check) compares them with the committed ones.
+#
+#   install_or_check CHECK OUT_DIR SCRIPT NAME...
+#     CHECK: 1 to compare, 0 to install; OUT_DIR: where the fresh builds are; SCRIPT: the build
+#     script to name in the hint; NAME: modules built (NAME.wasm). Run from the fixtures folder.
+#     Returns 1 if a committed file is missing or differs.
+install_or_check() {
+  local check=$1 out=$2 script=$3 bad=0 name f
+  shift 3
+  for name in "$@"; do
+    f=$name.wasm
+    if [ "$check" = 1 ]; then
+      if [ ! -f "$f" ]; then
+        echo "error: test/fixtures/conformance/$f is missing" >&2; bad=1
+      elif ! cmp -s "$out/$f" "$f"; then
+        echo "error: test/fixtures/conformance/$f differs from a fresh build of $name/" >&2
+        echo "  committed: $(sha256sum "$f" | cut -d' ' -f1)" >&2
+        echo "  rebuilt:   $(sha256sum "$out/$f" | cut -d' ' -f1)" >&2
+        bad=1
+      else
+        echo "ok: $f matches a fresh build ($(wc -c < "$f") bytes)"
+      fi
+    else
+      cp -- "$out/$f" "$f"
+      chmod 644 "$f"
+      echo "built test/fixtures/conformance/$f ($(wc -c < "$f") bytes)"
+    fi
+  done
+  if [ "$bad" != 0 ]; then
+    echo "run: bash scripts/$script  (and commit test/fixtures/conformance/*.wasm)" >&2
+    return 1
+  fi
+}
