@@ -7,6 +7,7 @@ import { createPool, rejection } from './helpers/pool.js';
 
 const STACK_POINTER = fixture('stack-pointer.wasm');
 const BUFFERS = fixture('buffers.wasm');
+const STACK_FREE = fixture('stack-free.wasm');
 // The fixture's 64 KiB stack holds 16 of `crash`'s leaked 4 KiB frames.
 const TRAPS = 1_000;
 
@@ -55,5 +56,17 @@ describe("onTrap 'keep' and the stack pointer", () => {
     const session = pool.session('compiled');
     for (let i = 0; i < 3; i++) await rejection(session.call('crash'));
     expect(await session.call('stack_pointer')).toBe(65536 - 3 * 4096);
+  });
+
+  it('puts the stack back before freeing a trapped buffer call\'s inputs, so the free works and nothing leaks', async () => {
+    const pool = await createPool({ module: STACK_FREE, workers: 1 });
+    expect(pool.allocator).toBe('malloc');
+    const session = pool.session('deep');
+    for (let i = 0; i < 10; i++) {
+      const error = await rejection(session.call('crash_with', new Uint8Array([1, 2, 3])));
+      expect(error.code).toBe('ERR_REACTOR_TRAP');
+    }
+    expect(await session.call('live')).toBe(0);
+    expect(await session.call('stack_pointer')).toBe(65536);
   });
 });

@@ -74,7 +74,7 @@ export interface ChaosShape {
   /** At least 3: the opening round, one or more rounds where anything goes, the final read. */
   readonly rounds: number;
   readonly workers: number;
-  /** Whether the hostile calls (signals, stdio descriptors, sleeps) are planned: only once WASI is sealed. */
+  /** Whether the hostile calls (signals, stdio descriptors, sleeps) are planned (off: the other faults alone). */
   readonly hostile: boolean;
 }
 
