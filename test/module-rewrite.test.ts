@@ -127,7 +127,7 @@ describe('finding the stack pointer', () => {
     for (const { file, bytes } of real) {
       const { stackPointer } = rewrite(bytes).spec;
       const llvm = /\/(c|rust|zig|kitchen|reactor)\.wasm$/.test(file);
-      const named = file.endsWith('/stack-pointer.wasm');
+      const named = /\/stack-(pointer|free)\.wasm$/.test(file);
       expect(stackPointer, file).toMatchObject(llvm || named
         ? { found: true, index: 0, foundBy: named ? 'name' : 'prologue', exportName: '__rp_global_0' }
         : { found: false });
