@@ -2,14 +2,16 @@
 // The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`. Errors print as `error [CODE]: message`
 // and exit non-zero (2 for a usage mistake, 1 for anything else).
 
-import { parseArgs } from 'node:util';
-import { InvalidOptionError, ReactorPoolError, describeValue } from './errors.js';
+import { InvalidOptionError, describeValue } from './errors.js';
 import { MAX_TIMEOUT, MAX_WORKERS } from './options.js';
-import { BENCH_HELP, benchCommand } from './cli/bench-command.js';
 import { BUNDLED_REACTOR, DEMO_HELP, demoCommand } from './cli/demo-command.js';
 import { INSPECT_HELP, inspectCommand } from './cli/inspect-command.js';
+import {
+  DEFAULT_CONCURRENCY, DEFAULT_DURATION_S, DEFAULT_SESSIONS, LOAD_TEST_HELP, MAX_CALLS, MAX_CONCURRENCY, MAX_DURATION_S, MAX_SESSIONS,
+  loadTestCommand,
+} from './cli/load-test-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
-import { UsageMistake } from './cli/arguments.js';
+import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
 
 const MAIN_HELP = `Usage: reactor-pool <command> [options]
 
@@ -20,7 +22,7 @@ Commands:
   run <module> --call NAME[:ARGS]...   call exports on one session, print the results
   inspect <module>                     show exports, signatures, imports, memory
   demo [module]                        the reference scenario and a pool demo (npm start)
-  bench [module]                       the load benchmark against baselines (npm run bench)
+  bench <module> --call NAME[:ARGS]... load-test exports: calls/s, latency percentiles
 
 Run \`reactor-pool <command> --help\` for a command's options.`;
 
@@ -79,16 +81,30 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'bench': {
       const { values, positionals } = parse(rest, {
-        quick: { type: 'boolean' },
+        call: { type: 'string', multiple: true },
+        sessions: { type: 'string' },
+        concurrency: { type: 'string' },
+        duration: { type: 'string' },
+        calls: { type: 'string' },
         workers: { type: 'string' },
-        out: { type: 'string' },
+        json: { type: 'string' },
       });
-      if (values['help'] === true) return help(BENCH_HELP);
-      return benchCommand({
-        module: onePositional(positionals, 'bench', false) ?? BUNDLED_REACTOR,
-        quick: values['quick'] === true,
+      if (values['help'] === true) return help(LOAD_TEST_HELP);
+      const module = onePositional(positionals, 'bench', true) as string;
+      const calls = (values['call'] as string[] | undefined) ?? [];
+      if (calls.length === 0) throw new InvalidOptionError('bench needs at least one --call NAME[:ARGS]');
+      const duration = integerOption(values['duration'], 'duration', 1, MAX_DURATION_S);
+      const totalCalls = integerOption(values['calls'], 'calls', 1, MAX_CALLS);
+      if (duration !== undefined && totalCalls !== undefined) throw new InvalidOptionError('bench takes --duration or --calls, not both');
+      return loadTestCommand({
+        module,
+        calls,
+        sessions: integerOption(values['sessions'], 'sessions', 1, MAX_SESSIONS) ?? DEFAULT_SESSIONS,
+        concurrency: integerOption(values['concurrency'], 'concurrency', 1, MAX_CONCURRENCY) ?? DEFAULT_CONCURRENCY,
+        durationSeconds: totalCalls === undefined ? duration ?? DEFAULT_DURATION_S : undefined,
+        totalCalls,
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
-        out: values['out'] as string | undefined,
+        json: values['json'] as string | undefined,
       }, write);
     }
     case undefined:
@@ -101,50 +117,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
-
-function parse(args: readonly string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {
-  try {
-    return parseArgs({ args: [...args], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new InvalidOptionError((error as Error).message);
-  }
-}
-
-function onePositional(positionals: readonly string[], command: string, required: boolean): string | undefined {
-  if (positionals.length > 1) throw new InvalidOptionError(`${command} takes one module, got ${positionals.length}: ${positionals.join(' ')}`);
-  if (required && positionals.length === 0) throw new InvalidOptionError(`${command} needs a module path (see reactor-pool ${command} --help)`);
-  return positionals[0];
-}
-
-function integerOption(value: unknown, name: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InvalidOptionError(`Expected --${name} to be an integer from ${min} to ${max}, got ${describeValue(value)}`);
-  }
-  return n;
-}
-
 function help(text: string): number {
   write(text);
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof UsageMistake) {
-      process.stderr.write(`error [${error.error.code}]: ${error.error.message}\n`);
-      process.exitCode = 2;
-    } else if (error instanceof ReactorPoolError) {
-      process.stderr.write(`error [${error.code}]: ${error.message}\n`);
-      process.exitCode = error.code === 'ERR_INVALID_OPTION' ? 2 : 1;
-    } else {
-      process.stderr.write(`error [ERR_INTERNAL]: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+exitWith(main(process.argv.slice(2)));

@@ -1,5 +1,6 @@
-// `reactor-pool bench --quick` as CI runs it: through the built CLI, into a temporary directory.
-// Checks that it exits 0, writes its files and that every scenario's results were correct; never timings.
+// The repository's comparison benchmark with `--quick` (`npm run bench -- --quick`) as CI runs it: the
+// compiled bench/ (npm run build:bench), into a temporary directory. Checks that it exits 0, writes its
+// files and that every scenario's results were correct; never timings.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -7,21 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BenchRun } from '../dist/src/bench/results.js';
+import type { BenchRun } from '../dist/bench/src/results.js';
 
-const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const BENCH = fileURLToPath(new URL('../dist/bench/src/main.js', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'reactor-pool-bench-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 55_000 });
+function bench(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BENCH, ...args], { encoding: 'utf8', timeout: 55_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-describe('reactor-pool bench --quick', () => {
+describe('npm run bench -- --quick', () => {
   it('runs every scenario, checks every result and writes JSON, markdown and SVG', () => {
-    const run = cli('bench', '--quick', '--out', out);
+    const run = bench('--quick', '--out', out);
     expect(run.stderr).not.toMatch(/error \[/);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('targets (ratios from this run):');
@@ -57,12 +58,12 @@ describe('reactor-pool bench --quick', () => {
   }, 60_000);
 
   it('validates its options like the other commands', () => {
-    const bad = cli('bench', '--workers', '0');
+    const bad = bench('--workers', '0');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/^error \[ERR_INVALID_OPTION\]: Expected --workers to be an integer from 1 to 256/);
-    expect(cli('bench', '--frobnicate').status).toBe(2);
-    const help = cli('bench', '--help');
+    expect(bench('--frobnicate').status).toBe(2);
+    const help = bench('--help');
     expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: reactor-pool bench \[module\] \[--quick\] \[--workers N\] \[--out DIR\]/);
+    expect(help.stdout).toMatch(/^Usage: npm run bench -- \[module\] \[--quick\] \[--workers N\] \[--out DIR\]/);
   });
 });

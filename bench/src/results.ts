@@ -66,7 +66,7 @@ export interface MachineFacts {
   readonly go: string | null;
 }
 
-/** One headline ratio and the target for it. */
+/** One headline ratio and the benchmark's target for it. */
 export interface TargetCheck {
   readonly name: string;
   readonly ratio: number | null;

@@ -1,19 +1,22 @@
-// `reactor-pool bench` (what `npm run bench` runs): the load benchmark of issue 3, printing progress
-// while it runs, then a table; writes JSON, markdown and an SVG chart; exits 1 on any wrong result.
+// `npm run bench`: the comparison benchmark of the repository (not shipped in the package), printing
+// progress while it runs, then a table; writes JSON, markdown and an SVG chart; exits 1 on any wrong result.
+// After `npm run build:bench`: node dist/bench/src/main.js [module] [--quick] [--workers N] [--out DIR]
 
 import { availableParallelism } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { InvalidOptionError } from '../errors.js';
-import { consoleReport } from '../bench/report.js';
-import { runBench } from '../bench/runner.js';
-import { prepareOutDir, writeResults } from '../bench/write-results.js';
-import { BUNDLED_REACTOR } from './demo-command.js';
+import { InvalidOptionError } from '../../src/errors.js';
+import { exitWith, integerOption, onePositional, parse } from '../../src/cli/command-line.js';
+import { MAX_WORKERS } from '../../src/options.js';
+import { consoleReport } from './report.js';
+import { runBench } from './runner.js';
+import { prepareOutDir, writeResults } from './write-results.js';
+import { BUNDLED_REACTOR } from '../../src/cli/demo-command.js';
 
 /** Where results go unless `--out` says otherwise (relative to the working directory). */
 export const DEFAULT_OUT = 'bench/results';
 
-/** `reactor-pool bench --help`. */
-export const BENCH_HELP = `Usage: reactor-pool bench [module] [--quick] [--workers N] [--out DIR]
+/** `npm run bench -- --help`. */
+export const BENCH_HELP = `Usage: npm run bench -- [module] [--quick] [--workers N] [--out DIR]
 
 Runs the load benchmark: the same reactor called in-thread (the machine limit),
 through naive piscina (one task per call) and comlink (one message per call),
@@ -21,7 +24,8 @@ through reactor-pool's per-call and bulk APIs over 1…cores workers, one call i
 flight against a raw postMessage round trip, session activations against raw
 instantiation, and a Go + wazero host (bench/wazero, when go is on PATH).
 Every result is checked against its session's running total; a wrong result
-fails the run. Prints progress on stderr, then a table and the issue's targets.
+fails the run. Prints progress on stderr, then a table and the benchmark's
+targets (its own goals, as ratios between scenarios of the run).
 
 Arguments:
   module           a reactor exporting inc(i32) -> i32 that adds to a running
@@ -35,7 +39,7 @@ Options:
 
 A full run takes about 1–3 minutes.`;
 
-/** The parsed command line of `reactor-pool bench`. */
+/** The parsed command line of the benchmark. */
 export interface BenchArgs {
   readonly module: string;
   readonly quick: boolean;
@@ -56,7 +60,7 @@ function where(workers: number): string {
 
 /** The command line that reproduces a run. */
 function commandLine(args: BenchArgs): string {
-  const parts = ['reactor-pool bench'];
+  const parts = ['npm run bench --'];
   if (resolve(args.module) !== BUNDLED_REACTOR) parts.push(shownPath(args.module));
   if (args.quick) parts.push('--quick');
   if (args.workers !== undefined) parts.push(`--workers ${args.workers}`);
@@ -92,3 +96,26 @@ export async function benchCommand(args: BenchArgs, write: (line: string) => voi
   process.stderr.write(`error [${code}]: ${bad.map((s) => `${s.title} (${where(s.workers)}): ${s.note}`).join('; ')}\n`);
   return 1;
 }
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    quick: { type: 'boolean' },
+    workers: { type: 'string' },
+    out: { type: 'string' },
+  });
+  const write = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  if (values['help'] === true) {
+    write(BENCH_HELP);
+    return 0;
+  }
+  return benchCommand({
+    module: onePositional(positionals, 'bench', false) ?? BUNDLED_REACTOR,
+    quick: values['quick'] === true,
+    workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
+    out: values['out'] as string | undefined,
+  }, write);
+}
+
+exitWith(main(process.argv.slice(2)));

@@ -1,4 +1,4 @@
-// The issue's targets: headline ratios between scenarios of one run, each judged pass or short.
+// The benchmark's targets (its own goals): headline ratios between scenarios of one run, each judged pass or short.
 // Also the per-row ratios to the baselines (naive piscina, comlink, direct, wazero) the reports show.
 
 import type { ScenarioId, ScenarioResult, TargetCheck } from './results.js';
@@ -26,7 +26,7 @@ function judge(name: string, value: number | null, comparison: '>=' | '<=', targ
   return { name, ratio: value, comparison, target, verdict };
 }
 
-/** The issue's targets for a run whose headline scenarios used `workers` threads. */
+/** The benchmark's targets for a run whose headline scenarios used `workers` threads. */
 export function evaluateTargets(scenarios: readonly ScenarioResult[], workers: number): TargetCheck[] {
   const ops = (id: ScenarioId, w?: number): number | null => find(scenarios, id, w)?.opsPerSecond ?? null;
   const perCall = ops('per-call', workers);

@@ -34,7 +34,7 @@ function discardingFdWrite(memory: () => WebAssembly.Memory) {
 }
 
 /**
- * Instantiates the reactor and runs `_initialize` the way the issue's raw baseline does:
+ * Instantiates the reactor and runs `_initialize` the way the raw-activation baseline does:
  * `new WASI` + `new WebAssembly.Instance` + `wasi.initialize()`. Returns its `inc` export.
  * `WASI` must come from {@link loadWasi}.
  */

@@ -1,9 +1,9 @@
 // Runs the whole benchmark: checks the module, runs every scenario in turn with a progress line
-// each, records the machine, and judges the targets. Writing files is the caller's job.
+// each, records the machine, and judges the benchmark's targets. Writing files is the caller's job.
 
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { ReactorPool, UnknownExportError } from '../index.js';
+import { ReactorPool, UnknownExportError } from '../../src/index.js';
 import { comlinkScenario, naivePiscinaScenario, postMessageLatencyScenario } from './baseline-scenarios.js';
 import { directScenario, rawActivationScenario } from './in-thread-scenarios.js';
 import { formatMs, formatRate } from './format.js';

@@ -1,7 +1,7 @@
 // The reactor-pool scenarios, through the package's public API only: the per-call API with a full
 // window, the bulk API with typed arrays, one-call-in-flight latency, and session activations.
 
-import { ReactorPool, type Session } from '../index.js';
+import { ReactorPool, type Session } from '../../src/index.js';
 import { RunningTotals, prefixSums } from './check.js';
 import { measure } from './measure.js';
 import type { ScenarioResult } from './results.js';

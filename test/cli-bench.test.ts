@@ -1,0 +1,91 @@
+// `reactor-pool bench <module>`, the load test for users' own modules: a bounded run prints a report and
+// writes valid JSON; calls cycle per session; failed calls are counted by code and exit 1; usage
+// mistakes exit 2 before any load. Never asserts timings.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LoadTestReport } from '../dist/src/cli/load-test-command.js';
+import { KITCHEN, REACTOR } from './helpers/fixtures.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'reactor-pool-load-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 25_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('reactor-pool bench <module>', () => {
+  it('a bounded run prints calls/s and latency percentiles and writes the JSON report', () => {
+    const json = join(out, 'report.json');
+    const run = cli('bench', REACTOR, '--call', 'inc:1', '--call', 'inc:-1', '--calls', '3000', '--sessions', '7',
+      '--concurrency', '20', '--workers', '2', '--json', json);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^load test: .*reactor\.wasm\n {2}2 workers, 7 sessions, 20 in flight, 3,000 calls; calls: inc:1 inc:-1\n/);
+    expect(run.stdout).toMatch(/\n {2}3,000 calls in \d+\.\d\d s: [\d,]+ calls\/s\n/);
+    expect(run.stdout).toMatch(/\n {2}latency \(ms\): p50 [\d.e+-]+ {2}p90 [\d.e+-]+ {2}p99 [\d.e+-]+ {2}max [\d.e+-]+\n {2}failed: none\n/);
+
+    const report = JSON.parse(readFileSync(json, 'utf8')) as LoadTestReport;
+    expect(report.command).toBe('reactor-pool bench');
+    expect(report.node).toBe(process.version);
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.options).toEqual({ calls: ['inc:1', 'inc:-1'], sessions: 7, concurrency: 20, durationSeconds: null, totalCalls: 3000, workers: 2 });
+    expect({ calls: report.calls, failed: report.failed, errors: report.errors }).toEqual({ calls: 3000, failed: 0, errors: {} });
+    expect(report.callsPerSecond).toBeGreaterThan(0);
+    const { p50, p90, p99, max } = report.latencyMs;
+    expect([p50, p90, p99, max].every((v) => typeof v === 'number' && v > 0)).toBe(true);
+    expect((p50 as number) <= (p90 as number) && (p90 as number) <= (p99 as number) && (p99 as number) <= (max as number)).toBe(true);
+  });
+
+  it('cycles the --call list per session and counts failed calls by code, exiting 1', () => {
+    const json = join(out, 'failed.json');
+    // 10 calls over 2 sessions: each session makes inc, boom, inc, boom, inc — 4 traps in all
+    // (cycling over all calls instead would send every boom to one session: 5).
+    const run = cli('bench', KITCHEN, '--call', 'inc:1', '--call', 'boom', '--calls', '10', '--sessions', '2', '--json', json);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('\n  failed: 4 (ERR_REACTOR_TRAP ×4)\n');
+    expect(run.stderr).toMatch(/^error: 4 of 10 calls failed: ERR_REACTOR_TRAP ×4 \(first: session "load-\d": export `boom` trapped/m);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as LoadTestReport;
+    expect({ calls: report.calls, failed: report.failed, codes: Object.keys(report.errors), traps: report.errors['ERR_REACTOR_TRAP']?.count })
+      .toEqual({ calls: 10, failed: 4, codes: ['ERR_REACTOR_TRAP'], traps: 4 });
+  });
+
+  it('--duration bounds the run and progress goes to stderr once a second', () => {
+    const run = cli('bench', REACTOR, '--call', 'inc:1', '--duration', '2', '--workers', '1', '--sessions', '2');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/, 2 s; calls: inc:1\n/);
+    expect(run.stderr).toMatch(/^\[1 s\] [\d,]+ calls, [\d,]+ calls\/s, 0 failed$/m);
+  });
+
+  it('usage mistakes exit 2 with a coded error, before any load', () => {
+    const cases: [string[], RegExp][] = [
+      [['bench', REACTOR], /bench needs at least one --call/],
+      [['bench', '--call', 'inc:1'], /bench needs a module path/],
+      [['bench', REACTOR, '--call', 'inc:1', '--calls', '5', '--duration', '1'], /--duration or --calls, not both/],
+      [['bench', REACTOR, '--call', 'inc:1', '--concurrency', '0'], /Expected --concurrency to be an integer from 1 to 10000, got `"0"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--sessions', '10001'], /Expected --sessions to be an integer from 1 to 10000/],
+      [['bench', REACTOR, '--call', 'inc:1', '--duration', '1.5'], /Expected --duration to be an integer from 1 to 86400/],
+      [['bench', REACTOR, '--call', 'inc:1', '--calls=-3'], /Expected --calls to be an integer/],
+      [['bench', REACTOR, '--call', 'inc:1', '--json', join(out, 'missing', 'r.json')], /Expected --json to be a file in an existing directory/],
+      [['bench', REACTOR, '--call', 'inc:1', '--json', ''], /Expected --json to be a file path/],
+      [['bench', REACTOR, '--call', 'inc:1', '--frobnicate'], /ERR_INVALID_OPTION/],
+      [['bench', REACTOR, '--call', 'nope'], /^error \[ERR_UNKNOWN_EXPORT\]/],
+      [['bench', REACTOR, '--call', 'inc:x'], /^error \[ERR_INVALID_ARGUMENT\]: argument 0 of `inc` must be an integer/],
+    ];
+    for (const [args, message] of cases) {
+      const run = cli(...args);
+      expect({ args, status: run.status, stdout: run.stdout }).toEqual({ args, status: 2, stdout: '' });
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
+    const help = cli('bench', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: reactor-pool bench <module> --call NAME\[:ARG,ARG\.\.\.\]/);
+  });
+});
