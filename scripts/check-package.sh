@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Packs reactor-pool, installs the tarball into an empty project, and checks that the library
+# Packs reactor-pool, checks the tarball ships the product only (no comparison benchmark: its code,
+# its Go host or its dependencies), installs it into an empty project, and checks that the library
 # imports and the `reactor-pool` command runs the reference scenario from there.
 set -euo pipefail
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -7,7 +8,27 @@ work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
 cd -- "$root"
-tarball=$(npm pack --silent --pack-destination "$work" | tail -n 1)
+npm pack --silent --json --pack-destination "$work" > "$work/pack.json"
+# The benchmark lives in bench/ (compiled to dist/bench); a stale dist/src/bench from an older build
+# would slip in through `files`, so the packed list itself is checked, not package.json.
+tarball=$(node - "$work/pack.json" <<'JS'
+const { readFileSync } = require('node:fs');
+const [pack] = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const benchmark = pack.files.map((f) => f.path).filter((path) => /(^|\/)(bench|wazero)(\/|$)|bench[^/]*$/i.test(path));
+if (benchmark.length > 0) {
+  console.error(`the package holds benchmark files:\n  ${benchmark.join('\n  ')}`);
+  process.exit(1);
+}
+const { dependencies = {} } = JSON.parse(readFileSync('package.json', 'utf8'));
+const benchOnly = ['tinybench'].filter((name) => name in dependencies);
+if (benchOnly.length > 0) {
+  console.error(`dependencies of the benchmark only are package dependencies: ${benchOnly.join(', ')}`);
+  process.exit(1);
+}
+console.log(pack.filename);
+JS
+)
+echo "the tarball holds no benchmark code ($(node -p "require('$work/pack.json')[0].entryCount") files): ok"
 cd -- "$work"
 npm init -y >/dev/null
 npm pkg set type=module >/dev/null
