@@ -60,12 +60,12 @@ function where(workers: number): string {
 
 /** The command line that reproduces a run. */
 function commandLine(args: BenchArgs): string {
-  const parts = ['npm run bench --'];
+  const parts: string[] = [];
   if (resolve(args.module) !== BUNDLED_REACTOR) parts.push(shownPath(args.module));
   if (args.quick) parts.push('--quick');
   if (args.workers !== undefined) parts.push(`--workers ${args.workers}`);
   if (args.out !== undefined) parts.push(`--out ${args.out}`);
-  return parts.join(' ');
+  return parts.length === 0 ? 'npm run bench' : `npm run bench -- ${parts.join(' ')}`;
 }
 
 /**
