@@ -37,7 +37,8 @@ describe('reactor-pool bench <module>', () => {
     expect(report.node).toBe(process.version);
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.options).toEqual({ calls: ['inc:1', 'inc:-1'], sessions: 7, concurrency: 20, durationSeconds: null, totalCalls: 3000, workers: 2 });
-    expect({ calls: report.calls, failed: report.failed, errors: report.errors }).toEqual({ calls: 3000, failed: 0, errors: {} });
+    expect({ calls: report.calls, failed: report.failed, errors: report.errors, stoppedBy: report.stoppedBy })
+      .toEqual({ calls: 3000, failed: 0, errors: {}, stoppedBy: null });
     expect(report.callsPerSecond).toBeGreaterThan(0);
     const { p50, p90, p99, max } = report.latencyMs;
     expect([p50, p90, p99, max].every((v) => typeof v === 'number' && v > 0)).toBe(true);
@@ -53,8 +54,8 @@ describe('reactor-pool bench <module>', () => {
     expect(run.stdout).toContain('\n  failed: 4 (ERR_REACTOR_TRAP ×4)\n');
     expect(run.stderr).toMatch(/^error: 4 of 10 calls failed: ERR_REACTOR_TRAP ×4 \(first: session "load-\d": export `boom` trapped/m);
     const report = JSON.parse(readFileSync(json, 'utf8')) as LoadTestReport;
-    expect({ calls: report.calls, failed: report.failed, codes: Object.keys(report.errors), traps: report.errors['ERR_REACTOR_TRAP']?.count })
-      .toEqual({ calls: 10, failed: 4, codes: ['ERR_REACTOR_TRAP'], traps: 4 });
+    expect({ calls: report.calls, failed: report.failed, codes: Object.keys(report.errors), traps: report.errors['ERR_REACTOR_TRAP']?.count, stoppedBy: report.stoppedBy })
+      .toEqual({ calls: 10, failed: 4, codes: ['ERR_REACTOR_TRAP'], traps: 4, stoppedBy: null });
   });
 
   it('--duration bounds the run and progress goes to stderr once a second', () => {

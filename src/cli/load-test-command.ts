@@ -22,6 +22,9 @@ export const MAX_CONCURRENCY = 10_000;
 export const MAX_DURATION_S = 86_400;
 export const MAX_CALLS = 1_000_000_000;
 
+/** Codes after which the pool takes no more calls: the run stops making them instead of counting rejections. */
+const POOL_STOPPED: ReadonlySet<string> = new Set(['ERR_POOL_CLOSED', 'ERR_RESTART_LIMIT']);
+
 export const LOAD_TEST_HELP = `Usage: reactor-pool bench <module> --call NAME[:ARG,ARG...] [--call ...]
                           [--sessions N] [--concurrency N] [--duration S | --calls N]
                           [--workers N] [--json FILE]
@@ -30,12 +33,14 @@ Load-tests your module through the pool: --sessions sessions (each its own
 instance), --concurrency calls in flight at once, until --duration seconds have
 passed or --calls calls were made. Each session cycles through the --call list
 in order. Prints progress on stderr once a second, then calls per second and the
-latency of a call (from the moment it is made until it resolves, queueing
-included) at the 50th, 90th and 99th percentile. The module's own stdout and
-stderr are discarded (see \`reactor-pool run\` to watch them).
+latency of a call at the 50th, 90th and 99th percentile: from the moment it is
+made until it resolves, queueing included (a session's first call also starts
+its instance). The module's own stdout and stderr are discarded (see
+\`reactor-pool run\` to watch them).
 
-Exits 1 if any call failed (failures summarised by error code), 2 on a usage
-mistake (a bad option, an unknown export, a bad argument).
+A failed call does not stop the run (unless the pool itself stops); failures are
+counted by error code. Exits 1 if any call failed, 2 on a usage mistake (a bad
+option, an unknown export, a bad argument).
 
 Options:
   --call NAME[:ARGS]   an export to call, with comma-separated arguments (repeatable),
@@ -90,6 +95,8 @@ export interface LoadTestReport {
   readonly seconds: number;
   readonly calls: number;
   readonly failed: number;
+  /** The code that stopped the pool (no more calls were made after it), or null. */
+  readonly stoppedBy: string | null;
   readonly callsPerSecond: number;
   /** Of the calls that succeeded; null when none did. */
   readonly latencyMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null; readonly max: number | null };
@@ -99,6 +106,7 @@ export interface LoadTestReport {
 /** Hands out the next call: sessions in turn, each session's calls cycling through the `--call` list. */
 class CallPlan {
   #made = 0;
+  #stopped = false;
   readonly #turn: number[];
 
   constructor(
@@ -113,8 +121,13 @@ class CallPlan {
     return this.#made;
   }
 
+  /** Makes no more calls. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
   next(): { session: Session; call: CallSpec } | undefined {
-    if (!this.more(this.#made)) return undefined;
+    if (this.#stopped || !this.more(this.#made)) return undefined;
     const s = this.#made++ % this.sessions.length;
     const turn = this.#turn[s] as number;
     this.#turn[s] = turn + 1;
@@ -149,6 +162,7 @@ export async function loadTestCommand(args: LoadTestArgs, write: (line: string) 
     const deadline = args.durationSeconds === undefined ? Number.POSITIVE_INFINITY : started + args.durationSeconds * 1000;
     const limit = args.totalCalls ?? Number.POSITIVE_INFINITY;
     const plan = new CallPlan(sessions, calls, (made) => made < limit && performance.now() < deadline);
+    let stoppedBy: string | null = null;
 
     const lane = async (): Promise<void> => {
       for (let job = plan.next(); job !== undefined; job = plan.next()) {
@@ -157,7 +171,11 @@ export async function loadTestCommand(args: LoadTestArgs, write: (line: string) 
           await job.session.call<unknown>(job.call.name, ...job.call.args);
           latency.record(performance.now() - sent);
         } catch (error) {
-          tally(errors, error);
+          const code = tally(errors, error);
+          if (POOL_STOPPED.has(code)) {
+            stoppedBy ??= code;
+            plan.stop();
+          }
         }
       }
     };
@@ -172,7 +190,7 @@ export async function loadTestCommand(args: LoadTestArgs, write: (line: string) 
     }
     const seconds = (performance.now() - started) / 1000;
 
-    const report = buildReport(args, pool.workers, seconds, plan.made, latency, errors);
+    const report = buildReport(args, pool.workers, seconds, plan.made, latency, errors, stoppedBy);
     for (const line of formatReport(report)) write(line);
     if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
     if (report.failed === 0) return 0;
@@ -184,11 +202,13 @@ export async function loadTestCommand(args: LoadTestArgs, write: (line: string) 
   }
 }
 
-function tally(errors: Map<string, ErrorTally>, error: unknown): void {
+/** Counts a failed call under its code; returns the code. */
+function tally(errors: Map<string, ErrorTally>, error: unknown): string {
   const code = error instanceof ReactorPoolError ? error.code : 'ERR_INTERNAL';
   const seen = errors.get(code);
   if (seen === undefined) errors.set(code, { count: 1, example: error instanceof Error ? error.message : String(error) });
   else seen.count++;
+  return code;
 }
 
 function failures(errors: ReadonlyMap<string, ErrorTally>): number {
@@ -202,7 +222,8 @@ function rate(calls: number, seconds: number): string {
 }
 
 function buildReport(
-  args: LoadTestArgs, workers: number, seconds: number, calls: number, latency: LatencyHistogram, errors: ReadonlyMap<string, ErrorTally>,
+  args: LoadTestArgs, workers: number, seconds: number, calls: number, latency: LatencyHistogram,
+  errors: ReadonlyMap<string, ErrorTally>, stoppedBy: string | null,
 ): LoadTestReport {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown';
   return {
@@ -218,6 +239,7 @@ function buildReport(
     seconds,
     calls,
     failed: failures(errors),
+    stoppedBy,
     callsPerSecond: seconds > 0 ? calls / seconds : 0,
     latencyMs: { p50: latency.percentile(0.5), p90: latency.percentile(0.9), p99: latency.percentile(0.99), max: latency.maxMs },
     errors: Object.fromEntries([...errors].sort(([a], [b]) => a.localeCompare(b))),
@@ -234,10 +256,11 @@ function formatReport(r: LoadTestReport): string[] {
   const errors = Object.entries(r.errors).map(([code, t]) => `${code} ×${t.count}`).join(', ');
   return [
     `load test: ${r.module}`,
-    `  ${o.workers} worker${o.workers === 1 ? '' : 's'}, ${o.sessions} session${o.sessions === 1 ? '' : 's'}, ${o.concurrency} in flight, ${bound}; calls: ${o.calls.join(' ')}`,
+    `  ${o.workers} worker${o.workers === 1 ? '' : 's'}, ${o.sessions} session${o.sessions === 1 ? '' : 's'}, ${o.concurrency.toLocaleString('en-US')} in flight, ${bound}; calls: ${o.calls.join(' ')}`,
     `  ${r.calls.toLocaleString('en-US')} calls in ${r.seconds.toFixed(2)} s: ${rate(r.calls, r.seconds)} calls/s`,
     `  latency (ms): p50 ${ms(r.latencyMs.p50)}  p90 ${ms(r.latencyMs.p90)}  p99 ${ms(r.latencyMs.p99)}  max ${ms(r.latencyMs.max)}`,
     `  failed: ${r.failed === 0 ? 'none' : `${r.failed.toLocaleString('en-US')} (${errors})`}`,
+    ...(r.stoppedBy === null ? [] : [`  stopped early: the pool stopped (${r.stoppedBy}); no calls were made after it`]),
     `  machine: ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.node}`,
   ];
 }
