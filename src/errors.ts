@@ -3,31 +3,35 @@
 
 import { types } from 'node:util';
 
-/** Every error code reactor-pool can raise. Stable: users match on `err.code`. */
-export type ErrorCode =
-  | 'ERR_INVALID_OPTION'
-  | 'ERR_MODULE_NOT_FOUND'
-  | 'ERR_INVALID_MODULE'
-  | 'ERR_NOT_A_REACTOR'
-  | 'ERR_UNSUPPORTED_IMPORT'
-  | 'ERR_UNKNOWN_EXPORT'
-  | 'ERR_INVALID_ARGUMENT'
-  | 'ERR_REACTOR_TRAP'
-  | 'ERR_REACTOR_EXIT'
-  | 'ERR_REACTOR_SIGNAL'
-  | 'ERR_WORKER_FAILED'
-  | 'ERR_SESSION_LOST'
-  | 'ERR_SESSION_CLOSED'
-  | 'ERR_POOL_CLOSED'
-  | 'ERR_CALL_TIMEOUT'
-  | 'ERR_MEMORY_LIMIT'
-  | 'ERR_QUEUE_FULL'
-  | 'ERR_ABORTED'
-  | 'ERR_WORKER_RECYCLED'
-  | 'ERR_RESTART_LIMIT'
-  | 'ERR_NO_ALLOCATOR'
-  | 'ERR_OUT_OF_BOUNDS'
-  | 'ERR_INSTANCE_LIMIT';
+/** Every error code reactor-pool can raise, listed once. Stable: users match on `err.code`. */
+export const ERROR_CODES = [
+  'ERR_INVALID_OPTION',
+  'ERR_MODULE_NOT_FOUND',
+  'ERR_INVALID_MODULE',
+  'ERR_NOT_A_REACTOR',
+  'ERR_UNSUPPORTED_IMPORT',
+  'ERR_UNKNOWN_EXPORT',
+  'ERR_INVALID_ARGUMENT',
+  'ERR_REACTOR_TRAP',
+  'ERR_REACTOR_EXIT',
+  'ERR_REACTOR_SIGNAL',
+  'ERR_WORKER_FAILED',
+  'ERR_SESSION_LOST',
+  'ERR_SESSION_CLOSED',
+  'ERR_POOL_CLOSED',
+  'ERR_CALL_TIMEOUT',
+  'ERR_MEMORY_LIMIT',
+  'ERR_QUEUE_FULL',
+  'ERR_ABORTED',
+  'ERR_WORKER_RECYCLED',
+  'ERR_RESTART_LIMIT',
+  'ERR_NO_ALLOCATOR',
+  'ERR_OUT_OF_BOUNDS',
+  'ERR_INSTANCE_LIMIT',
+] as const;
+
+/** One of {@link ERROR_CODES}. */
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes whose call may succeed if made again, unchanged, a little later (nothing ran, nothing was lost). */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT']);
@@ -249,7 +253,8 @@ export function deserializeError(record: SerializedError): ReactorPoolError {
   const { code, message, cause, ...details } = record;
   const rebuiltCause = cause === undefined ? undefined : deserializeError(cause);
   // A code this version does not know (a newer worker?) still arrives as a ReactorPoolError.
-  const ErrorType: ErrorClass | undefined = classByCode[code];
+  // Own properties only: a code like `constructor` must not find Object's.
+  const ErrorType: ErrorClass | undefined = Object.hasOwn(classByCode, code) ? classByCode[code] : undefined;
   return ErrorType === undefined
     ? new ReactorPoolError(code, message, details, rebuiltCause)
     : new ErrorType(message, details, rebuiltCause);

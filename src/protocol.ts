@@ -183,18 +183,7 @@ export type Op = CallOp | CallManyOp | OpenOp | DropOp;
 export const TYPED_RESULT_KINDS = ['Int32Array', 'BigInt64Array', 'Float32Array', 'Float64Array'] as const;
 export type TypedResultKind = (typeof TYPED_RESULT_KINDS)[number];
 
-/*
- * The wire format. Structured clone of one object per call cost more than running the call, so a
- * batch travels as one flat array of primitives, each operation as a tag and its fields:
- *   call      0, slot, epoch, open (0|1), exportIndex, argCount, ...args
- *   callMany  1, slot, epoch, open (0|1), exportIndex, typedResult (-1 or an index into TYPED_RESULT_KINDS), argsList
- *   open      2, slot, epoch
- *   drop      3, slot, epoch
- *   call with buffers      4, slot, epoch, open, exportIndex, resultMode (index into RESULT_MODES), argCount, ...args
- *   callMany with buffers  5, slot, epoch, open, exportIndex, resultMode, argsList
- * Results come back as two entries per operation: a status and its payload.
- */
-export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3, CallBuffers: 4, CallManyBuffers: 5 } as const;
+/** Results come back as two entries per operation in a flat array: a status and its payload. */
 export const Status = {
   /** payload: the value */
   Ok: 0,
@@ -215,31 +204,6 @@ export interface Failure {
   /** The instance this operation targeted is gone (exit, failed start). */
   readonly lost: boolean;
   readonly output?: readonly OutputChunk[];
-}
-
-export function encodeOp(op: Op, wire: unknown[]): void {
-  switch (op.kind) {
-    case 'call':
-      if (op.buffers !== undefined) {
-        wire.push(Tag.CallBuffers, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.args.length, ...op.args);
-        return;
-      }
-      wire.push(Tag.Call, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, op.args.length, ...op.args);
-      return;
-    case 'callMany':
-      if (op.buffers !== undefined) {
-        wire.push(Tag.CallManyBuffers, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.argsList);
-        return;
-      }
-      wire.push(Tag.CallMany, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex,
-        op.typedResult === undefined ? -1 : TYPED_RESULT_KINDS.indexOf(op.typedResult), op.argsList);
-      return;
-    case 'open':
-      wire.push(Tag.Open, op.slot, op.epoch);
-      return;
-    case 'drop':
-      wire.push(Tag.Drop, op.slot, op.epoch);
-  }
 }
 
 /** One piscina task. `thread` guards against a batch queued for a thread that has since died. */

@@ -6,10 +6,11 @@ import {
   CallTimeoutError, WorkerFailedError, deserializeError, type ReactorPoolError,
 } from './errors.js';
 import {
-  MemoryBoard, Progress, encodeOp, progressSeq, sharedClock, type Batch, type BatchResult, type MemoryCountTask, type Op,
+  MemoryBoard, Progress, progressSeq, sharedClock, type Batch, type BatchResult, type MemoryCountTask, type Op,
   type ProbeResult, type ReadyTask, type Status, type WorkerData,
 } from './protocol.js';
 import type { WorkerResourceLimits } from './options.js';
+import { encodeOp } from './wire.js';
 
 /** More batches in flight keep a worker busy while results travel back; two is enough for that. */
 const MAX_BATCHES_IN_FLIGHT = 2;

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ReactorExitError, ReactorPoolError, SessionLostError, type ErrorCode } from '../dist/src/index.js';
+import { ERROR_CODES, ReactorExitError, ReactorPoolError, SessionLostError } from '../dist/src/index.js';
 import { deserializeError } from '../dist/src/errors.js';
 
-const CODES: ErrorCode[] = [
-  'ERR_INVALID_OPTION', 'ERR_MODULE_NOT_FOUND', 'ERR_INVALID_MODULE', 'ERR_NOT_A_REACTOR', 'ERR_UNSUPPORTED_IMPORT',
-  'ERR_UNKNOWN_EXPORT', 'ERR_INVALID_ARGUMENT', 'ERR_REACTOR_TRAP', 'ERR_REACTOR_EXIT', 'ERR_WORKER_FAILED',
-  'ERR_SESSION_LOST', 'ERR_SESSION_CLOSED', 'ERR_POOL_CLOSED',
-];
-
 describe('errors cross threads as { code, message, ... } and come back as their class', () => {
-  for (const code of CODES) {
+  for (const code of ERROR_CODES) {
     it(code, () => {
       const rebuilt = deserializeError({ code, message: `m ${code}`, sessionKey: 'k', exportName: 'inc' });
       expect(rebuilt).toBeInstanceOf(ReactorPoolError);
@@ -22,6 +16,14 @@ describe('errors cross threads as { code, message, ... } and come back as their 
       expect(deserializeError(structuredClone(rebuilt.toJSON())).code).toBe(code);
     });
   }
+
+  it('rebuilds a code this version does not know as a plain ReactorPoolError, even one named like an Object property', () => {
+    for (const code of ['ERR_FROM_THE_FUTURE', 'constructor', 'toString', '__proto__']) {
+      const rebuilt = deserializeError(JSON.parse(JSON.stringify({ code, message: 'm' })) as Parameters<typeof deserializeError>[0]);
+      expect(rebuilt.constructor).toBe(ReactorPoolError);
+      expect(rebuilt.code).toBe(code);
+    }
+  });
 
   it('keeps the cause of a lost session, with its details', () => {
     const cause = new ReactorExitError('exit', { exitCode: 3, exportName: 'quit' });

@@ -2,11 +2,10 @@
 // started by running `_initialize` once; its exports are called through here.
 
 import type { WASI as WasiClass } from 'node:wasi';
-import type { SerializedError } from '../src/errors.js';
 import type { AllocatorKind, BufferArg, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
 import type { OutputSink } from './output-sink.js';
-import { ReactorExit, ReactorSignal, SealedWasi } from './sealed-wasi.js';
+import { SealedWasi } from './sealed-wasi.js';
 
 export { takeOutput, type OutputSink } from './output-sink.js';
 export { ReactorExit } from './sealed-wasi.js';
@@ -26,7 +25,7 @@ export class ReactorInstance {
   /** The stack pointer global and the value it has between calls (read once `_initialize` returned). */
   readonly #stack: { readonly global: WebAssembly.Global; readonly top: number } | undefined;
 
-  /** Instantiates and initializes; throws what the start function or `_initialize` throws (a trap, a {@link ReactorExit} or {@link ReactorSignal}). */
+  /** Instantiates and initializes; throws what the start function or `_initialize` throws (a trap, a `ReactorExit` or `ReactorSignal`, see sealed-wasi.ts). */
   constructor(
     WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
     allocator: AllocatorKind | undefined, stackPointer?: string,
@@ -97,36 +96,3 @@ function stackPointerOf(exports: WebAssembly.Exports, name: string | undefined):
   return typeof top === 'number' ? { global, top } : undefined;
 }
 
-/** The serialisable failure for anything an export (or `_initialize`) threw; the main thread adds the session. */
-export function describeFailure(error: unknown, name: string): { error: SerializedError; lost: boolean } {
-  if (error instanceof ReactorExit) {
-    return {
-      lost: true,
-      error: {
-        code: 'ERR_REACTOR_EXIT',
-        message: `export \`${name}\`: the reactor called proc_exit(${error.exitCode}); its instance is gone`,
-        exportName: name,
-        exitCode: error.exitCode,
-      },
-    };
-  }
-  if (error instanceof ReactorSignal) {
-    return {
-      lost: true,
-      error: {
-        code: 'ERR_REACTOR_SIGNAL',
-        message: `export \`${name}\`: the reactor called proc_raise(${error.signal}); no signal was sent, its instance is gone`,
-        exportName: name,
-        signal: error.signal,
-      },
-    };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof OutOfBounds) {
-    return { lost: false, error: { code: 'ERR_OUT_OF_BOUNDS', message: `export \`${name}\`: ${message}`, exportName: name } };
-  }
-  return {
-    lost: false,
-    error: { code: 'ERR_REACTOR_TRAP', message: `export \`${name}\` trapped: ${message}`, exportName: name },
-  };
-}

@@ -4,12 +4,24 @@
 import { threadId, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
 import {
-  MemoryBoard, Progress, RESULT_MODES, Status, Tag, TYPED_RESULT_KINDS, type Batch, type BatchResult, type BufferArg, type Failure, type ProbeResult,
+  MemoryBoard, Progress, RESULT_MODES, Status, TYPED_RESULT_KINDS, type Batch, type BatchResult, type BufferArg, type Failure, type ProbeResult,
   type MemoryCountTask, type ProbeTask, type ReadyTask, type ResultMode, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
-import { ReactorInstance, describeFailure, takeOutput, type OutputSink } from './reactor-instance.js';
+import * as wireLayout from '../src/wire.js';
+import { ReactorInstance, takeOutput, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
 import { SealedWasi } from './sealed-wasi.js';
+import {
+  describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, failedAfterAll, failedPartWay, invalidArgument, moduleCannotInstantiate,
+  noInstance, overMemoryLimit, sessionLost, startFailed,
+} from './worker-failures.js';
+
+// The wire layout (src/wire.ts) bound to this module's own constants: `runOp` reads a dozen per call, and
+// reading the imported bindings directly ran a batch of 65,536 small calls about 5% slower (Node 20).
+const {
+  CALL_ARG_COUNT, CALL_BUFFERS_ARG_COUNT, CALL_EXPORT, CALL_MODE, CALL_OPEN, INSTANCE_OP_LENGTH, MANY_LIST, MANY_OP_LENGTH,
+  MANY_TYPED_RESULT, OP_EPOCH, OP_SLOT, OP_TAG, TAG_BUFFERS, TAG_MANY, Tag,
+} = wireLayout;
 
 const data = workerData as WorkerData;
 const WASI = await loadWasi();
@@ -29,7 +41,6 @@ const entries = new Map<number, Entry>();
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
 const progress = new Progress(data.progress);
 const memoryBoard = new MemoryBoard(data.memory);
-const NO_INSTANCE: SerializedError = { code: 'ERR_WORKER_FAILED', message: 'the instance is no longer on this worker thread' };
 /** Bytes of linear memory held by this thread's live instances. */
 let memoryHeld = 0;
 
@@ -103,18 +114,13 @@ function checkMemory(instance: ReactorInstance, slot: number, epoch: number, nam
   if (bytes === instance.countedBytes) return undefined;
   memoryHeld += bytes - instance.countedBytes;
   instance.countedBytes = bytes;
-  return bytes > data.memoryLimit ? overMemoryLimit(slot, epoch, name, bytes) : undefined;
+  return bytes > data.memoryLimit ? discardOverLimit(slot, epoch, name, bytes) : undefined;
 }
 
-function overMemoryLimit(slot: number, epoch: number, name: string, bytes: number): Failure {
-  const error: SerializedError = {
-    code: 'ERR_MEMORY_LIMIT',
-    message: `${name === '_initialize' ? '`_initialize`' : `export \`${name}\``}: the instance's linear memory is ${bytes} bytes, over the memoryLimit of ${data.memoryLimit}; the instance is discarded`,
-    exportName: name,
-    limit: data.memoryLimit,
-  };
-  setEntry(slot, { epoch, lostBy: error });
-  return { error, lost: true };
+function discardOverLimit(slot: number, epoch: number, name: string, bytes: number): Failure {
+  const failure = overMemoryLimit(name, bytes, data.memoryLimit);
+  setEntry(slot, { epoch, lostBy: failure.error });
+  return failure;
 }
 
 /** Links the module once without starting it, so that a module that cannot run here fails at pool creation. */
@@ -125,15 +131,15 @@ function probe(): ProbeResult {
     return { thread: threadId };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { thread: threadId, error: { code: 'ERR_INVALID_MODULE', message: `module cannot be instantiated: ${message}` } };
+    return { thread: threadId, error: moduleCannotInstantiate(message) };
   }
 }
 
 /** Runs the operation encoded at `wire[at]`, appends its status and payload, returns where the next one starts. */
 function runOp(wire: readonly unknown[], at: number, results: unknown[]): number {
-  const tag = wire[at] as number;
-  const slot = wire[at + 1] as number;
-  const epoch = wire[at + 2] as number;
+  const tag = wire[at + OP_TAG] as number;
+  const slot = wire[at + OP_SLOT] as number;
+  const epoch = wire[at + OP_EPOCH] as number;
   let next: number;
   let status: Status = Status.Ok;
   let payload: unknown;
@@ -141,19 +147,19 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
     const entry = entries.get(slot);
     if (entry !== undefined && entry.epoch <= epoch) setEntry(slot, undefined);
     results.push(Status.Ok, undefined);
-    return at + 3;
+    return at + INSTANCE_OP_LENGTH;
   }
   if (tag === Tag.Open) {
-    next = at + 3;
+    next = at + INSTANCE_OP_LENGTH;
     const entry = entries.get(slot);
     // An existing entry of this epoch: another session already opened the shared instance (isolation 'worker').
     const failure = needsStart(entry, epoch)
       ? create(slot, epoch)
-      : (entry?.lostBy === undefined ? undefined : lost(entry.lostBy));
+      : (entry?.lostBy === undefined ? undefined : sessionLost(entry.lostBy));
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   } else {
-    const open = wire[at + 3] === 1;
-    const index = wire[at + 4] as number;
+    const open = wire[at + CALL_OPEN] === 1;
+    const index = wire[at + CALL_EXPORT] as number;
     const name = data.exportNames[index] as string;
     let entry = entries.get(slot);
     let failure: Failure | undefined;
@@ -161,11 +167,11 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
       failure = create(slot, epoch);
       entry = entries.get(slot);
     }
-    // Call 0 and CallBuffers 4 are single calls, CallMany 1 and CallManyBuffers 5 lists; 4 and up go through guest memory.
-    const mode = tag >= Tag.CallBuffers ? RESULT_MODES[wire[at + 5] as number] : undefined;
-    if ((tag & 1) === 0) {
-      const from = mode === undefined ? at + 6 : at + 7;
-      const count = wire[from - 1] as number;
+    const mode = (tag & TAG_BUFFERS) === 0 ? undefined : RESULT_MODES[wire[at + CALL_MODE] as number];
+    if ((tag & TAG_MANY) === 0) {
+      const countAt = at + (mode === undefined ? CALL_ARG_COUNT : CALL_BUFFERS_ARG_COUNT);
+      const count = wire[countAt] as number;
+      const from = countAt + 1;
       next = from + count;
       if (failure === undefined) {
         const found = instanceOf(entry, epoch);
@@ -183,21 +189,18 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
         }
       }
     } else {
-      next = at + 7;
+      next = at + MANY_OP_LENGTH;
       if (failure === undefined) {
         const found = instanceOf(entry, epoch);
         if (found instanceof ReactorInstance) {
-          const list = wire[at + 6] as ArrayLike<unknown>;
-          failure = runMany(found, index, slot, epoch, list, mode === undefined ? wire[at + 5] as number : -1, mode, (value) => {
+          const list = wire[at + MANY_LIST] as ArrayLike<unknown>;
+          failure = runMany(found, index, slot, epoch, list, mode === undefined ? wire[at + MANY_TYPED_RESULT] as number : -1, mode, (value) => {
             payload = value;
           });
           if (limitMemory && failure === undefined) {
             failure = checkMemory(found, slot, epoch, name);
             // Memory is checked after the whole list: every call of it ran.
-            if (failure !== undefined) {
-              failure.error.completed = list.length;
-              failure.error.message += ` (after all ${list.length} calls of the callMany completed)`;
-            }
+            if (failure !== undefined) failedAfterAll(failure, list.length);
           }
         } else {
           failure = found;
@@ -216,9 +219,9 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
 }
 
 function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | Failure {
-  if (entry === undefined || entry.epoch !== epoch) return lost(NO_INSTANCE);
+  if (entry === undefined || entry.epoch !== epoch) return sessionLost(noInstance());
   if (entry.refusedBy !== undefined) return { error: entry.refusedBy, lost: false };
-  return entry.instance ?? lost(entry.lostBy);
+  return entry.instance ?? sessionLost(entry.lostBy);
 }
 
 /** Whether an instance-creating operation at `epoch` must start one: none yet, an older one, or a refused start. */
@@ -239,20 +242,16 @@ function create(slot: number, epoch: number): Failure | undefined {
   try {
     const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator, data.stackPointer);
     setEntry(slot, { epoch, instance });
-    return instance.countedBytes > data.memoryLimit ? overMemoryLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
+    return instance.countedBytes > data.memoryLimit ? discardOverLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
     if (isOutOfAddressSpace(error)) {
-      const refusedBy: SerializedError = {
-        code: 'ERR_INSTANCE_LIMIT',
-        message: `the engine could not reserve memory for one more instance (${error.message}): this process holds too many live wasm memories (each reserves about 10 GiB of address space); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances`,
-      };
-      setEntry(slot, { epoch, refusedBy });
-      return { error: refusedBy, lost: false };
+      const refused = engineOutOfAddressSpace(error.message);
+      setEntry(slot, { epoch, refusedBy: refused.error });
+      return refused;
     }
-    const { error: described } = describeFailure(error, '_initialize');
-    described.message = `starting the instance failed: ${described.message}`;
-    setEntry(slot, { epoch, lostBy: described });
-    return { error: described, lost: true };
+    const failed = startFailed(error);
+    setEntry(slot, { epoch, lostBy: failed.error });
+    return failed;
   }
 }
 
@@ -262,17 +261,9 @@ function create(slot: number, epoch: number): Failure | undefined {
  * memory) that the engine refused to convert never ran: it costs the instance nothing.
  */
 function fail(error: unknown, name: string, slot: number, epoch: number, plain: boolean): Failure {
-  if (plain && isArgumentConversion(error)) {
-    return {
-      lost: false,
-      error: { code: 'ERR_INVALID_ARGUMENT', message: `export \`${name}\`: an argument does not fit its parameter type (${error.message}); nothing ran`, exportName: name },
-    };
-  }
+  if (plain && isArgumentConversion(error)) return invalidArgument(name, error.message);
   const failure = describeFailure(error, name);
-  if (!failure.lost && data.onTrap !== 'keep') {
-    failure.lost = true;
-    failure.error.message += `; the instance is discarded (onTrap: '${data.onTrap}')`;
-  }
+  if (!failure.lost && data.onTrap !== 'keep') discardByTrapPolicy(failure, data.onTrap);
   if (failure.lost) setEntry(slot, { epoch, lostBy: failure.error });
   else entries.get(slot)?.instance?.restoreStackPointer();
   return failure;
@@ -300,8 +291,7 @@ function runMany(
     }
   } catch (error) {
     const failure = fail(error, data.exportNames[index] as string, slot, epoch, mode === undefined);
-    failure.error.completed = i;
-    failure.error.message += ` (call ${i} of ${count} in callMany; ${i} completed)`;
+    failedPartWay(failure, i, count);
     return failure;
   }
   done(out);
@@ -316,13 +306,4 @@ function runMany(
  */
 function isArgumentConversion(error: unknown): error is TypeError {
   return error instanceof TypeError && typeof error.stack === 'string' && !/wasm:\/\/|wasm-function\[/.test(error.stack);
-}
-
-function lost(cause: SerializedError | undefined): Failure {
-  const error: SerializedError = {
-    code: 'ERR_SESSION_LOST',
-    message: `the session has lost its instance${cause === undefined ? '' : ` (${cause.code})`}; call session.reset() to start a fresh one`,
-  };
-  if (cause !== undefined) error.cause = cause;
-  return { error, lost: true };
 }
