@@ -33,19 +33,7 @@ GO_BUILT_WITH=go1.26.8
 RUST_BUILT_WITH=1.95.0
 PYTHON=${PYTHON:-python3}
 
-usage() { echo "usage: $0 [--check] [--only zig|c|go|rust|markdown|sqlite]" >&2; exit 2; }
-check=0
-only=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --check) check=1 ;;
-    --only) [ $# -ge 2 ] || usage; only=$2; shift ;;
-    -h|--help) echo "usage: $0 [--check] [--only zig|c|go|rust|markdown|sqlite]"; exit 0 ;;
-    *) usage ;;
-  esac
-  shift
-done
-case "$only" in ""|zig|c|go|rust|markdown|sqlite) ;; *) usage ;; esac
+parse_build_args 'zig|c|go|rust|markdown|sqlite' "$@"
 
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT

@@ -32,19 +32,7 @@ SQLITE_FLAGS="-DSQLITE_OMIT_LOAD_EXTENSION -DSQLITE_OMIT_WAL -DSQLITE_MAX_MMAP_S
   -USQLITE_ENABLE_FTS3 -USQLITE_ENABLE_FTS3_PARENTHESIS -USQLITE_ENABLE_FTS5 -USQLITE_ENABLE_RTREE
   -USQLITE_ENABLE_DBSTAT_VTAB -USQLITE_ENABLE_STAT4"
 
-usage() { echo "usage: $0 [--check] [--only markdown|sqlite]" >&2; exit 2; }
-check=0
-only=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --check) check=1 ;;
-    --only) [ $# -ge 2 ] || usage; only=$2; shift ;;
-    -h|--help) echo "usage: $0 [--check] [--only markdown|sqlite]"; exit 0 ;;
-    *) usage ;;
-  esac
-  shift
-done
-case "$only" in ""|markdown|sqlite) ;; *) usage ;; esac
+parse_build_args 'markdown|sqlite' "$@"
 
 tmp=$(mktemp -d)
 trap 'rm -rf -- "$tmp"' EXIT

@@ -1,6 +1,10 @@
 # shellcheck shell=bash
-# Sourced by the conformance build scripts: installs freshly built .wasm files next to their
-# sources, or (with --check) compares them with the committed ones.
+# Sourced by the conformance build scripts: their shared command line, and the step that installs
+# freshly built .wasm files next to their sources or (with --check) compares them with the committed ones.
+#
+#   parse_build_args 'NAME|NAME...' "$@"
+#     Reads [--check] [--only NAME]; sets `check` (1 or 0) and `only` (a NAME or empty). A usage
+#     mistake exits 2; --help prints the usage and exits 0.
 #
 #   install_or_check CHECK OUT_DIR SCRIPT NAME...
 #     CHECK: 1 to compare, 0 to install; OUT_DIR: where the fresh builds are; SCRIPT: the build
@@ -32,4 +36,22 @@ install_or_check() {
     echo "run: bash scripts/$script  (and commit test/fixtures/conformance/*.wasm)" >&2
     return 1
   fi
+}
+
+parse_build_args() {
+  local names=$1 usage
+  shift
+  usage="usage: $0 [--check] [--only $names]"
+  check=0
+  only=
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --check) check=1 ;;
+      --only) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; only=$2; shift ;;
+      -h|--help) echo "$usage"; exit 0 ;;
+      *) echo "$usage" >&2; exit 2 ;;
+    esac
+    shift
+  done
+  if [ -n "$only" ] && [[ "|$names|" != *"|$only|"* ]]; then echo "$usage" >&2; exit 2; fi
 }
