@@ -64,7 +64,7 @@ export class Progress {
     const ints = this.#ints;
     Atomics.add(ints, 0, 1);
     this.#times[0] = sharedClock();
-    // Batch and operation share one 32-bit slot: 2^20 operations per batch, batch numbers wrap.
+    // Batch and operation share one 32-bit word: 2^20 operations per batch, batch numbers wrap.
     ints[1] = seq < 0 ? -1 : ((seq & 0x7ff) << 20) | index;
     Atomics.add(ints, 0, 1);
   }
@@ -135,19 +135,19 @@ export interface WasiConfig {
 }
 
 /**
- * The instance an operation targets. `slot` is the session's number (isolation `'session'`) or 0
- * (isolation `'worker'`: the worker's shared instance). `epoch` counts the instances that slot has
+ * The instance an operation targets. `instanceId` is the session's number (isolation `'session'`) or 0
+ * (isolation `'worker'`: the worker's shared instance). `epoch` counts the instances that id has
  * had: an operation never runs on an instance of another epoch, so a call cannot silently land on a
  * fresh instance after the one before it was lost.
  */
 export interface InstanceRef {
-  readonly slot: number;
+  readonly instanceId: number;
   readonly epoch: number;
 }
 
 export interface CallOp extends InstanceRef {
   readonly kind: 'call';
-  /** Create the instance at `epoch` first if the slot holds none or an older one. */
+  /** Create the instance at `epoch` first if the id holds none or an older one. */
   readonly open: boolean;
   /** Index into {@link WorkerData.exportNames}. */
   readonly exportIndex: number;
@@ -168,12 +168,12 @@ export interface CallManyOp extends InstanceRef {
   readonly buffers?: ResultMode;
 }
 
-/** Replace the slot's instance with a fresh one at `epoch` (runs `_initialize` again). */
+/** Replace the instance with a fresh one at `epoch` (runs `_initialize` again). */
 export interface OpenOp extends InstanceRef {
   readonly kind: 'open';
 }
 
-/** Discard the slot's instance (the session was closed). */
+/** Discard the instance (the session was closed). */
 export interface DropOp extends InstanceRef {
   readonly kind: 'drop';
 }

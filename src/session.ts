@@ -16,7 +16,8 @@ import { watchSignal } from './signal-watchers.js';
 import {
   Status, type AllocatorKind, type Failure, type OkWithOutput, type Op, type OutputChunk, type ResultMode,
 } from './protocol.js';
-import type { Job, WorkerSlot } from './worker-slot.js';
+import type { Job } from './job.js';
+import type { WorkerSlot } from './worker-slot.js';
 
 /** What a session needs from its pool. */
 export interface SessionHost {
@@ -33,7 +34,7 @@ export interface SessionHost {
   assertAccepting(): void;
   /** A never-used instance epoch. */
   nextEpoch(): number;
-  /** A never-used session number (the worker's name for the session's instance slot). */
+  /** A never-used session number (the worker's id for the session's instance). */
   nextSessionId(): number;
   /** The epoch of the slot's shared instance (isolation 'worker'). */
   sharedEpoch(slot: WorkerSlot): number;
@@ -135,7 +136,7 @@ export class Session {
       this.#admit(options);
       const open = this.#claimOpen();
       return this.#enqueue({
-        kind: 'call', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, args,
+        kind: 'call', instanceId: this.#instanceId(), epoch: this.epoch, open, exportIndex: callable.index, args,
         ...(buffers === undefined ? {} : { buffers }),
       }, options);
     } catch (error) {
@@ -161,7 +162,7 @@ export class Session {
       this.#admit(options);
       const open = this.#claimOpen();
       return this.#enqueue({
-        kind: 'callMany', slot: this.#slotNumber(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
+        kind: 'callMany', instanceId: this.#instanceId(), epoch: this.epoch, open, exportIndex: callable.index, argsList,
         ...(typedResult === undefined ? {} : { typedResult }),
         ...(throughMemory ? { buffers: mode } : {}),
       }, options);
@@ -228,7 +229,7 @@ export class Session {
     this.epoch = this.#host.isolation === 'worker' ? this.#host.sharedEpoch(this.slot) : this.#host.nextEpoch();
     this.lostCause = undefined;
     this.openQueuedEpoch = this.epoch;
-    return this.#enqueue({ kind: 'open', slot: this.#slotNumber(), epoch: this.epoch }, undefined);
+    return this.#enqueue({ kind: 'open', instanceId: this.#instanceId(), epoch: this.epoch }, undefined);
   }
 
   /**
@@ -244,11 +245,11 @@ export class Session {
     // Closing never fails for a full queue: it is counted, not refused.
     this.#admitUnbounded();
     // A drop fails only when its instance went anyway (its thread died, the pool stopped): closed all the same.
-    return this.#enqueue({ kind: 'drop', slot: this.id, epoch: this.epoch }, undefined).then(() => undefined, () => undefined);
+    return this.#enqueue({ kind: 'drop', instanceId: this.id, epoch: this.epoch }, undefined).then(() => undefined, () => undefined);
   }
 
   /** The worker's name for this session's instance: its own number, or 0 for the shared instance. */
-  #slotNumber(): number {
+  #instanceId(): number {
     return this.#host.isolation === 'session' ? this.id : 0;
   }
 
@@ -396,7 +397,7 @@ class SessionJob implements Job {
       // behind it count on that), but the export is not called.
       if (op.kind === 'call' || op.kind === 'callMany') {
         if (!op.open) return false;
-        this.op = { kind: 'open', slot: op.slot, epoch: op.epoch };
+        this.op = { kind: 'open', instanceId: op.instanceId, epoch: op.epoch };
         session.openSentEpoch = op.epoch;
         this.#flags |= SENT;
         return true;

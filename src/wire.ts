@@ -6,12 +6,12 @@ import { RESULT_MODES, TYPED_RESULT_KINDS, type CallManyOp, type CallOp, type Op
 /*
  * Structured clone of one object per call cost more than running the call, so a batch travels as one
  * flat array of primitives, each operation as a tag and its fields:
- *   call      0, slot, epoch, open (0|1), exportIndex, argCount, ...args
- *   callMany  1, slot, epoch, open (0|1), exportIndex, typedResult (-1 or an index into TYPED_RESULT_KINDS), argsList
- *   open      2, slot, epoch
- *   drop      3, slot, epoch
- *   call with buffers      4, slot, epoch, open, exportIndex, resultMode (index into RESULT_MODES), argCount, ...args
- *   callMany with buffers  5, slot, epoch, open, exportIndex, resultMode, argsList
+ *   call      0, instanceId, epoch, open (0|1), exportIndex, argCount, ...args
+ *   callMany  1, instanceId, epoch, open (0|1), exportIndex, typedResult (-1 or an index into TYPED_RESULT_KINDS), argsList
+ *   open      2, instanceId, epoch
+ *   drop      3, instanceId, epoch
+ *   call with buffers      4, instanceId, epoch, open, exportIndex, resultMode (index into RESULT_MODES), argCount, ...args
+ *   callMany with buffers  5, instanceId, epoch, open, exportIndex, resultMode, argsList
  * The worker decodes inline with the offsets below (no object per operation: the loop runs a small
  * call in tens of nanoseconds); {@link decodeOps} reads the same offsets, so a round trip checks both.
  */
@@ -32,13 +32,13 @@ export type Tag = (typeof Tag)[keyof typeof Tag];
 
 // Offsets from an operation's tag. Every operation:
 export const OP_TAG = 0;
-export const OP_SLOT = 1;
+export const OP_INSTANCE = 1;
 export const OP_EPOCH = 2;
 /** The whole of an open or a drop. */
 export const INSTANCE_OP_LENGTH = 3;
 
 // Every call tag:
-/** 1: create the instance at the epoch first if the slot holds none or an older one. */
+/** 1: create the instance at the epoch first if the instance id holds none or an older one. */
 export const CALL_OPEN = 3;
 /** Index into the worker's export table. */
 export const CALL_EXPORT = 4;
@@ -62,24 +62,24 @@ export function encodeOp(op: Op, wire: unknown[]): void {
   switch (op.kind) {
     case 'call':
       if (op.buffers !== undefined) {
-        wire.push(Tag.CallBuffers, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.args.length, ...op.args);
+        wire.push(Tag.CallBuffers, op.instanceId, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.args.length, ...op.args);
         return;
       }
-      wire.push(Tag.Call, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, op.args.length, ...op.args);
+      wire.push(Tag.Call, op.instanceId, op.epoch, op.open ? 1 : 0, op.exportIndex, op.args.length, ...op.args);
       return;
     case 'callMany':
       if (op.buffers !== undefined) {
-        wire.push(Tag.CallManyBuffers, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.argsList);
+        wire.push(Tag.CallManyBuffers, op.instanceId, op.epoch, op.open ? 1 : 0, op.exportIndex, RESULT_MODES.indexOf(op.buffers), op.argsList);
         return;
       }
-      wire.push(Tag.CallMany, op.slot, op.epoch, op.open ? 1 : 0, op.exportIndex,
+      wire.push(Tag.CallMany, op.instanceId, op.epoch, op.open ? 1 : 0, op.exportIndex,
         op.typedResult === undefined ? -1 : TYPED_RESULT_KINDS.indexOf(op.typedResult), op.argsList);
       return;
     case 'open':
-      wire.push(Tag.Open, op.slot, op.epoch);
+      wire.push(Tag.Open, op.instanceId, op.epoch);
       return;
     case 'drop':
-      wire.push(Tag.Drop, op.slot, op.epoch);
+      wire.push(Tag.Drop, op.instanceId, op.epoch);
   }
 }
 
@@ -91,10 +91,10 @@ export function decodeOps(wire: readonly unknown[]): Op[] {
   const ops: Op[] = [];
   for (let at = 0; at < wire.length;) {
     const tag = wire[at + OP_TAG];
-    const slot = wire[at + OP_SLOT] as number;
+    const instanceId = wire[at + OP_INSTANCE] as number;
     const epoch = wire[at + OP_EPOCH] as number;
     if (tag === Tag.Open || tag === Tag.Drop) {
-      ops.push({ kind: tag === Tag.Open ? 'open' : 'drop', slot, epoch });
+      ops.push({ kind: tag === Tag.Open ? 'open' : 'drop', instanceId, epoch });
       at += INSTANCE_OP_LENGTH;
       continue;
     }
@@ -106,13 +106,13 @@ export function decodeOps(wire: readonly unknown[]): Op[] {
     if ((tag & TAG_MANY) === 0) {
       const countAt = at + (buffers === undefined ? CALL_ARG_COUNT : CALL_BUFFERS_ARG_COUNT);
       const count = wire[countAt] as number;
-      const op: CallOp = { kind: 'call', slot, epoch, open, exportIndex, args: wire.slice(countAt + 1, countAt + 1 + count) as CallOp['args'], ...buffered };
+      const op: CallOp = { kind: 'call', instanceId, epoch, open, exportIndex, args: wire.slice(countAt + 1, countAt + 1 + count) as CallOp['args'], ...buffered };
       ops.push(op);
       at = countAt + 1 + count;
     } else {
       const typedResult = buffers === undefined ? TYPED_RESULT_KINDS[wire[at + MANY_TYPED_RESULT] as number] : undefined;
       const op: CallManyOp = {
-        kind: 'callMany', slot, epoch, open, exportIndex, argsList: wire[at + MANY_LIST] as CallManyOp['argsList'],
+        kind: 'callMany', instanceId, epoch, open, exportIndex, argsList: wire[at + MANY_LIST] as CallManyOp['argsList'],
         ...(typedResult === undefined ? {} : { typedResult }), ...buffered,
       };
       ops.push(op);

@@ -6,11 +6,12 @@ import {
   CallTimeoutError, WorkerFailedError, deserializeError, type ReactorPoolError,
 } from './errors.js';
 import {
-  MemoryBoard, Progress, progressSeq, sharedClock, type Batch, type BatchResult, type MemoryCountTask, type Op,
+  MemoryBoard, Progress, progressSeq, sharedClock, type Batch, type BatchResult, type MemoryCountTask,
   type ProbeResult, type ReadyTask, type Status, type WorkerData,
 } from './protocol.js';
 import type { WorkerResourceLimits } from './options.js';
 import { encodeOp } from './wire.js';
+import type { Job } from './job.js';
 
 /** More batches in flight keep a worker busy while results travel back; two is enough for that. */
 const MAX_BATCHES_IN_FLIGHT = 2;
@@ -21,21 +22,6 @@ const MAX_BATCH_OPS = 65_536;
  * worker waits in `Atomics.wait` (piscina), so it cannot recount on a timer of its own.
  */
 const MEMORY_COUNT_MS = 200;
-
-/** An operation waiting for its outcome. */
-export interface Job {
-  readonly op: Op;
-  /** Milliseconds the operation may run in the worker; 0 for no limit (a small integer keeps jobs lean). */
-  readonly timeout: number;
-  /** Called just before the job is sent; returning false drops it (the job then settled itself). */
-  beforeSend(): boolean;
-  /** Called at most once, with the operation's result (see {@link Status})... */
-  settle(status: Status, payload: unknown): void;
-  /** ...or with the error that took the operation down before it could answer; `lost`: apply the loss rule with it. */
-  fail(error: ReactorPoolError, lost: boolean): void;
-  /** Names the job in messages: session and export. */
-  describe(): string;
-}
 
 /** Why a thread ended. Only crashes count towards the restart limit. */
 export type ThreadEnd = 'crash' | 'timeout' | 'recycle';

@@ -8,7 +8,7 @@ import { Tag, decodeOps, encodeOp } from '../dist/src/wire.js';
 
 const SEED = 0x5eed_0010;
 
-const instance = { slot: fc.nat({ max: 2 ** 31 - 1 }), epoch: fc.nat({ max: 2 ** 31 - 1 }) };
+const instance = { instanceId: fc.nat({ max: 2 ** 31 - 1 }), epoch: fc.nat({ max: 2 ** 31 - 1 }) };
 const callee = { ...instance, open: fc.boolean(), exportIndex: fc.nat({ max: 1_000_000 }) };
 
 const value: fc.Arbitrary<WasmValue> = fc.oneof(
@@ -34,7 +34,7 @@ const plainList: fc.Arbitrary<CallManyOp['argsList']> = fc.oneof(
 );
 const plainMany: fc.Arbitrary<CallManyOp> = fc.record(
   { ...callee, argsList: plainList, typedResult: fc.constantFrom(...TYPED_RESULT_KINDS) },
-  { requiredKeys: ['slot', 'epoch', 'open', 'exportIndex', 'argsList'] },
+  { requiredKeys: ['instanceId', 'epoch', 'open', 'exportIndex', 'argsList'] },
 ).map((fields) => ({ kind: 'callMany', ...fields }));
 // A buffered list's results are never typed (the session refuses the pair), so it carries no typedResult.
 const bufferedMany: fc.Arbitrary<CallManyOp> = fc.record({
@@ -67,16 +67,16 @@ describe('the batch wire format', () => {
     }), { seed: SEED, numRuns: 500 });
   });
 
-  it('lays each kind out as documented (tag first, then slot and epoch)', () => {
+  it('lays each kind out as documented (tag first, then instance id and epoch)', () => {
     const bytes = new Uint8Array([1, 2]);
     const list = new Int32Array([7, 8]);
     expect(encodeAll([
-      { kind: 'call', slot: 3, epoch: 4, open: true, exportIndex: 5, args: [6, 7n] },
-      { kind: 'call', slot: 3, epoch: 4, open: false, exportIndex: 5, args: [bytes], buffers: 'string' },
-      { kind: 'callMany', slot: 3, epoch: 4, open: false, exportIndex: 5, argsList: list, typedResult: 'Float64Array' },
-      { kind: 'callMany', slot: 3, epoch: 4, open: true, exportIndex: 5, argsList: ['x'], buffers: 'bytes' },
-      { kind: 'open', slot: 9, epoch: 1 },
-      { kind: 'drop', slot: 9, epoch: 0 },
+      { kind: 'call', instanceId: 3, epoch: 4, open: true, exportIndex: 5, args: [6, 7n] },
+      { kind: 'call', instanceId: 3, epoch: 4, open: false, exportIndex: 5, args: [bytes], buffers: 'string' },
+      { kind: 'callMany', instanceId: 3, epoch: 4, open: false, exportIndex: 5, argsList: list, typedResult: 'Float64Array' },
+      { kind: 'callMany', instanceId: 3, epoch: 4, open: true, exportIndex: 5, argsList: ['x'], buffers: 'bytes' },
+      { kind: 'open', instanceId: 9, epoch: 1 },
+      { kind: 'drop', instanceId: 9, epoch: 0 },
     ])).toStrictEqual([
       Tag.Call, 3, 4, 1, 5, 2, 6, 7n,
       Tag.CallBuffers, 3, 4, 0, 5, RESULT_MODES.indexOf('string'), 1, bytes,

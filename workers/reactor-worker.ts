@@ -20,14 +20,14 @@ import {
 // reading the imported bindings directly ran a batch of 65,536 small calls about 5% slower (Node 20).
 const {
   CALL_ARG_COUNT, CALL_BUFFERS_ARG_COUNT, CALL_EXPORT, CALL_MODE, CALL_OPEN, INSTANCE_OP_LENGTH, MANY_LIST, MANY_OP_LENGTH,
-  MANY_TYPED_RESULT, OP_EPOCH, OP_SLOT, OP_TAG, TAG_BUFFERS, TAG_MANY, Tag,
+  MANY_TYPED_RESULT, OP_EPOCH, OP_INSTANCE, OP_TAG, TAG_BUFFERS, TAG_MANY, Tag,
 } = wireLayout;
 
 const data = workerData as WorkerData;
 const WASI = await loadWasi();
 
 /**
- * A slot's current instance, or the record of how it was lost (a tombstone, until a newer epoch opens),
+ * An instance id's current instance, or the record of how it was lost (a tombstone, until a newer epoch opens),
  * or of why it could not start (`refusedBy`: the engine had no room; the next start of the epoch tries again).
  */
 interface Entry {
@@ -90,15 +90,15 @@ function countMemory(): undefined {
   return undefined;
 }
 
-/** Replaces the slot's entry (or removes it), keeping {@link memoryHeld} in step. */
-function setEntry(slot: number, entry: Entry | undefined): void {
-  const old = entries.get(slot)?.instance;
+/** Replaces the entry of an instance id (or removes it), keeping {@link memoryHeld} in step. */
+function setEntry(instanceId: number, entry: Entry | undefined): void {
+  const old = entries.get(instanceId)?.instance;
   if (old !== undefined) memoryHeld -= old.countedBytes;
   if (entry === undefined) {
-    entries.delete(slot);
+    entries.delete(instanceId);
     return;
   }
-  entries.set(slot, entry);
+  entries.set(instanceId, entry);
   if (entry.instance !== undefined) {
     entry.instance.countedBytes = entry.instance.memoryBytes;
     memoryHeld += entry.instance.countedBytes;
@@ -109,17 +109,17 @@ function setEntry(slot: number, entry: Entry | undefined): void {
  * After an operation ran on `instance` (with a memory limit): counts its memory, and if it is over
  * the limit, discards it and returns the failure that loses the session.
  */
-function checkMemory(instance: ReactorInstance, slot: number, epoch: number, name: string): Failure | undefined {
+function checkMemory(instance: ReactorInstance, instanceId: number, epoch: number, name: string): Failure | undefined {
   const bytes = instance.memoryBytes;
   if (bytes === instance.countedBytes) return undefined;
   memoryHeld += bytes - instance.countedBytes;
   instance.countedBytes = bytes;
-  return bytes > data.memoryLimit ? discardOverLimit(slot, epoch, name, bytes) : undefined;
+  return bytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, name, bytes) : undefined;
 }
 
-function discardOverLimit(slot: number, epoch: number, name: string, bytes: number): Failure {
+function discardOverLimit(instanceId: number, epoch: number, name: string, bytes: number): Failure {
   const failure = overMemoryLimit(name, bytes, data.memoryLimit);
-  setEntry(slot, { epoch, lostBy: failure.error });
+  setEntry(instanceId, { epoch, lostBy: failure.error });
   return failure;
 }
 
@@ -138,34 +138,34 @@ function probe(): ProbeResult {
 /** Runs the operation encoded at `wire[at]`, appends its status and payload, returns where the next one starts. */
 function runOp(wire: readonly unknown[], at: number, results: unknown[]): number {
   const tag = wire[at + OP_TAG] as number;
-  const slot = wire[at + OP_SLOT] as number;
+  const instanceId = wire[at + OP_INSTANCE] as number;
   const epoch = wire[at + OP_EPOCH] as number;
   let next: number;
   let status: Status = Status.Ok;
   let payload: unknown;
   if (tag === Tag.Drop) {
-    const entry = entries.get(slot);
-    if (entry !== undefined && entry.epoch <= epoch) setEntry(slot, undefined);
+    const entry = entries.get(instanceId);
+    if (entry !== undefined && entry.epoch <= epoch) setEntry(instanceId, undefined);
     results.push(Status.Ok, undefined);
     return at + INSTANCE_OP_LENGTH;
   }
   if (tag === Tag.Open) {
     next = at + INSTANCE_OP_LENGTH;
-    const entry = entries.get(slot);
+    const entry = entries.get(instanceId);
     // An existing entry of this epoch: another session already opened the shared instance (isolation 'worker').
     const failure = needsStart(entry, epoch)
-      ? create(slot, epoch)
+      ? create(instanceId, epoch)
       : (entry?.lostBy === undefined ? undefined : sessionLost(entry.lostBy));
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   } else {
     const open = wire[at + CALL_OPEN] === 1;
     const index = wire[at + CALL_EXPORT] as number;
     const name = data.exportNames[index] as string;
-    let entry = entries.get(slot);
+    let entry = entries.get(instanceId);
     let failure: Failure | undefined;
     if (open && needsStart(entry, epoch)) {
-      failure = create(slot, epoch);
-      entry = entries.get(slot);
+      failure = create(instanceId, epoch);
+      entry = entries.get(instanceId);
     }
     const mode = (tag & TAG_BUFFERS) === 0 ? undefined : RESULT_MODES[wire[at + CALL_MODE] as number];
     if ((tag & TAG_MANY) === 0) {
@@ -181,9 +181,9 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
               ? found.call(index, wire, from, count)
               : found.callBuffers(index, wire.slice(from, from + count) as (WasmValue | BufferArg)[], mode);
           } catch (error) {
-            failure = fail(error, name, slot, epoch, mode === undefined);
+            failure = fail(error, name, instanceId, epoch, mode === undefined);
           }
-          if (limitMemory && failure === undefined) failure = checkMemory(found, slot, epoch, name);
+          if (limitMemory && failure === undefined) failure = checkMemory(found, instanceId, epoch, name);
         } else {
           failure = found;
         }
@@ -194,11 +194,11 @@ function runOp(wire: readonly unknown[], at: number, results: unknown[]): number
         const found = instanceOf(entry, epoch);
         if (found instanceof ReactorInstance) {
           const list = wire[at + MANY_LIST] as ArrayLike<unknown>;
-          failure = runMany(found, index, slot, epoch, list, mode === undefined ? wire[at + MANY_TYPED_RESULT] as number : -1, mode, (value) => {
+          failure = runMany(found, index, instanceId, epoch, list, mode === undefined ? wire[at + MANY_TYPED_RESULT] as number : -1, mode, (value) => {
             payload = value;
           });
           if (limitMemory && failure === undefined) {
-            failure = checkMemory(found, slot, epoch, name);
+            failure = checkMemory(found, instanceId, epoch, name);
             // Memory is checked after the whole list: every call of it ran.
             if (failure !== undefined) failedAfterAll(failure, list.length);
           }
@@ -238,19 +238,19 @@ function isOutOfAddressSpace(error: unknown): error is RangeError {
 }
 
 /** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
-function create(slot: number, epoch: number): Failure | undefined {
+function create(instanceId: number, epoch: number): Failure | undefined {
   try {
     const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator, data.stackPointer);
-    setEntry(slot, { epoch, instance });
-    return instance.countedBytes > data.memoryLimit ? discardOverLimit(slot, epoch, '_initialize', instance.countedBytes) : undefined;
+    setEntry(instanceId, { epoch, instance });
+    return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
     if (isOutOfAddressSpace(error)) {
       const refused = engineOutOfAddressSpace(error.message);
-      setEntry(slot, { epoch, refusedBy: refused.error });
+      setEntry(instanceId, { epoch, refusedBy: refused.error });
       return refused;
     }
     const failed = startFailed(error);
-    setEntry(slot, { epoch, lostBy: failed.error });
+    setEntry(instanceId, { epoch, lostBy: failed.error });
     return failed;
   }
 }
@@ -260,17 +260,17 @@ function create(slot: number, epoch: number): Failure | undefined {
  * leaves a tombstone for the operations behind it; a kept instance gets its stack pointer back. A call made with plain values (not through guest
  * memory) that the engine refused to convert never ran: it costs the instance nothing.
  */
-function fail(error: unknown, name: string, slot: number, epoch: number, plain: boolean): Failure {
+function fail(error: unknown, name: string, instanceId: number, epoch: number, plain: boolean): Failure {
   if (plain && isArgumentConversion(error)) return invalidArgument(name, error.message);
   const failure = describeFailure(error, name);
   if (!failure.lost && data.onTrap !== 'keep') discardByTrapPolicy(failure, data.onTrap);
-  if (failure.lost) setEntry(slot, { epoch, lostBy: failure.error });
-  else entries.get(slot)?.instance?.restoreStackPointer();
+  if (failure.lost) setEntry(instanceId, { epoch, lostBy: failure.error });
+  else entries.get(instanceId)?.instance?.restoreStackPointer();
   return failure;
 }
 
 function runMany(
-  instance: ReactorInstance, index: number, slot: number, epoch: number, list: ArrayLike<unknown>, typed: number,
+  instance: ReactorInstance, index: number, instanceId: number, epoch: number, list: ArrayLike<unknown>, typed: number,
   mode: ResultMode | undefined, done: (value: unknown) => void,
 ): Failure | undefined {
   const count = list.length;
@@ -290,7 +290,7 @@ function runMany(
       }
     }
   } catch (error) {
-    const failure = fail(error, data.exportNames[index] as string, slot, epoch, mode === undefined);
+    const failure = fail(error, data.exportNames[index] as string, instanceId, epoch, mode === undefined);
     failedPartWay(failure, i, count);
     return failure;
   }

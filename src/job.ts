@@ -1,0 +1,20 @@
+// What the worker side of the pool needs from an operation on its way: the operation itself, its time
+// limit, and how to settle it. Sessions implement it; the worker slot sends, watches and settles jobs.
+
+import type { ReactorPoolError } from './errors.js';
+import type { Op, Status } from './protocol.js';
+
+/** An operation waiting for its outcome. */
+export interface Job {
+  readonly op: Op;
+  /** Milliseconds the operation may run in the worker; 0 for no limit (a small integer keeps jobs lean). */
+  readonly timeout: number;
+  /** Called just before the job is sent; returning false drops it (the job then settled itself). */
+  beforeSend(): boolean;
+  /** Called at most once, with the operation's result (see {@link Status})... */
+  settle(status: Status, payload: unknown): void;
+  /** ...or with the error that took the operation down before it could answer; `lost`: apply the loss rule with it. */
+  fail(error: ReactorPoolError, lost: boolean): void;
+  /** Names the job in messages: session and export. */
+  describe(): string;
+}
