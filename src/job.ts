@@ -11,6 +11,11 @@ export interface Job {
   readonly timeout: number;
   /** Called just before the job is sent; returning false drops it (the job then settled itself). */
   beforeSend(): boolean;
+  /**
+   * The job went out in a batch its thread never took (the thread died first): nothing of it ran, and
+   * an instance it was to start exists nowhere. Called before the thread's loss is applied and the job failed.
+   */
+  notTaken(): void;
   /** Called at most once, with the operation's result (see {@link Status})... */
   settle(status: Status, payload: unknown): void;
   /** ...or with the error that took the operation down before it could answer; `lost`: apply the loss rule with it. */

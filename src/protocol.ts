@@ -1,6 +1,7 @@
-// The messages the main thread and a reactor worker exchange: the worker's start-up data,
-// and batches of operations (one piscina task per batch) with their outcomes, in order.
+// What the main thread and a reactor worker share: the worker's start-up data, the operations and
+// their outcomes (laid out on the rings by wire.ts), the boards, and the control channel's surface.
 
+import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
 
 /** A value that crosses into or out of a wasm export. */
@@ -206,43 +207,32 @@ export interface Failure {
   readonly output?: readonly OutputChunk[];
 }
 
-/** One piscina task. `thread` guards against a batch queued for a thread that has since died. */
-export interface Batch {
-  readonly thread: number;
-  /** The slot's batch number, for the progress board. */
-  readonly seq: number;
-  /** Write each operation's start to the progress board (some operation of the batch has a timeout). */
-  readonly track: boolean;
-  readonly wire: readonly unknown[];
-}
-
 /** Bytes a reactor wrote to fd 1 or 2 while running one operation. */
 export type OutputChunk = readonly [fd: 1 | 2, bytes: Uint8Array];
 
-export type BatchResult =
-  | {
-    readonly stale: false;
-    readonly results: readonly unknown[];
-  }
-  /** The batch was meant for a thread that no longer exists; nothing ran. */
-  | { readonly stale: true };
-
-/** The task the main thread sends once per new thread, to learn it started and can link the module. */
-export interface ProbeTask {
-  readonly probe: true;
+/**
+ * The one piscina task of a reactor thread: it attaches the thread to its rings (fresh ones for every
+ * thread, so nothing meant for a dead thread can reach its replacement) and its ports.
+ */
+export interface AttachTask {
+  /** Calls to the worker (see ring.ts and wire.ts). */
+  readonly requests: SharedArrayBuffer;
+  /** Their outcomes, back. */
+  readonly responses: SharedArrayBuffer;
+  /** Arguments and outcomes too large for a ring, in the order the rings announce them. */
+  readonly side: MessagePort;
+  /** The control channel (comlink): {@link WorkerControl}. */
+  readonly control: MessagePort;
 }
 
-/** The first task of a pool's threads: answered as soon as the thread runs (start-up is never timed). */
-export interface ReadyTask {
-  readonly ready: true;
-}
-
-/** Asks the worker to recount its instances' memory into its {@link MemoryBoard} (when no `memoryLimit` counts it per call). */
-export interface MemoryCountTask {
-  readonly countMemory: true;
-}
-
-export interface ProbeResult {
+export interface AttachResult {
   readonly thread: number;
-  readonly error?: SerializedError;
+}
+
+/** What the main thread asks a worker off the call path, over the control channel. */
+export interface WorkerControl {
+  /** Links the module once without starting it: why it cannot run on this thread, if it cannot. */
+  probe(): SerializedError | undefined;
+  /** Recounts the instances' memory into the thread's {@link MemoryBoard}. */
+  countMemory(): void;
 }

@@ -363,11 +363,18 @@ export class Session {
 const SENT = 1;
 /** The job's promise has settled and its queue places were given back. */
 const SETTLED = 2;
+/** The job was aborted while queued but was to create the instance: it goes as an open instead. */
+const STAND_IN = 4;
+
+/** Whether `op` creates its instance (an open, or the first call of an epoch). */
+function creates(op: Op): boolean {
+  return op.kind === 'open' || (op.kind !== 'drop' && op.open);
+}
 
 /** One operation of a session on its way to the worker. */
 class SessionJob implements Job {
   op: Op;
-  /** {@link SENT} and {@link SETTLED} bits: one small integer keeps the per-call object lean. */
+  /** {@link SENT}, {@link SETTLED} and {@link STAND_IN} bits: one small integer keeps the per-call object lean. */
   #flags = 0;
   #unwatch: (() => void) | undefined;
 
@@ -394,23 +401,29 @@ class SessionJob implements Job {
     const { session, op } = this;
     if ((this.#flags & SETTLED) !== 0) {
       // Aborted while queued. If it was to create the instance, the instance is still created (calls
-      // behind it count on that), but the export is not called.
-      if (op.kind === 'call' || op.kind === 'callMany') {
-        if (!op.open) return false;
+      // behind it count on that), but the export is not called: an open stands in for it.
+      if ((this.#flags & STAND_IN) === 0) {
+        if ((op.kind !== 'call' && op.kind !== 'callMany') || !op.open) return false;
         this.op = { kind: 'open', instanceId: op.instanceId, epoch: op.epoch };
-        session.openSentEpoch = op.epoch;
-        this.#flags |= SENT;
-        return true;
+        this.#flags |= STAND_IN;
       }
-      return false;
+      session.openSentEpoch = op.epoch;
+      this.#flags |= SENT;
+      return true;
     }
     if (session.lostCause !== undefined && op.epoch === session.epoch && op.kind !== 'drop') {
       this.rejectWith(session.lostError(session.lostCause));
       return false;
     }
-    if (op.kind === 'open' || (op.kind !== 'drop' && op.open)) session.openSentEpoch = op.epoch;
+    if (creates(op)) session.openSentEpoch = op.epoch;
     this.#flags |= SENT;
     return true;
+  }
+
+  notTaken(): void {
+    this.#flags &= ~SENT;
+    // Nothing of its epoch reached a thread: the instance it was to create does not exist anywhere.
+    if (creates(this.op) && this.session.openSentEpoch === this.op.epoch) this.session.openSentEpoch = -1;
   }
 
   settle(status: Status, payload: unknown): void {

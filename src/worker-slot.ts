@@ -1,25 +1,21 @@
-// One worker position of the pool: a piscina-managed thread, the outbox of operations bound for it,
-// the batches in flight, and the watchdog that stops a call running past its timeout.
+// One worker position of the pool: piscina starts, replaces and stops its thread; the slot attaches
+// each new thread (a WorkerThread), feeds it batches from its Batcher, reads outcomes back, and
+// applies what a thread's end means (the Watchdog decides when a runaway call ends one).
 
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import {
-  CallTimeoutError, WorkerFailedError, deserializeError, type ReactorPoolError,
-} from './errors.js';
-import {
-  MemoryBoard, Progress, progressSeq, sharedClock, type Batch, type BatchResult, type MemoryCountTask,
-  type ProbeResult, type ReadyTask, type Status, type WorkerData,
-} from './protocol.js';
-import type { WorkerResourceLimits } from './options.js';
-import { encodeOp } from './wire.js';
+import { Batcher } from './batcher.js';
+import { CallTimeoutError, WorkerFailedError, deserializeError, type ReactorPoolError } from './errors.js';
 import type { Job } from './job.js';
+import type { WorkerResourceLimits } from './options.js';
+import { MemoryBoard, Progress, progressSeq, sharedClock, type Status, type WorkerData } from './protocol.js';
+import { Watchdog } from './watchdog.js';
+import { BatchEncoder } from './wire.js';
+import { MAX_BATCHES_IN_FLIGHT, MAX_BATCH_WORDS, SIDE_WORDS, WorkerThread } from './worker-thread.js';
 
-/** More batches in flight keep a worker busy while results travel back; two is enough for that. */
-const MAX_BATCHES_IN_FLIGHT = 2;
-/** Operations per batch at most (the progress board numbers them in 20 bits; smaller also bounds latency). */
-const MAX_BATCH_OPS = 65_536;
 /**
- * Without a `memoryLimit`, how long after work ran the worker is asked to recount its memory. An idle
- * worker waits in `Atomics.wait` (piscina), so it cannot recount on a timer of its own.
+ * Without a `memoryLimit`, how long after work ran the worker is asked to recount its memory (it
+ * does not count per call then, and an idle thread has no reason to).
  */
 const MEMORY_COUNT_MS = 200;
 
@@ -27,14 +23,8 @@ const MEMORY_COUNT_MS = 200;
 export type ThreadEnd = 'crash' | 'timeout' | 'recycle';
 
 export interface SlotEvents {
-  /** The thread died or was terminated; in-flight jobs were already failed. Called before any replacement runs. */
+  /** The thread died or was terminated; its jobs were already failed. Called before any replacement runs. */
   onThreadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void;
-}
-
-interface InFlight {
-  readonly seq: number;
-  readonly jobs: Job[];
-  readonly tracked: boolean;
 }
 
 interface Termination {
@@ -46,34 +36,35 @@ interface Termination {
 
 export class WorkerSlot {
   readonly id: number;
-  #piscina: Piscina;
-  #thread: number | undefined;
-  #outbox: Job[] = [];
-  readonly #inFlight = new Map<number, InFlight>();
-  #seq = 0;
+  readonly #piscina: Piscina;
+  readonly #batcher = new Batcher();
+  readonly #encoder: BatchEncoder;
+  readonly #watchdog: Watchdog;
+  readonly #events: SlotEvents;
+  /** The attached thread, while it runs. */
+  #thread: WorkerThread | undefined;
+  /** Waiters for the next attached thread. */
+  #attachWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #flushQueued = false;
+  #waiting = false;
   #stopping = false;
   /** Why the slot stopped: what jobs submitted from then on fail with at once. */
   #stopCause: ReactorPoolError | undefined;
-  /** While recycling: how many more jobs of the outbox may still go to the old thread. */
-  #sendable: number | undefined;
+  /** While recycling: how many more queued jobs may still go to the old thread. */
+  #sendable = Number.POSITIVE_INFINITY;
   #idleWaiters: (() => void)[] = [];
   #settleWaiters: (() => void)[] = [];
   readonly #progress: Progress;
-  #watchdog: NodeJS.Timeout | undefined;
   #termination: Termination | undefined;
-  /** Between a thread's death and its handling: hold every send. */
-  #dying = false;
-  /** Why the dead thread died, if piscina said (the error its running batch rejected with). */
-  #deathDetail: string | undefined;
   /** Crashes since the last batch that completed. */
   #crashesInARow = 0;
   /** Bytes of linear memory the thread's instances hold, as the thread last counted them. */
   readonly #memory: MemoryBoard;
-  /** Whether the worker counts memory after every call (a `memoryLimit`), or only when asked. */
   readonly #countsMemoryPerCall: boolean;
   #memoryCount: NodeJS.Timeout | undefined;
-  readonly #events: SlotEvents;
+  readonly #onOutcome = (seq: number, index: number, status: Status, payload: unknown): void => {
+    this.#batcher.settle(seq, index, status, payload);
+  };
 
   constructor(
     id: number, filename: string, workerData: Omit<WorkerData, 'progress' | 'memory'>, resourceLimits: WorkerResourceLimits,
@@ -87,6 +78,29 @@ export class WorkerSlot {
     const memory = new SharedArrayBuffer(MemoryBoard.BYTES);
     this.#memory = new MemoryBoard(memory);
     this.#countsMemoryPerCall = workerData.memoryLimit !== Number.POSITIVE_INFINITY;
+    this.#encoder = new BatchEncoder(SIDE_WORDS);
+    this.#watchdog = new Watchdog({
+      running: () => this.#progress.read(),
+      jobAt: (seq, index) => {
+        for (const batch of this.#batcher.inFlight) if (progressSeq(batch.seq) === seq) return batch.tracked ? batch.jobs[index] : undefined;
+        return undefined;
+      },
+      shortestTimeout: () => {
+        let shortest = Number.POSITIVE_INFINITY;
+        for (const batch of this.#batcher.inFlight) {
+          if (!batch.tracked) continue;
+          for (let i = batch.settled; i < batch.jobs.length; i++) {
+            const timeout = (batch.jobs[i] as Job).timeout;
+            if (timeout > 0 && timeout < shortest) shortest = timeout;
+          }
+        }
+        return shortest;
+      },
+      timedOut: (job, ranFor) => this.#timeOut(job, ranFor),
+      now: sharedClock,
+      setTimer: (callback, ms) => setTimeout(callback, ms).unref(),
+      clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+    });
     this.#piscina = new Piscina({
       filename,
       workerData: { ...workerData, progress, memory } satisfies WorkerData,
@@ -94,61 +108,55 @@ export class WorkerSlot {
       maxThreads: 1,
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
+      // The thread's event loop stays free between tasks: it serves its rings and its control channel.
+      atomics: 'disabled',
       resourceLimits: { ...resourceLimits },
       name: 'default',
     });
-    this.#piscina.on('workerCreate', (worker: { id: number }) => {
-      this.#thread = worker.id;
-      this.#scheduleFlush();
-    });
-    // One thread per slot, so any destroyed thread is ours (its id already reads -1 by now).
-    this.#piscina.on('workerDestroy', () => {
-      if (this.#stopping || this.#thread === undefined) return;
-      const thread = this.#thread;
-      this.#thread = undefined;
-      const termination = this.#termination;
-      this.#termination = undefined;
-      this.#progress.reset();
-      // Its instances are gone with it; the replacement counts its own.
-      this.#memory.write(0);
-      // Handled a turn later, once piscina has rejected the batch that was running with the reason
-      // (e.g. ERR_WORKER_OUT_OF_MEMORY); nothing is sent meanwhile, not even to a replacement.
-      this.#dying = true;
-      setImmediate(() => {
-        this.#dying = false;
-        const detail = this.#deathDetail;
-        this.#deathDetail = undefined;
-        if (this.#stopping) return;
-        if (termination === undefined) {
-          this.#crashesInARow++;
-          const why = detail === undefined ? 'stopped unexpectedly' : `died (${detail})`;
-          this.#threadLost(new WorkerFailedError(`worker ${this.id} (thread ${thread}) ${why}; its instances are gone`, { workerId: this.id }), 'crash');
-        } else {
-          this.#threadLost(termination.cause, termination.end, termination.culprit);
-        }
-        this.#scheduleFlush();
-      });
-    });
-    // Piscina reports errors of idle threads here; the workerDestroy handler above has the consequences.
+    this.#piscina.on('workerCreate', (info: { id: number }) => this.#attach(info.id));
+    // Piscina reports errors of idle threads here; each WorkerThread handles its own thread's end.
     this.#piscina.on('error', () => {});
   }
 
-  /** Resolves once the slot's thread runs tasks (however long its start-up takes). */
-  async ready(): Promise<void> {
-    await this.#piscina.run({ ready: true } satisfies ReadyTask);
+  #attach(threadId: number): void {
+    if (this.#stopping) return;
+    const worker = this.#piscina.threads.find((thread: Worker) => thread.threadId === threadId);
+    if (worker === undefined) return; // gone already: its replacement attaches in turn
+    WorkerThread.attach(this.#piscina, worker, (thread, detail) => this.#threadEnded(thread, detail)).then(
+      (thread) => {
+        if (this.#stopping || thread.ended) return;
+        this.#thread = thread;
+        const waiters = this.#attachWaiters;
+        this.#attachWaiters = [];
+        for (const waiter of waiters) waiter.resolve();
+        this.#scheduleFlush();
+      },
+      (error: unknown) => {
+        // The thread died while attaching (its end is handled like any other), or the slot stopped.
+        const waiters = this.#attachWaiters;
+        this.#attachWaiters = [];
+        const reason = new WorkerFailedError(`worker ${this.id} could not start a thread: ${error instanceof Error ? error.message : String(error)}`, { workerId: this.id });
+        for (const waiter of waiters) waiter.reject(reason);
+      },
+    );
+  }
+
+  /** Resolves once a thread is attached (however long its start-up takes); rejects if it dies first. */
+  ready(): Promise<void> {
+    if (this.#thread !== undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#attachWaiters.push({ resolve, reject }));
   }
 
   /** Links the module on this slot's thread; rejects with why it cannot run. */
   async probe(): Promise<void> {
-    const result = (await this.#piscina.run({ probe: true })) as ProbeResult;
-    if (result.error !== undefined) throw deserializeError(result.error);
+    await this.ready();
+    const error = await (this.#thread as WorkerThread).probe();
+    if (error !== undefined) throw deserializeError(error);
   }
 
   /** Operations queued now and not yet answered. */
   get pending(): number {
-    let count = this.#outbox.length;
-    for (const batch of this.#inFlight.values()) count += batch.jobs.length;
-    return count;
+    return this.#batcher.pending;
   }
 
   /** Unexpected thread deaths since work last completed on this slot. */
@@ -163,11 +171,11 @@ export class WorkerSlot {
 
   submit(job: Job): void {
     if (this.#stopCause !== undefined) {
-      // Nothing will ever run it: fail it now rather than leave it in an outbox nobody reads.
+      // Nothing will ever run it: fail it now rather than leave it in a queue nobody reads.
       job.fail(this.#stopCause, false);
       return;
     }
-    this.#outbox.push(job);
+    this.#batcher.submit(job);
     this.#scheduleFlush();
   }
 
@@ -180,70 +188,60 @@ export class WorkerSlot {
     });
   }
 
+  /** Sends what may go now: batches while the thread has room for them. */
   #flush(): void {
-    if (this.#thread === undefined || this.#stopping || this.#dying) return;
-    while (this.#outbox.length > 0 && this.#inFlight.size < MAX_BATCHES_IN_FLIGHT && this.#sendable !== 0) {
-      const outbox = this.#outbox;
-      const taken = Math.min(outbox.length, MAX_BATCH_OPS, this.#sendable ?? MAX_BATCH_OPS);
-      const jobs: Job[] = [];
-      let tracked = false;
-      for (let i = 0; i < taken; i++) {
-        const job = outbox[i] as Job;
-        if (!job.beforeSend()) continue;
-        jobs.push(job);
-        if (job.timeout > 0) tracked = true;
+    const thread = this.#thread;
+    if (thread === undefined || this.#stopping) return;
+    const batcher = this.#batcher;
+    let sent = false;
+    while (batcher.queued > 0 && batcher.inFlight.length < MAX_BATCHES_IN_FLIGHT && this.#sendable > 0) {
+      const { batch, used } = batcher.take(this.#encoder, MAX_BATCH_WORDS, this.#sendable);
+      this.#sendable -= used;
+      if (batch === undefined) continue;
+      if (!thread.send(this.#encoder)) {
+        // Cannot happen while batches in flight fit in the ring together; fail loudly rather than hang.
+        throw new Error(`worker ${this.id}: the request ring has no room for batch ${batch.seq}`);
       }
-      this.#outbox = taken === outbox.length ? [] : outbox.slice(taken);
-      if (this.#sendable !== undefined) this.#sendable -= taken;
-      if (jobs.length === 0) continue;
-      this.#send(jobs, this.#thread, tracked);
+      sent = true;
+      if (batch.tracked) this.#watchdog.check();
     }
+    if (sent) this.#awaitOutcomes(thread);
     // A recycle waits for what may still go to the old thread; jobs refused on the way count too.
-    if (this.#sendable !== undefined) this.#batchSettled();
+    this.#batchSettled();
     this.#notifyIfIdle();
   }
 
-  #send(jobs: Job[], thread: number, tracked: boolean): void {
-    const seq = this.#seq++;
-    const entry: InFlight = { seq, jobs, tracked };
-    this.#inFlight.set(seq, entry);
-    const wire: unknown[] = [];
-    for (const job of jobs) encodeOp(job.op, wire);
-    const batch: Batch = { thread, seq: progressSeq(seq), track: tracked, wire };
-    if (tracked) this.#watch();
-    this.#piscina.run(batch).then(
-      (result: BatchResult) => {
-        if (!this.#inFlight.delete(seq)) return; // already failed with its thread
-        if (result.stale) {
-          // Meant for a thread that died before running it: nothing ran, so it goes again, first in line.
-          // Jobs of sessions lost with that thread are refused by beforeSend on the way.
-          this.#outbox.unshift(...jobs);
-          if (this.#sendable !== undefined) this.#sendable += jobs.length;
-        } else {
-          this.#crashesInARow = 0;
-          this.#scheduleMemoryCount();
-          const results = result.results;
-          for (let i = 0; i < jobs.length; i++) (jobs[i] as Job).settle(results[2 * i] as Status, results[2 * i + 1]);
-        }
-        this.#batchSettled();
-        this.#flush();
-        this.#notifyIfIdle();
-      },
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        if (this.#dying) {
-          // The thread died under this batch: the death handler fails it, with this reason.
-          this.#deathDetail ??= message;
-          return;
-        }
-        if (!this.#inFlight.delete(seq)) return;
-        const cause = new WorkerFailedError(`worker ${this.id} failed while running a batch: ${message}`, { workerId: this.id });
-        for (const job of jobs) job.fail(cause, false);
-        this.#batchSettled();
-        this.#flush();
-        this.#notifyIfIdle();
-      },
-    );
+  /** Waits (without blocking) for the thread's outcomes while batches are in flight. */
+  #awaitOutcomes(thread: WorkerThread): void {
+    if (this.#waiting) return;
+    thread.keepAlive(true);
+    for (;;) {
+      if (this.#batcher.inFlight.length === 0 || thread !== this.#thread) {
+        thread.keepAlive(false);
+        return;
+      }
+      const wait = thread.whenOutcomes();
+      if (wait === undefined) {
+        this.#readOutcomes(thread);
+        continue;
+      }
+      this.#waiting = true;
+      void wait.then(() => {
+        this.#waiting = false;
+        if (thread !== this.#thread) return;
+        this.#readOutcomes(thread);
+        this.#awaitOutcomes(thread);
+      });
+      return;
+    }
+  }
+
+  #readOutcomes(thread: WorkerThread): void {
+    if (thread.readOutcomes(this.#onOutcome) === 0) return;
+    this.#crashesInARow = 0;
+    this.#scheduleMemoryCount();
+    if (this.#termination === undefined) this.#watchdog.check();
+    this.#flush();
   }
 
   /** Asks the worker to recount its memory a little later: once per {@link MEMORY_COUNT_MS} while work runs, never while idle. */
@@ -251,55 +249,10 @@ export class WorkerSlot {
     if (this.#countsMemoryPerCall || this.#memoryCount !== undefined) return;
     this.#memoryCount = setTimeout(() => {
       this.#memoryCount = undefined;
-      if (this.#stopping) return;
       // A thread that dies meanwhile had nothing left to count: its board is reset with it.
-      this.#piscina.run({ countMemory: true } satisfies MemoryCountTask).catch(() => {});
+      this.#thread?.countMemory().catch(() => {});
     }, MEMORY_COUNT_MS);
     this.#memoryCount.unref();
-  }
-
-  /**
-   * The watchdog: finds the operation running now and, if it has a timeout, checks it against the
-   * time it started (queue time never counts). Sleeps until the earliest moment a deadline can pass.
-   */
-  #watch(): void {
-    this.#stopWatchdog();
-    if (this.#termination !== undefined || this.#thread === undefined) return;
-    let shortest = Number.POSITIVE_INFINITY;
-    for (const batch of this.#inFlight.values()) {
-      if (!batch.tracked) continue;
-      for (const job of batch.jobs) if (job.timeout > 0 && job.timeout < shortest) shortest = job.timeout;
-    }
-    if (shortest === Number.POSITIVE_INFINITY) return;
-    const now = sharedClock();
-    let wake = shortest;
-    const running = this.#progress.read();
-    if (running !== undefined) {
-      const job = this.#runningJob(running.seq, running.index);
-      if (job !== undefined && job.timeout > 0) {
-        const ranFor = now - running.startedAt;
-        if (ranFor >= job.timeout) {
-          this.#timeOut(job, ranFor);
-          return;
-        }
-        wake = Math.min(wake, job.timeout - ranFor);
-      }
-    }
-    // A job that starts after now cannot pass its deadline before now + its timeout.
-    this.#watchdog = setTimeout(() => this.#watch(), Math.max(1, Math.ceil(wake)));
-    this.#watchdog.unref();
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
-  }
-
-  #runningJob(seq: number, index: number): Job | undefined {
-    for (const batch of this.#inFlight.values()) {
-      if (progressSeq(batch.seq) === seq) return batch.tracked ? batch.jobs[index] : undefined;
-    }
-    return undefined;
   }
 
   #timeOut(job: Job, ranFor: number): void {
@@ -315,8 +268,45 @@ export class WorkerSlot {
   }
 
   #terminate(termination: Termination): void {
+    const thread = this.#thread;
+    if (thread === undefined || this.#termination !== undefined) return;
     this.#termination = termination;
-    for (const thread of this.#piscina.threads) void thread.terminate();
+    void thread.terminate();
+  }
+
+  /** The thread exited: outcomes it wrote still count; every job in flight fails (those it never took cost their session nothing). */
+  #threadEnded(thread: WorkerThread, detail: string | undefined): void {
+    if (thread !== this.#thread) return; // never attached, or the slot stopped
+    this.#thread = undefined;
+    this.#watchdog.stop();
+    thread.keepAlive(false);
+    if (this.#stopping) return;
+    // Outcomes written before the end are real: settle them first.
+    thread.readOutcomes(this.#onOutcome);
+    const termination = this.#termination;
+    this.#termination = undefined;
+    this.#progress.reset();
+    // Its instances are gone with it; the replacement counts its own.
+    this.#memory.write(0);
+    let cause: ReactorPoolError;
+    let end: ThreadEnd;
+    if (termination === undefined) {
+      this.#crashesInARow++;
+      const why = detail === undefined ? 'stopped unexpectedly' : `died (${detail})`;
+      cause = new WorkerFailedError(`worker ${this.id} (thread ${thread.id}) ${why}; its instances are gone`, { workerId: this.id });
+      end = 'crash';
+    } else {
+      cause = termination.cause;
+      end = termination.end;
+    }
+    const lost = this.#batcher.threadLost(thread.requests.taken);
+    const culprit = termination?.culprit;
+    // The runaway call first: its session is lost by its own error, which its other calls then carry.
+    if (culprit !== undefined && lost.includes(culprit.job)) culprit.job.fail(culprit.error, true);
+    for (const job of lost) if (job !== culprit?.job) job.fail(cause, false);
+    this.#events.onThreadLost(this, cause, end);
+    this.#batchSettled();
+    this.#notifyIfIdle();
   }
 
   #notifyIfIdle(): void {
@@ -326,28 +316,19 @@ export class WorkerSlot {
     for (const wake of waiters) wake();
   }
 
-  #threadLost(cause: ReactorPoolError, end: ThreadEnd, culprit?: Termination['culprit']): void {
-    this.#stopWatchdog();
-    const batches = [...this.#inFlight.values()];
-    this.#inFlight.clear();
-    // The runaway call first: its session is lost by its own error, which its other calls then carry.
-    if (culprit !== undefined) culprit.job.fail(culprit.error, true);
-    for (const { jobs } of batches) for (const job of jobs) if (job !== culprit?.job) job.fail(cause, false);
-    this.#events.onThreadLost(this, cause, end);
-    this.#batchSettled();
-    this.#notifyIfIdle();
+  /** Resolves once a thread is attached to the slot again (after a death, before its replacement). */
+  #nextThread(): Promise<void> {
+    return new Promise((resolve, reject) => this.#attachWaiters.push({ resolve, reject }));
   }
 
   /**
    * Ends the thread at once, whatever it is running (the only way to stop a tight wasm loop), as a
-   * crash would: piscina reports it destroyed, which applies the loss rule, and starts a replacement.
+   * crash would: the loss rule applies and piscina starts a replacement.
    */
   async terminateThread(): Promise<void> {
     // Between a death and its replacement there is no thread yet: wait for the replacement.
-    if (this.#thread === undefined && !this.#stopping) {
-      await new Promise<void>((resolve) => this.#piscina.once('workerCreate', () => resolve()));
-    }
-    await Promise.all(this.#piscina.threads.map((thread) => thread.terminate()));
+    if (this.#thread === undefined && !this.#stopping) await this.#nextThread();
+    await this.#thread?.terminate();
   }
 
   /**
@@ -355,18 +336,19 @@ export class WorkerSlot {
    * meanwhile wait for the new thread. The instances on the old thread are lost with `cause`.
    */
   async recycle(cause: ReactorPoolError): Promise<void> {
-    if (this.#stopping || this.#sendable !== undefined) return;
-    this.#sendable = this.#outbox.length;
+    if (this.#stopping || this.#sendable !== Number.POSITIVE_INFINITY) return;
+    this.#sendable = this.#batcher.queued;
     try {
       this.#scheduleFlush();
       // Each turn waits for a batch to settle; the flush after it sends what may still go.
-      while ((this.#sendable > 0 || this.#inFlight.size > 0) && !this.#stopping) await this.#settled();
-      if (this.#stopping || this.#thread === undefined) return;
-      const replaced = new Promise<void>((resolve) => this.#piscina.once('workerCreate', () => resolve()));
+      while ((this.#sendable > 0 || this.#batcher.inFlight.length > 0) && !this.#stopping) await this.#settled();
+      if (this.#stopping) return;
+      if (this.#thread === undefined) await this.#nextThread();
+      const replaced = this.#nextThread();
       this.#terminate({ end: 'recycle', cause });
       await replaced;
     } finally {
-      this.#sendable = undefined;
+      this.#sendable = Number.POSITIVE_INFINITY;
       this.#scheduleFlush();
     }
   }
@@ -393,12 +375,14 @@ export class WorkerSlot {
   async stop(cause: ReactorPoolError): Promise<void> {
     this.#stopping = true;
     this.#stopCause = cause;
-    this.#stopWatchdog();
+    this.#watchdog.stop();
     clearTimeout(this.#memoryCount);
-    const jobs = [...this.#outbox, ...[...this.#inFlight.values()].flatMap((batch) => batch.jobs)];
-    this.#outbox = [];
-    this.#inFlight.clear();
-    for (const job of jobs) job.fail(cause, false);
+    this.#thread?.keepAlive(false);
+    this.#thread = undefined;
+    for (const job of this.#batcher.takeAll()) job.fail(cause, false);
+    const waiters = this.#attachWaiters;
+    this.#attachWaiters = [];
+    for (const waiter of waiters) waiter.reject(cause);
     this.#batchSettled();
     this.#notifyIfIdle();
     // Never in the same turn as a thread's death (a restart limit stops the pool right after one):

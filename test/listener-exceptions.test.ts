@@ -79,6 +79,9 @@ describe('throwing listeners', () => {
     const [spinner, idle] = keysOn(pool, 0, 2, 'w0-').map((key) => pool.session(key)) as [Session, Session];
     const elsewhere = pool.session(keysOn(pool, 1, 1, 'w1-')[0] as string);
     expect(await idle.call('inc', 1)).toBe(21);
+    // The spinner's instance exists before its runaway call: it is lost with the thread whether or not
+    // the thread took that call before it died (a session whose start never reached a thread is not).
+    expect(await spinner.call('inc', 0)).toBe(20);
     expect(await elsewhere.call('inc', 2)).toBe(22);
     const settled = Promise.allSettled([spinner.call('spin'), idle.call('inc', 1), elsewhere.call('inc', 1)]);
     // close() waits for the spinning call; only the worker's death (and its bookkeeping) ends the wait.

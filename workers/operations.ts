@@ -1,0 +1,299 @@
+// A worker thread's reactor instances and what operations do to them: each operation of a request
+// record (see src/wire.ts) runs here, in order, and reports one outcome.
+
+import { workerData } from 'node:worker_threads';
+import type { SerializedError } from '../src/errors.js';
+import {
+  MemoryBoard, Progress, Status, TYPED_RESULT_KINDS, type BufferArg, type Failure, type ResultMode, type WasmValue, type WorkerData,
+} from '../src/protocol.js';
+import {
+  FORM_MASK, FORM_SHIFT, Form, OPEN_BIT, TAG_MASK, Tag, modeOf, readValues, structuredValue, typedList, typedResultOf, type Words,
+} from '../src/wire.js';
+import { ReactorInstance, takeOutput, type OutputSink } from './reactor-instance.js';
+import { loadWasi } from './quiet-wasi.js';
+import { SealedWasi } from './sealed-wasi.js';
+import {
+  describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, failedAfterAll, failedPartWay, invalidArgument, moduleCannotInstantiate,
+  noInstance, overMemoryLimit, sessionLost, startFailed,
+} from './worker-failures.js';
+
+const data = workerData as WorkerData;
+const WASI = await loadWasi();
+
+/**
+ * An instance id's current instance, or the record of how it was lost (a tombstone, until a newer epoch opens),
+ * or of why it could not start (`refusedBy`: the engine had no room; the next start of the epoch tries again).
+ */
+interface Entry {
+  readonly epoch: number;
+  readonly instance?: ReactorInstance;
+  readonly lostBy?: SerializedError;
+  readonly refusedBy?: SerializedError;
+}
+
+const entries = new Map<number, Entry>();
+const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
+const progress = new Progress(data.progress);
+const memoryBoard = new MemoryBoard(data.memory);
+/** Bytes of linear memory held by this thread's live instances. */
+let memoryHeld = 0;
+
+/** Receives an operation's outcome. */
+export type Emit = (status: Status, payload: unknown) => void;
+
+/** The thread's progress board (which operation runs since when), for the main thread's watchdog. */
+export { progress };
+
+/** Publishes the memory the thread's instances hold (after each batch). */
+export function publishMemory(): void {
+  memoryBoard.write(memoryHeld);
+}
+
+/** Called before and after each batch: output written meanwhile is captured per operation. */
+export function beginBatch(): void {
+  sink.chunks = [];
+}
+
+export function endBatch(): void {
+  sink.chunks = undefined;
+  sink.run = undefined;
+}
+
+/**
+ * With a `memoryLimit`, each instance's memory is checked after every call that ran on it. Reading
+ * a wasm memory's size costs more than a small call, so without a limit nothing is read per call:
+ * the memory held (for `stats()`) is recounted when the main thread asks, shortly after work ran.
+ */
+const limitMemory = data.memoryLimit !== Number.POSITIVE_INFINITY;
+
+/** Recounts every instance's memory and publishes the total. */
+export function countMemory(): void {
+  let held = 0;
+  for (const entry of entries.values()) {
+    if (entry.instance === undefined) continue;
+    entry.instance.countedBytes = entry.instance.memoryBytes;
+    held += entry.instance.countedBytes;
+  }
+  memoryHeld = held;
+  memoryBoard.write(memoryHeld);
+}
+
+/** Replaces the entry of an instance id (or removes it), keeping {@link memoryHeld} in step. */
+function setEntry(instanceId: number, entry: Entry | undefined): void {
+  const old = entries.get(instanceId)?.instance;
+  if (old !== undefined) memoryHeld -= old.countedBytes;
+  if (entry === undefined) {
+    entries.delete(instanceId);
+    return;
+  }
+  entries.set(instanceId, entry);
+  if (entry.instance !== undefined) {
+    entry.instance.countedBytes = entry.instance.memoryBytes;
+    memoryHeld += entry.instance.countedBytes;
+  }
+}
+
+/**
+ * After an operation ran on `instance` (with a memory limit): counts its memory, and if it is over
+ * the limit, discards it and returns the failure that loses the session.
+ */
+function checkMemory(instance: ReactorInstance, instanceId: number, epoch: number, name: string): Failure | undefined {
+  const bytes = instance.memoryBytes;
+  if (bytes === instance.countedBytes) return undefined;
+  memoryHeld += bytes - instance.countedBytes;
+  instance.countedBytes = bytes;
+  return bytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, name, bytes) : undefined;
+}
+
+function discardOverLimit(instanceId: number, epoch: number, name: string, bytes: number): Failure {
+  const failure = overMemoryLimit(name, bytes, data.memoryLimit);
+  setEntry(instanceId, { epoch, lostBy: failure.error });
+  return failure;
+}
+
+/** Links the module once without starting it, so that a module that cannot run here fails at pool creation. */
+export function probe(): SerializedError | undefined {
+  try {
+    // The same sealed imports as every instance: a start function that prints gets EFAULT (no memory yet), not a refusal.
+    new WebAssembly.Instance(data.module, { wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
+    return undefined;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return moduleCannotInstantiate(message);
+  }
+}
+
+/** Reused for every plain call's arguments: no array per call. */
+const args: (number | bigint)[] = [];
+
+/**
+ * Runs the operation whose header is at word `at` of `words` and emits its outcome. `takeSide` yields
+ * the value of an operation whose arguments came on the side port.
+ */
+export function runOp(words: Words, at: number, emit: Emit, takeSide: () => unknown): void {
+  const bits = words.i32[2 * at] as number;
+  const tag = bits & TAG_MASK;
+  const instanceId = words.i32[2 * at + 2] as number;
+  const epoch = words.f64[at + 2] as number;
+  let status: Status = Status.Ok;
+  let payload: unknown;
+  if (tag === Tag.Drop) {
+    const entry = entries.get(instanceId);
+    if (entry !== undefined && entry.epoch <= epoch) setEntry(instanceId, undefined);
+    emit(Status.Ok, undefined);
+    return;
+  }
+  if (tag === Tag.Open) {
+    const entry = entries.get(instanceId);
+    // An existing entry of this epoch: another session already opened the shared instance (isolation 'worker').
+    const failure = needsStart(entry, epoch)
+      ? create(instanceId, epoch)
+      : (entry?.lostBy === undefined ? undefined : sessionLost(entry.lostBy));
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
+  } else {
+    const index = words.i32[2 * at + 1] as number;
+    const name = data.exportNames[index] as string;
+    const form = (bits >> FORM_SHIFT) & FORM_MASK;
+    // Arguments that came on the side port are taken whatever happens, to keep the port in step.
+    const sideValue = form === Form.Side ? takeSide() : undefined;
+    let entry = entries.get(instanceId);
+    let failure: Failure | undefined;
+    if ((bits & OPEN_BIT) !== 0 && needsStart(entry, epoch)) {
+      failure = create(instanceId, epoch);
+      entry = entries.get(instanceId);
+    }
+    const mode = modeOf(bits);
+    if (tag === Tag.Call) {
+      if (failure === undefined) {
+        const found = instanceOf(entry, epoch);
+        if (found instanceof ReactorInstance) {
+          try {
+            if (form === Form.Values) {
+              readValues(words, at, args);
+              payload = found.call(index, args, 0, args.length);
+            } else {
+              const list = (form === Form.Side ? sideValue : structuredValue(words, at)) as (WasmValue | BufferArg)[];
+              payload = mode === undefined ? found.call(index, list, 0, list.length) : found.callBuffers(index, list, mode);
+            }
+          } catch (error) {
+            failure = fail(error, name, instanceId, epoch, mode === undefined);
+          }
+          if (limitMemory && failure === undefined) failure = checkMemory(found, instanceId, epoch, name);
+        } else {
+          failure = found;
+        }
+      }
+    } else if (failure === undefined) {
+      const found = instanceOf(entry, epoch);
+      if (found instanceof ReactorInstance) {
+        const list = (form === Form.Typed ? typedList(words, at) : form === Form.Side ? sideValue : structuredValue(words, at)) as ArrayLike<unknown>;
+        failure = runMany(found, index, instanceId, epoch, list, typedResultOf(bits), mode, (value) => {
+          payload = value;
+        });
+        if (limitMemory && failure === undefined) {
+          failure = checkMemory(found, instanceId, epoch, name);
+          // Memory is checked after the whole list: every call of it ran.
+          if (failure !== undefined) failedAfterAll(failure, list.length);
+        }
+      } else {
+        failure = found;
+      }
+    }
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
+  }
+  const output = sink.run === undefined ? undefined : takeOutput(sink);
+  if (output !== undefined) {
+    if (status === Status.Ok) [status, payload] = [Status.OkWithOutput, { value: payload, output }];
+    else payload = { ...(payload as Failure), output };
+  }
+  emit(status, payload);
+}
+
+function instanceOf(entry: Entry | undefined, epoch: number): ReactorInstance | Failure {
+  if (entry === undefined || entry.epoch !== epoch) return sessionLost(noInstance());
+  if (entry.refusedBy !== undefined) return { error: entry.refusedBy, lost: false };
+  return entry.instance ?? sessionLost(entry.lostBy);
+}
+
+/** Whether an instance-creating operation at `epoch` must start one: none yet, an older one, or a refused start. */
+function needsStart(entry: Entry | undefined, epoch: number): boolean {
+  return entry === undefined || entry.epoch < epoch || (entry.epoch === epoch && entry.refusedBy !== undefined);
+}
+
+/**
+ * V8 throws this RangeError when it cannot reserve a new wasm memory: the process is out of address
+ * space (each memory reserves about 10 GiB), not the module at fault.
+ */
+function isOutOfAddressSpace(error: unknown): error is RangeError {
+  return error instanceof RangeError && error.message.includes('Out of memory');
+}
+
+/** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
+function create(instanceId: number, epoch: number): Failure | undefined {
+  try {
+    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator, data.stackPointer);
+    setEntry(instanceId, { epoch, instance });
+    return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, '_initialize', instance.countedBytes) : undefined;
+  } catch (error) {
+    if (isOutOfAddressSpace(error)) {
+      const refused = engineOutOfAddressSpace(error.message);
+      setEntry(instanceId, { epoch, refusedBy: refused.error });
+      return refused;
+    }
+    const failed = startFailed(error);
+    setEntry(instanceId, { epoch, lostBy: failed.error });
+    return failed;
+  }
+}
+
+/**
+ * The failure of an export call. An exit, or a trap when the policy discards trapped instances,
+ * leaves a tombstone for the operations behind it; a kept instance gets its stack pointer back. A call made with plain values (not through guest
+ * memory) that the engine refused to convert never ran: it costs the instance nothing.
+ */
+function fail(error: unknown, name: string, instanceId: number, epoch: number, plain: boolean): Failure {
+  if (plain && isArgumentConversion(error)) return invalidArgument(name, error.message);
+  const failure = describeFailure(error, name);
+  if (!failure.lost && data.onTrap !== 'keep') discardByTrapPolicy(failure, data.onTrap);
+  if (failure.lost) setEntry(instanceId, { epoch, lostBy: failure.error });
+  else entries.get(instanceId)?.instance?.restoreStackPointer();
+  return failure;
+}
+
+function runMany(
+  instance: ReactorInstance, index: number, instanceId: number, epoch: number, list: ArrayLike<unknown>, kind: (typeof TYPED_RESULT_KINDS)[number] | undefined,
+  mode: ResultMode | undefined, done: (value: unknown) => void,
+): Failure | undefined {
+  const count = list.length;
+  const out: { [index: number]: unknown; length: number } = kind === undefined ? new Array<unknown>(count) : new globalThis[kind](count);
+  let i = 0;
+  try {
+    if (mode !== undefined) {
+      for (; i < count; i++) {
+        const item = list[i] as WasmValue | BufferArg | readonly (WasmValue | BufferArg)[];
+        out[i] = instance.callBuffers(index, Array.isArray(item) ? item : [item as WasmValue | BufferArg], mode);
+      }
+    } else {
+      for (; i < count; i++) {
+        const args = list[i] as WasmValue | readonly WasmValue[];
+        out[i] = typeof args === 'object' ? instance.call(index, args, 0, args.length) : instance.callOne(index, args);
+      }
+    }
+  } catch (error) {
+    const failure = fail(error, data.exportNames[index] as string, instanceId, epoch, mode === undefined);
+    failedPartWay(failure, i, count);
+    return failure;
+  }
+  done(out);
+  return undefined;
+}
+
+/**
+ * The TypeError V8 throws at the JS→wasm boundary for an argument it cannot convert (a bigint for an
+ * i32, a number for an i64: with a compiled module the main thread knows no signatures). Thrown
+ * before the export is entered, so no wasm frame is on its stack; a TypeError from inside the call
+ * (an import) has one.
+ */
+function isArgumentConversion(error: unknown): error is TypeError {
+  return error instanceof TypeError && typeof error.stack === 'string' && !/wasm:\/\/|wasm-function\[/.test(error.stack);
+}
