@@ -12,6 +12,12 @@ const WRITE = 0;
 const READ = 1;
 /** Request rings: the number of the last batch the worker took (0: none yet). */
 const TAKEN = 2;
+/**
+ * 1 while the consumer waits (or is about to) for a record: only then does a producer pay for a
+ * wake-up. The consumer raises it before its last look at WRITE, the producer reads it after
+ * publishing WRITE (both sequentially consistent), so one of them always sees the other.
+ */
+const SLEEPING = 3;
 const HEADER_BYTES = 64;
 
 /** A record's first word: its length in words (header included) in the low half; 0 marks a wrap to the start. */
@@ -106,7 +112,7 @@ export class Ring {
     let next = at + n;
     if (next === this.words) next = 0;
     Atomics.store(this.#header, WRITE, next);
-    Atomics.notify(this.#header, WRITE);
+    if (Atomics.load(this.#header, SLEEPING) !== 0) Atomics.notify(this.#header, WRITE);
     return true;
   }
 
@@ -172,12 +178,28 @@ export class Ring {
    * `seen`. Returns at once if one already has.
    */
   waitForRecord(seen: number, ms: number): void {
-    Atomics.wait(this.#header, WRITE, seen, ms);
+    const header = this.#header;
+    Atomics.store(header, SLEEPING, 1);
+    if (Atomics.load(header, WRITE) === seen) Atomics.wait(header, WRITE, seen, ms);
+    Atomics.store(header, SLEEPING, 0);
   }
 
-  /** Consumer, asynchronous: resolves when a record may have arrived after position `seen`. */
-  waitForRecordAsync(seen: number): { readonly async: false } | { readonly async: true; readonly value: Promise<unknown> } {
-    return (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.#header, WRITE, seen);
+  /**
+   * Consumer, asynchronous: resolves when a record may have arrived after position `seen`; undefined
+   * if one already has.
+   */
+  waitForRecordAsync(seen: number): Promise<unknown> | undefined {
+    const header = this.#header;
+    Atomics.store(header, SLEEPING, 1);
+    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(header, WRITE, seen);
+    if (!wait.async) {
+      Atomics.store(header, SLEEPING, 0);
+      return undefined;
+    }
+    return wait.value.then((outcome) => {
+      Atomics.store(header, SLEEPING, 0);
+      return outcome;
+    });
   }
 
   /** Wakes whoever waits for a record (with none written): a consumer told to stop waiting. */

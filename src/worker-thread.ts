@@ -132,8 +132,7 @@ export class WorkerThread {
     if (this.#ended) return undefined;
     const seen = this.responses.readPosition;
     if (this.responses.next() >= 0) return undefined;
-    const wait = this.responses.waitForRecordAsync(seen);
-    return wait.async ? wait.value : undefined;
+    return this.responses.waitForRecordAsync(seen);
   }
 
   /** Keeps the process alive while work is in flight on the thread (and lets it exit when idle). */

@@ -66,7 +66,7 @@ export class BatchServer {
       requests.waitForRecord(seen, WAIT_ON_THREAD_MS);
       if (requests.next() >= 0) continue;
       const wait = requests.waitForRecordAsync(seen);
-      if (wait.async) await wait.value;
+      if (wait !== undefined) await wait;
       yielded = performance.now();
     }
   }
