@@ -227,12 +227,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
 
   /** A snapshot of sessions, losses and queued work. */
   stats(): PoolStats {
-    let lost = 0;
-    for (const session of this.#directory.values()) if (session.lost) lost++;
     return {
       workers: this.#slots.length,
       sessions: this.#directory.size,
-      lostSessions: lost,
+      lostSessions: this.#instances.lost,
       pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
       sessionsPerWorker: this.#slots.map((slot) => this.#instances.boundTo(slot.id)),
       instances: this.#instances.live,

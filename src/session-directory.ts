@@ -22,8 +22,4 @@ export class SessionDirectory {
   remove(session: Session): void {
     if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key);
   }
-
-  values(): IterableIterator<Session> {
-    return this.#sessions.values();
-  }
 }
