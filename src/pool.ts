@@ -1,37 +1,31 @@
-// The public entry: owns the worker slots, the session directory (key → session → worker) and
-// the options; applies the loss rule when an instance or a whole worker thread goes away.
+// The public entry: owns the options, the worker slots, the session directory (key → session → worker)
+// and the instance table, and turns what they report into the pool's events.
 
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { callableExports, lookupExport, type Callable } from './arguments.js';
 import {
   CallTimeoutError, InvalidArgumentError, PoolClosedError, RestartLimitError, WorkerRecycledError, describeValue,
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule } from './module-source.js';
 import type { ModuleSpec } from './module-spec.js';
-import { resolveOptions, type OutputTarget, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
-import type { AllocatorKind, OutputChunk, WorkerData } from './protocol.js';
-import { InstanceLedger, type InstanceHolder } from './instance-ledger.js';
-import { checkResultOptions, detectAllocator } from './buffers.js';
-import { Session, checkSessionKey, type SessionHost } from './session.js';
+import type { AllocatorKind, WorkerData } from './protocol.js';
+import { checkResultOptions } from './buffers.js';
+import { Admission, SessionQueue } from './admission.js';
+import { ExportCatalog } from './export-catalog.js';
+import { InstanceTable, type InstanceEntry } from './instance-table.js';
+import { OutputRouter } from './output-router.js';
+import { rethrowLater } from './rethrow-later.js';
+import { Session, checkSessionKey } from './session.js';
+import { SessionDirectory } from './session-directory.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
 
 /** The start function of a reactor; callers can never name it, so a failure in it is a failed start. */
 const START_EXPORT = '_initialize';
-
-/**
- * Surfaces an application's error (a throwing listener or output callback) the way Node surfaces a
- * throwing listener elsewhere, as an uncaught exception, but only after the pool has done its work.
- */
-function rethrowLater(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
-}
 
 /** Emitted when a session's instance is lost; the session rejects calls until `reset()`. */
 export interface SessionLostEvent {
@@ -91,22 +85,14 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
    */
   readonly allocator: AllocatorKind | undefined;
   readonly #options: ResolvedOptions;
-  readonly #exports: ReadonlyMap<string, Callable>;
-  readonly #exportNames: readonly string[];
+  readonly #exports: ExportCatalog;
   readonly #slots: readonly WorkerSlot[];
-  readonly #sessionsBySlot: Map<WorkerSlot, Set<Session>>;
-  readonly #directory = new Map<string, Session>();
-  readonly #sharedEpochs = new Map<WorkerSlot, number>();
-  readonly #host: SessionHost;
-  readonly #instances: InstanceLedger;
-  #epochs = 0;
-  #sessionIds = 1; // 0 names the shared instance of isolation 'worker'
+  readonly #directory = new SessionDirectory();
+  readonly #instances: InstanceTable;
+  readonly #admission: Admission;
+  readonly #output: OutputRouter;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #stopped: Promise<void> | undefined;
-  /** Why the pool stopped by itself, if it did. */
-  #failure: ReactorPoolError | undefined;
-  /** Operations queued or running, pool-wide (bounded by `maxQueue`); sessions count them in and out. */
-  readonly #queue: { pending: number; readonly max: number };
 
   /**
    * Loads and checks the module, compiles it once, and starts the workers.
@@ -146,17 +132,21 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   private constructor(options: ResolvedOptions, module: WebAssembly.Module, spec: ModuleSpec, signaturesKnown: boolean) {
     super();
     this.#options = options;
-    this.#queue = { pending: 0, max: options.maxQueue };
-    this.#instances = new InstanceLedger(options.maxInstances);
+    this.#admission = new Admission(options.maxQueue, options.maxQueuePerSession);
+    this.#instances = new InstanceTable({
+      isolation: options.isolation,
+      maxInstances: options.maxInstances,
+      onLost: (entry, cause) => this.#sessionLost(entry, cause),
+    });
+    this.#output = new OutputRouter(options.stdout, options.stderr);
     this.spec = spec;
-    this.#exports = callableExports(spec, signaturesKnown, options.results);
-    this.#exportNames = [...this.#exports.keys()];
-    this.allocator = signaturesKnown ? detectAllocator(spec) : undefined;
+    this.#exports = new ExportCatalog(spec, signaturesKnown, options.results);
+    this.allocator = this.#exports.allocator;
     // Before any worker starts: a refusal here leaves nothing to stop.
-    checkResultOptions(options.results, this.#exports, spec, this.allocator);
+    checkResultOptions(options.results, this.#exports.callables, spec, this.allocator);
     const workerData: Omit<WorkerData, 'progress' | 'memory'> = {
       module,
-      exportNames: this.#exportNames,
+      exportNames: this.#exports.names,
       wasi: options.wasi,
       capture: { stdout: options.stdout !== 'ignore', stderr: options.stderr !== 'ignore' },
       memoryLimit: options.memoryLimit,
@@ -168,8 +158,6 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
     };
     this.#slots = Array.from({ length: options.workers }, (_, id) => new WorkerSlot(id, WORKER_FILE, workerData, options.resourceLimits, events));
-    this.#sessionsBySlot = new Map(this.#slots.map((slot) => [slot, new Set<Session>()]));
-    this.#host = this.#makeHost();
   }
 
   /** Number of worker threads. */
@@ -191,12 +179,22 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     checkSessionKey(key);
     let session = this.#directory.get(key);
     if (session === undefined) {
-      this.#host.assertAccepting();
-      const loads = this.#slots.map((slot) => this.#sessionsOn(slot).size);
-      const slot = this.#slots[placeKey(key, loads)] as WorkerSlot;
-      session = new Session(key, slot, this.#host);
-      this.#directory.set(key, session);
-      this.#sessionsOn(slot).add(session);
+      this.#admission.assertAccepting();
+      const loads = this.#slots.map((slot) => this.#instances.boundTo(slot.id));
+      const worker = this.#slots[placeKey(key, loads)] as WorkerSlot;
+      session = new Session({
+        key,
+        worker,
+        entry: this.#instances.bind(key, worker.id),
+        instances: this.#instances,
+        queue: new SessionQueue(key, this.#admission),
+        admission: this.#admission,
+        exports: this.#exports,
+        output: this.#output,
+        directory: this.#directory,
+        callTimeout: this.#options.callTimeout,
+      });
+      this.#directory.add(session);
     }
     return session;
   }
@@ -223,20 +221,18 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (slot === undefined) {
       throw new InvalidArgumentError(`Expected a worker id from 0 to ${this.#slots.length - 1}, got ${describeValue(workerId)}`);
     }
-    this.#host.assertAccepting();
+    this.#admission.assertAccepting();
     await slot.recycle(new WorkerRecycledError(`worker ${workerId} was recycled; its instances are gone`, { workerId }));
   }
 
   /** A snapshot of sessions, losses and queued work. */
   stats(): PoolStats {
-    let lost = 0;
-    for (const session of this.#directory.values()) if (session.lost) lost++;
     return {
       workers: this.#slots.length,
       sessions: this.#directory.size,
-      lostSessions: lost,
+      lostSessions: this.#instances.lost,
       pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
-      sessionsPerWorker: this.#slots.map((slot) => this.#sessionsOn(slot).size),
+      sessionsPerWorker: this.#slots.map((slot) => this.#instances.boundTo(slot.id)),
       instances: this.#instances.live,
       memoryPerWorker: this.#slots.map((slot) => slot.memory),
     };
@@ -245,7 +241,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   /** Stops accepting calls, waits for every call already accepted to settle, then stops the workers. */
   close(): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
-    this.#state = 'closing';
+    this.#stopAccepting();
     this.#stopped = (async () => {
       await Promise.all(this.#slots.map((slot) => slot.drain()));
       await this.#stopSlots(new PoolClosedError('the pool was closed'));
@@ -256,78 +252,38 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   /** Stops the workers now; calls not yet settled reject with `ERR_POOL_CLOSED`. */
   destroy(): Promise<void> {
     if (this.#state === 'closed' && this.#stopped !== undefined) return this.#stopped;
-    this.#state = 'closing';
+    this.#stopAccepting();
     this.#stopped = this.#stopSlots(new PoolClosedError('the pool was destroyed before this call completed'));
     return this.#stopped;
   }
 
+  #stopAccepting(failure?: ReactorPoolError): void {
+    if (this.#state === 'open') this.#state = 'closing';
+    this.#admission.stop(failure);
+  }
+
   async #stopSlots(cause: ReactorPoolError): Promise<void> {
     this.#state = 'closed';
-    this.#instances.clear();
+    this.#instances.releaseAll();
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
   }
 
-  #sessionsOn(slot: WorkerSlot): Set<Session> {
-    return this.#sessionsBySlot.get(slot) as Set<Session>;
-  }
-
-  #sharedEpoch(slot: WorkerSlot): number {
-    let epoch = this.#sharedEpochs.get(slot);
-    if (epoch === undefined) {
-      epoch = this.#epochs++;
-      this.#sharedEpochs.set(slot, epoch);
-    }
-    return epoch;
-  }
-
-  /** Who holds `session`'s instance: the session itself, or its worker's shared instance. */
-  #holderOf(session: Session): InstanceHolder {
-    return this.#options.isolation === 'session' ? session : session.slot;
-  }
-
-  /**
-   * With isolation 'worker', the shared instance of `slot` was lost: it stops counting unless a
-   * session there has a start queued (which makes the next one).
-   */
-  #releaseShared(slot: WorkerSlot): void {
-    for (const session of this.#sessionsOn(slot)) if (!session.lost && session.openQueuedEpoch === session.epoch) return;
-    this.#instances.release(slot);
-  }
-
-  /** Applies the loss rule to one session, once per lost instance. */
-  #lose(session: Session, cause: ReactorPoolError): void {
-    if (session.lostCause !== undefined) return;
-    session.lostCause = cause;
-    if (this.#options.isolation === 'session') this.#instances.release(session);
-    this.#notify('sessionLost', { key: session.key, cause });
+  /** The instance table lost `entry`'s instance: tell the listeners, and reset it if the pool is to. */
+  #sessionLost(entry: InstanceEntry, cause: ReactorPoolError): void {
+    this.#notify('sessionLost', { key: entry.key, cause });
     // Only a trap of an export call is reset by the pool: a start that failed once would fail again
     // (a loop, each round a loss), so such a session stays lost until the user calls reset().
     const exportTrapped = cause.code === 'ERR_REACTOR_TRAP' && cause.exportName !== START_EXPORT;
-    if (this.#options.onTrap === 'reset' && exportTrapped && this.#state === 'open' && session.lost) {
+    // A listener may have reset or closed it meanwhile.
+    if (this.#options.onTrap === 'reset' && exportTrapped && this.#state === 'open' && entry.lostCause !== undefined && this.#instances.holds(entry)) {
       // Opted in: the state is disposable.
-      session.autoReset().catch(() => {});
+      this.#directory.get(entry.key)?.autoReset().catch(() => {});
     }
-  }
-
-  #instanceLost(session: Session, epoch: number, cause: ReactorPoolError): void {
-    if (this.#options.isolation === 'session') {
-      if (session.epoch === epoch) this.#lose(session, cause);
-      return;
-    }
-    // The worker's shared instance is gone: every session bound to it is lost with it.
-    if (this.#sharedEpochs.get(session.slot) === epoch) this.#sharedEpochs.set(session.slot, this.#epochs++);
-    for (const other of this.#sessionsOn(session.slot)) if (other.epoch === epoch) this.#lose(other, cause);
-    this.#releaseShared(session.slot);
   }
 
   #threadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void {
     if (this.#state === 'closed') return;
-    if (this.#options.isolation === 'worker') this.#sharedEpochs.set(slot, this.#epochs++);
-    for (const session of this.#sessionsOn(slot)) {
-      // A session whose first call never reached the dead thread had no instance there to lose.
-      if (session.openSentEpoch === session.epoch) this.#lose(session, cause);
-    }
-    if (this.#options.isolation === 'worker') this.#releaseShared(slot);
+    this.#instances.threadLost(slot.id, cause);
     if (end !== 'recycle') this.#notify('workerFailed', { workerId: slot.id, cause });
     if (end === 'crash' && slot.crashesInARow > this.#options.maxRestarts) {
       this.#fail(new RestartLimitError(
@@ -341,7 +297,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   /** Stops the pool by itself: everything pending rejects with `cause`, later calls with ERR_POOL_CLOSED. */
   #fail(cause: ReactorPoolError): void {
     if (this.#state === 'closed') return;
-    this.#failure = cause;
+    this.#stopAccepting(cause);
     this.#stopped = this.#stopSlots(cause);
     // Nobody may be waiting on this stop (it was not asked for); close() still sees any failure.
     this.#stopped.catch(() => {});
@@ -360,53 +316,5 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         rethrowLater(error);
       }
     }
-  }
-
-  #deliverOutput(key: string, chunks: readonly OutputChunk[]): void {
-    for (const [fd, bytes] of chunks) {
-      const target: OutputTarget = fd === 1 ? this.#options.stdout : this.#options.stderr;
-      if (target === 'inherit') (fd === 1 ? process.stdout : process.stderr).write(bytes);
-      else if (typeof target === 'function') {
-        try {
-          target(bytes, key);
-        } catch (error) {
-          rethrowLater(error);
-        }
-      }
-    }
-  }
-
-  #makeHost(): SessionHost {
-    return {
-      isolation: this.#options.isolation,
-      callTimeout: this.#options.callTimeout,
-      allocator: this.allocator,
-      maxQueuePerSession: this.#options.maxQueuePerSession,
-      queue: this.#queue,
-      exportFor: (name) => lookupExport(this.#exports, this.spec, name),
-      exportNameAt: (index) => this.#exportNames[index] ?? `#${index}`,
-      assertAccepting: () => {
-        if (this.#state === 'open') return;
-        if (this.#failure !== undefined) {
-          throw new PoolClosedError(`the pool stopped and accepts no new calls: ${this.#failure.message}`, {}, this.#failure);
-        }
-        throw new PoolClosedError('the pool is closed and accepts no new calls');
-      },
-      nextEpoch: () => this.#epochs++,
-      nextSessionId: () => this.#sessionIds++,
-      sharedEpoch: (slot) => this.#sharedEpoch(slot),
-      claimInstance: (session) => this.#instances.claim(this.#holderOf(session), session.key),
-      startRefused: (session) => {
-        // A shared instance stays counted (other sessions may be starting it): at worst one too many per worker.
-        if (this.#options.isolation === 'session') this.#instances.release(session);
-      },
-      instanceLost: (session, epoch, cause) => this.#instanceLost(session, epoch, cause),
-      deliverOutput: (key, chunks) => this.#deliverOutput(key, chunks),
-      forget: (session) => {
-        this.#directory.delete(session.key);
-        this.#sessionsOn(session.slot).delete(session);
-        if (this.#options.isolation === 'session') this.#instances.release(session);
-      },
-    };
   }
 }

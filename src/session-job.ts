@@ -1,0 +1,140 @@
+// One operation of a session on its way to the worker: the Job the worker slot sends, times and
+// settles. What its outcome means for the instance is the instance table's to decide.
+
+import { AbortedError, deserializeError, type ReactorPoolError } from './errors.js';
+import { createsInstance } from './instance-table.js';
+import { Status, type Failure, type OkWithOutput, type Op } from './protocol.js';
+import { watchSignal } from './signal-watchers.js';
+import type { Job } from './job.js';
+import type { SessionDeps } from './session.js';
+
+/** The job has been handed to its worker. */
+const SENT = 1;
+/** The job's promise has settled and its queue places were given back. */
+const SETTLED = 2;
+
+export class SessionJob implements Job {
+  op: Op;
+  /** {@link SENT} and {@link SETTLED} bits: one small integer keeps the per-call object lean. */
+  #flags = 0;
+  #unwatch: (() => void) | undefined;
+
+  constructor(
+    /** The session's wiring, shared by all its jobs. */
+    readonly session: SessionDeps,
+    op: Op,
+    /** Milliseconds the operation may run; 0 for no limit. */
+    readonly timeout: number,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    this.op = op;
+  }
+
+  /** Rejects the job with ERR_ABORTED if `signal` fires while it is still queued. */
+  watch(signal: AbortSignal): void {
+    this.#unwatch = watchSignal(signal, () => {
+      if ((this.#flags & SENT) !== 0) return;
+      this.#rejectWith(abortedError(this.session.key, signal));
+    });
+  }
+
+  beforeSend(): boolean {
+    const { session, op } = this;
+    if ((this.#flags & SETTLED) !== 0) {
+      // Aborted while queued. If it was to create the instance, the instance is still created (calls
+      // behind it count on that), but the export is not called.
+      if (op.kind === 'open' || !createsInstance(op)) return false;
+      this.op = { kind: 'open', instanceId: op.instanceId, epoch: op.epoch };
+    } else {
+      const lost = session.instances.lostErrorFor(session.entry, op);
+      if (lost !== undefined) {
+        this.#rejectWith(lost);
+        return false;
+      }
+    }
+    if (session.instances.sending(session.entry, this.op)) {
+      // The session's start went out before in a batch its dying thread never took: this carries it.
+      const op = this.op;
+      if (op.kind === 'call' || op.kind === 'callMany') this.op = { ...op, open: true };
+    }
+    this.#flags |= SENT;
+    return true;
+  }
+
+  notTaken(): void {
+    this.#flags &= ~SENT;
+    this.session.instances.notTaken(this.session.entry, this.op);
+  }
+
+  settle(status: Status, payload: unknown): void {
+    const { session } = this;
+    if (status === Status.Ok) {
+      this.#resolveWith(payload);
+      return;
+    }
+    if (status === Status.OkWithOutput) {
+      const { value, output } = payload as OkWithOutput;
+      session.output.deliver(session.key, output);
+      this.#resolveWith(value);
+      return;
+    }
+    const failure = payload as Failure;
+    if (failure.output !== undefined) session.output.deliver(session.key, failure.output);
+    const error = deserializeError(failure.error);
+    error.message = `session ${JSON.stringify(session.key)}: ${error.message}`;
+    error.sessionKey = session.key;
+    session.instances.operationFailed(session.entry, this.op, error, failure.lost);
+    this.#rejectWith(error);
+  }
+
+  fail(error: ReactorPoolError, lost: boolean): void {
+    const { session } = this;
+    this.#rejectWith(session.instances.operationDropped(session.entry, this.op, error, lost));
+  }
+
+  describe(): string {
+    const { op, session } = this;
+    const name = op.kind === 'open' ? '_initialize' : op.kind === 'drop' ? 'close' : session.exports.nameAt(op.exportIndex);
+    return `session ${JSON.stringify(session.key)}: ${op.kind === 'callMany' ? 'callMany of ' : ''}\`${name}\``;
+  }
+
+  #resolveWith(value: unknown): void {
+    if (this.#finish()) this.resolve(value);
+  }
+
+  #rejectWith(error: unknown): void {
+    if (this.#finish()) this.reject(error);
+  }
+
+  /** Marks the job settled once; false if it already was (an aborted job's late outcome). */
+  #finish(): boolean {
+    if ((this.#flags & SETTLED) !== 0) return false;
+    this.#flags |= SETTLED;
+    if (this.#unwatch !== undefined) {
+      this.#unwatch();
+      this.#unwatch = undefined;
+    }
+    this.session.queue.give();
+    return true;
+  }
+}
+
+/** The error for an operation of `key` whose signal fired before it reached its worker. */
+export function abortedError(key: string, signal: AbortSignal): AbortedError {
+  const why = abortReason(signal);
+  return new AbortedError(`session ${JSON.stringify(key)}: the call was aborted before it reached its worker${why}; nothing ran`, { sessionKey: key });
+}
+
+/**
+ * `: message` of the signal's reason, if it is an Error. This runs in the signal's 'abort' listener, where
+ * a throw would be an uncaught exception: a reason (or a getter) that throws is not shown instead.
+ */
+function abortReason(signal: AbortSignal): string {
+  try {
+    const reason: unknown = signal.reason;
+    return reason instanceof Error ? `: ${String(reason.message)}` : '';
+  } catch {
+    return '';
+  }
+}
