@@ -37,10 +37,15 @@ describe('npm run bench -- --quick', () => {
     expect(result.correct).toBe(true);
     expect(result.machine.node).toBe(process.version);
     const ids = new Set(result.scenarios.map((s) => s.id));
-    for (const id of ['direct', 'naive-piscina', 'comlink', 'per-call', 'bulk', 'latency-pool', 'latency-postmessage',
+    for (const id of ['direct', 'naive-piscina', 'comlink', 'bare-ring', 'per-call', 'bulk', 'latency-pool', 'latency-postmessage',
       'activations-pool', 'activations-raw', 'wazero'] as const) {
       expect(ids.has(id), id).toBe(true);
     }
+    // The bare ring runs at the per-call scenario's worker counts, and the per-call target compares the two.
+    const countsOf = (id: string): number[] => result.scenarios.filter((s) => s.id === id).map((s) => s.workers);
+    expect(countsOf('bare-ring')).toEqual(result.scaling);
+    expect(countsOf('per-call')).toEqual(result.scaling);
+    expect(result.targets.map((t) => t.name)).toContain(`per-call vs bare ring (${result.workers} worker${result.workers === 1 ? '' : 's'} each)`);
     for (const scenario of result.scenarios) {
       if (scenario.id === 'wazero' && scenario.status === 'skipped') continue; // no Go toolchain here
       expect({ id: scenario.id, workers: scenario.workers, status: scenario.status, correct: scenario.correct, note: scenario.note })

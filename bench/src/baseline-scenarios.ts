@@ -1,7 +1,7 @@
 // The baselines the pool is compared with, each on plain worker threads running the same reactor:
 // piscina with one task per call, comlink with one message per call, and a raw postMessage round trip.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { wrap, type Remote } from 'comlink';
 import { Piscina } from 'piscina';
 import { RunningTotals } from './check.js';
@@ -10,41 +10,11 @@ import { measure } from './measure.js';
 import type { ScenarioResult } from './results.js';
 import { WINDOW, headOf, measuredResult, roundRobinInc, windowed, type ScenarioContext } from './scenario.js';
 import { untagThread } from './thread-tag.js';
+import { WorkerGroup } from './worker-group.js';
 
 const NAIVE_WORKER = new URL('./naive-piscina-worker.js', import.meta.url).href;
 const COMLINK_WORKER = new URL('./comlink-worker.js', import.meta.url);
 const ECHO_WORKER = new URL('./echo-worker.js', import.meta.url);
-
-/** Plain worker threads that must stay up while a scenario runs. */
-class WorkerGroup {
-  readonly workers: Worker[];
-  /** Rejects if a worker fails or exits before {@link stop}. */
-  readonly failed: Promise<never>;
-  #stopping = false;
-
-  constructor(file: URL, count: number, module: WebAssembly.Module) {
-    this.workers = Array.from({ length: count }, () => new Worker(file, { workerData: { module } }));
-    this.failed = new Promise<never>((_, reject) => {
-      for (const worker of this.workers) {
-        worker.once('error', reject);
-        worker.once('exit', (code) => {
-          if (!this.#stopping) reject(new Error(`a baseline worker exited with code ${code}`));
-        });
-      }
-    });
-    this.failed.catch(() => undefined); // observed through `run`
-  }
-
-  /** Runs `body`, failing fast if a worker dies, then terminates the workers. */
-  async run<T>(body: () => Promise<T>): Promise<T> {
-    try {
-      return await Promise.race([body(), this.failed]);
-    } finally {
-      this.#stopping = true;
-      await Promise.all(this.workers.map((worker) => worker.terminate()));
-    }
-  }
-}
 
 /** `piscina.run(n)` per call, {@link WINDOW} in flight; each thread's results checked as a running total. */
 export async function naivePiscinaScenario(ctx: ScenarioContext, workers: number): Promise<ScenarioResult> {
@@ -79,7 +49,7 @@ export async function naivePiscinaScenario(ctx: ScenarioContext, workers: number
 /** One comlink call per message to workers exposing `inc`, {@link WINDOW} in flight, round-robin. */
 export async function comlinkScenario(ctx: ScenarioContext, workers: number): Promise<ScenarioResult> {
   const nodeEndpoint = await loadNodeEndpoint();
-  const group = new WorkerGroup(COMLINK_WORKER, workers, ctx.module);
+  const group = new WorkerGroup(COMLINK_WORKER, workers, () => ({ module: ctx.module }));
   return group.run(async () => {
     const remotes: Remote<{ inc(n: number): number }>[] = group.workers.map((worker) => wrap(nodeEndpoint(worker)));
     const totals = new RunningTotals(workers, ctx.initial);
@@ -98,7 +68,7 @@ export async function comlinkScenario(ctx: ScenarioContext, workers: number): Pr
 
 /** One `postMessage` round trip at a time to a plain worker that calls `inc` and posts the result back. */
 export async function postMessageLatencyScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const group = new WorkerGroup(ECHO_WORKER, 1, ctx.module);
+  const group = new WorkerGroup(ECHO_WORKER, 1, () => ({ module: ctx.module }));
   const worker = group.workers[0] as Worker;
   let pending: ((value: number) => void) | undefined;
   worker.on('message', (value: number) => {

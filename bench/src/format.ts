@@ -36,7 +36,7 @@ function toSignificant(value: number): string {
 
 /** The columns of the results table, in order. */
 export const COLUMNS = [
-  'scenario', 'workers', 'ops/s', '±', 'per worker', 'p50', 'p99', 'correct', '× naive', '× comlink', '× direct', '× wazero',
+  'scenario', 'workers', 'ops/s', '±', 'per worker', 'p50', 'p99', 'correct', '× naive', '× comlink', '× bare ring', '× direct', '× wazero',
 ] as const;
 
 /** One scenario's cells, in {@link COLUMNS} order. */
@@ -56,6 +56,7 @@ export function rowCells(row: ScenarioResult, run: BenchRun): string[] {
     row.correct === null ? 'skipped' : row.correct ? 'yes' : 'NO',
     throughputRatio(ratios['naive-piscina']),
     throughputRatio(ratios.comlink),
+    throughputRatio(ratios['bare-ring']),
     throughputRatio(ratios.direct),
     throughputRatio(ratios.wazero),
   ];

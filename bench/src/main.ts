@@ -20,7 +20,8 @@ export const BENCH_HELP = `Usage: npm run bench -- [module] [--quick] [--workers
 
 Runs the load benchmark: the same reactor called in-thread (the machine limit),
 through naive piscina (one task per call) and comlink (one message per call),
-through reactor-pool's per-call and bulk APIs over 1…cores workers, one call in
+through a bare SharedArrayBuffer ring (a promise per call, calls of a tick
+batched) and reactor-pool's per-call and bulk APIs over 1…cores workers, one call in
 flight against a raw postMessage round trip, session activations against raw
 instantiation, and a Go + wazero host (bench/wazero, when go is on PATH).
 Every result is checked against its session's running total; a wrong result

@@ -5,7 +5,7 @@ import { COLUMNS, formatMs, formatRatio, machineLine, rowCells } from './format.
 import type { BenchRun, TargetCheck } from './results.js';
 
 /** Columns right-aligned in the console table (numbers). */
-const NUMERIC = new Set<string>(['workers', 'ops/s', '±', 'per worker', 'p50', 'p99', '× naive', '× comlink', '× direct', '× wazero']);
+const NUMERIC = new Set<string>(['workers', 'ops/s', '±', 'per worker', 'p50', 'p99', '× naive', '× comlink', '× bare ring', '× direct', '× wazero']);
 
 /** `pass  per-call vs naive piscina: 21.8× (target ≥ 100×)` */
 export function describeTarget(target: TargetCheck): string {

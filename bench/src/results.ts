@@ -13,7 +13,7 @@ export interface LatencySummary {
 
 /** What one scenario measured. */
 export interface ScenarioResult {
-  /** Stable id: `direct`, `naive-piscina`, `comlink`, `per-call`, `bulk`, `latency-pool`, … */
+  /** Stable id: `direct`, `naive-piscina`, `comlink`, `bare-ring`, `per-call`, `bulk`, `latency-pool`, … */
   readonly id: ScenarioId;
   /** What the row is called in tables and the chart. */
   readonly title: string;
@@ -43,7 +43,7 @@ export interface ScenarioResult {
 
 /** Every scenario id, in report order. */
 export const SCENARIO_IDS = [
-  'direct', 'naive-piscina', 'comlink', 'per-call', 'bulk',
+  'direct', 'naive-piscina', 'comlink', 'bare-ring', 'per-call', 'bulk',
   'latency-pool', 'latency-postmessage', 'activations-pool', 'activations-raw', 'wazero',
 ] as const;
 

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { ReactorPool, UnknownExportError } from '../../src/index.js';
+import { bareRingScenario } from './bare-ring-scenario.js';
 import { comlinkScenario, naivePiscinaScenario, postMessageLatencyScenario } from './baseline-scenarios.js';
 import { directScenario, rawActivationScenario } from './in-thread-scenarios.js';
 import { formatMs, formatRate } from './format.js';
@@ -20,7 +21,7 @@ export interface BenchOptions {
   readonly module: string;
   /** Smoke test: tiny counts, correctness only. */
   readonly quick: boolean;
-  /** Worker threads of the headline scenarios (baselines, latency, activations, headline per-call and bulk). */
+  /** Worker threads of the headline scenarios (baselines, latency, activations, headline per-call and bulk); the bare ring runs at every count of the per-call series. */
   readonly workers: number;
   /** How the run was started, recorded in the results. */
   readonly command: string;
@@ -107,6 +108,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     { head: headOf('direct', 0), run: () => directScenario(ctx) },
     { head: headOf('naive-piscina', w), run: () => naivePiscinaScenario(ctx, w) },
     { head: headOf('comlink', w), run: () => comlinkScenario(ctx, w) },
+    ...scaling.map((n): Step => ({ head: headOf('bare-ring', n), run: () => bareRingScenario(ctx, n) })),
     ...scaling.map((n): Step => ({ head: headOf('per-call', n), run: () => perCallScenario(ctx, n) })),
     ...scaling.map((n): Step => ({ head: headOf('bulk', n), run: () => bulkScenario(ctx, n) })),
     { head: headOf('latency-pool', w), run: () => poolLatencyScenario(ctx, w) },

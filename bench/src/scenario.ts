@@ -15,6 +15,8 @@ export interface WorkSizes {
   readonly comlinkCalls: number;
   /** Calls per iteration of the per-call API scenario. */
   readonly perCallCalls: number;
+  /** Calls per iteration of the bare SharedArrayBuffer ring baseline. */
+  readonly bareRingCalls: number;
   /** `callMany` batches of {@link BULK_BATCH} per iteration of the bulk scenario. */
   readonly bulkBatches: number;
   /** New sessions per iteration of the pool activation scenario. */
@@ -26,7 +28,7 @@ export interface WorkSizes {
   readonly wazeroRounds: number;
 }
 
-/** Calls in flight in the per-call scenarios (naive piscina, comlink, reactor-pool per call). */
+/** Calls in flight in the per-call scenarios (naive piscina, comlink, bare ring, reactor-pool per call). */
 export const WINDOW = 1000;
 /** Sessions the per-call scenario spreads its window over. */
 export const PER_CALL_SESSIONS = 100;
@@ -41,6 +43,7 @@ export const FULL_SIZES: WorkSizes = {
   naiveCalls: 10_000,
   comlinkCalls: 8_000,
   perCallCalls: 100_000,
+  bareRingCalls: 100_000,
   bulkBatches: 512,
   poolActivations: 256,
   rawActivations: 128,
@@ -54,6 +57,7 @@ export const QUICK_SIZES: WorkSizes = {
   naiveCalls: 1_500,
   comlinkCalls: 1_500,
   perCallCalls: 3_000,
+  bareRingCalls: 3_000,
   bulkBatches: 8,
   poolActivations: 20,
   rawActivations: 10,
@@ -86,6 +90,7 @@ const TITLES: Record<ScenarioId, string> = {
   'direct': 'direct in-thread inc()',
   'naive-piscina': 'naive piscina (run per call)',
   'comlink': 'comlink (message per call)',
+  'bare-ring': 'bare SAB ring (promise per call)',
   'per-call': 'reactor-pool per-call',
   'bulk': 'reactor-pool bulk',
   'latency-pool': 'latency: reactor-pool call',

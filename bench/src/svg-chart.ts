@@ -24,7 +24,7 @@ const LEGEND: Record<Kind, string> = {
 
 function kindOf(id: ScenarioId): Kind {
   if (id === 'direct' || id === 'wazero') return 'reference';
-  if (id === 'naive-piscina' || id === 'comlink') return 'baseline';
+  if (id === 'naive-piscina' || id === 'comlink' || id === 'bare-ring') return 'baseline';
   if (id.startsWith('activations-')) return 'activations';
   return 'pool';
 }

@@ -1,11 +1,11 @@
 // The benchmark's targets (its own goals): headline ratios between scenarios of one run, each judged pass or short.
-// Also the per-row ratios to the baselines (naive piscina, comlink, direct, wazero) the reports show.
+// Also the per-row ratios to the baselines (naive piscina, comlink, bare ring, direct, wazero) the reports show.
 
 import type { ScenarioId, ScenarioResult, TargetCheck } from './results.js';
 import { ratio } from './stats.js';
 
-/** The baselines every throughput row is compared with. */
-export const BASELINES = ['naive-piscina', 'comlink', 'direct', 'wazero'] as const satisfies readonly ScenarioId[];
+/** The baselines every throughput row is compared with; `bare-ring` at the row's own worker count. */
+export const BASELINES = ['naive-piscina', 'comlink', 'bare-ring', 'direct', 'wazero'] as const satisfies readonly ScenarioId[];
 
 /** A baseline id. */
 export type BaselineId = (typeof BASELINES)[number];
@@ -15,10 +15,19 @@ export function find(scenarios: readonly ScenarioResult[], id: ScenarioId, worke
   return scenarios.find((s) => s.id === id && (workers === undefined || s.workers === workers) && s.status === 'ok' && s.correct === true);
 }
 
-/** `row`'s ops/s divided by each baseline's (null where either is missing). */
+/**
+ * `row`'s ops/s divided by each baseline's (null where either is missing). The bare ring runs at
+ * several worker counts and is compared at the row's own; a main-thread row has none.
+ */
 export function baselineRatios(row: ScenarioResult, scenarios: readonly ScenarioResult[]): Record<BaselineId, number | null> {
-  const of = (id: BaselineId): number | null => ratio(row.opsPerSecond, find(scenarios, id)?.opsPerSecond);
-  return { 'naive-piscina': of('naive-piscina'), comlink: of('comlink'), direct: of('direct'), wazero: of('wazero') };
+  const of = (id: BaselineId, workers?: number): number | null => ratio(row.opsPerSecond, find(scenarios, id, workers)?.opsPerSecond);
+  return {
+    'naive-piscina': of('naive-piscina'),
+    comlink: of('comlink'),
+    'bare-ring': row.workers === 0 ? null : of('bare-ring', row.workers),
+    direct: of('direct'),
+    wazero: of('wazero'),
+  };
 }
 
 function judge(name: string, value: number | null, comparison: '>=' | '<=', target: number): TargetCheck {
@@ -36,6 +45,7 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], workers: n
   const perWorker = poolActivations?.opsPerSecond == null ? null : poolActivations.opsPerSecond / Math.max(poolActivations.workers, 1);
   return [
     judge('per-call vs naive piscina', ratio(perCall, naive), '>=', 100),
+    judge(`per-call vs bare ring (${workers} worker${workers === 1 ? '' : 's'} each)`, ratio(perCall, ops('bare-ring', workers)), '>=', 0.75),
     judge('bulk vs naive piscina', ratio(bulk, naive), '>=', 1000),
     judge('bulk vs direct in-thread', ratio(bulk, ops('direct')), '>=', 0.15),
     judge('p50 latency vs raw postMessage', ratio(find(scenarios, 'latency-pool')?.latencyMs?.p50, find(scenarios, 'latency-postmessage')?.latencyMs?.p50), '<=', 1.5),
