@@ -2,8 +2,8 @@
 // The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`. Errors print as `error [CODE]: message`
 // and exit non-zero (2 for a usage mistake, 1 for anything else).
 
-import { InvalidOptionError, describeValue } from './errors.js';
-import { MAX_TIMEOUT, MAX_WORKERS } from './options.js';
+import { InvalidOptionError } from './errors.js';
+import { MAX_WORKERS } from './options.js';
 import { BUNDLED_REACTOR, DEMO_HELP, demoCommand } from './cli/demo-command.js';
 import { INSPECT_HELP, inspectCommand } from './cli/inspect-command.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from './cli/load-test-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
+import { poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
 
 const MAIN_HELP = `Usage: reactor-pool <command> [options]
 
@@ -30,6 +31,10 @@ const write = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+const warn = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -38,26 +43,21 @@ async function main(argv: readonly string[]): Promise<number> {
         call: { type: 'string', multiple: true },
         session: { type: 'string' },
         workers: { type: 'string' },
-        isolation: { type: 'string' },
-        timeout: { type: 'string' },
-        'memory-limit': { type: 'string' },
+        ...poolFlagSpecs(false),
       });
       if (values['help'] === true) return help(RUN_HELP);
       const module = onePositional(positionals, 'run', true) as string;
       const calls = (values['call'] as string[] | undefined) ?? [];
       if (calls.length === 0) throw new InvalidOptionError('run needs at least one --call NAME[:ARGS]');
-      const isolation = (values['isolation'] as string | undefined) ?? 'session';
-      if (isolation !== 'session' && isolation !== 'worker') {
-        throw new InvalidOptionError(`Expected --isolation to be session or worker, got ${describeValue(isolation)}`);
-      }
+      const { isolation, callTimeout, memoryLimit } = readPoolFlags(values);
       return runCommand({
         module,
         session: (values['session'] as string | undefined) ?? 'cli',
         calls,
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS) ?? 1,
         isolation,
-        callTimeout: integerOption(values['timeout'], 'timeout', 1, MAX_TIMEOUT) ?? Number.POSITIVE_INFINITY,
-        memoryLimit: integerOption(values['memory-limit'], 'memory-limit', 1, Number.MAX_SAFE_INTEGER) ?? Number.POSITIVE_INFINITY,
+        callTimeout,
+        memoryLimit,
       }, write);
     }
     case 'inspect': {
@@ -87,6 +87,7 @@ async function main(argv: readonly string[]): Promise<number> {
         duration: { type: 'string' },
         calls: { type: 'string' },
         workers: { type: 'string' },
+        ...poolFlagSpecs(true),
         json: { type: 'string' },
       });
       if (values['help'] === true) return help(LOAD_TEST_HELP);
@@ -104,8 +105,9 @@ async function main(argv: readonly string[]): Promise<number> {
         durationSeconds: totalCalls === undefined ? duration ?? DEFAULT_DURATION_S : undefined,
         totalCalls,
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
+        pool: readPoolFlags(values),
         json: values['json'] as string | undefined,
-      }, write);
+      }, { write, warn });
     }
     case undefined:
     case 'help':

@@ -21,8 +21,11 @@ export type OutputCallback = (chunk: Uint8Array, sessionKey: string) => void;
  */
 export type OutputTarget = 'inherit' | 'ignore' | OutputCallback;
 
+/** The accepted values of `isolation`, in the order messages list them. */
+export const ISOLATIONS = ['session', 'worker'] as const;
+
 /** How reactor instances map to sessions. */
-export type Isolation = 'session' | 'worker';
+export type Isolation = (typeof ISOLATIONS)[number];
 
 /**
  * What a trap does to the instance that trapped. In every case the trapping call rejects with
@@ -33,7 +36,10 @@ export type Isolation = 'session' | 'worker';
  *   `ERR_SESSION_LOST`, calls made after the trap's rejection run on a fresh instance. For reactors
  *   whose state is disposable.
  */
-export type TrapPolicy = 'keep' | 'lose' | 'reset';
+export type TrapPolicy = (typeof TRAP_POLICIES)[number];
+
+/** The accepted values of `onTrap`, in the order messages list them. */
+export const TRAP_POLICIES = ['keep', 'lose', 'reset'] as const;
 
 /** Engine limits of one worker thread, in MB (see Node's `Worker` `resourceLimits`). */
 export interface WorkerResourceLimits {
@@ -209,7 +215,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   return Object.freeze({
     module: given['module'] as ModuleInput,
     workers: resolveWorkers(given['workers']),
-    isolation: oneOf('isolation', given['isolation'], ['session', 'worker'] as const, 'session'),
+    isolation: oneOf('isolation', given['isolation'], ISOLATIONS, 'session'),
     stdout: resolveOutput('stdout', given['stdout']),
     stderr: resolveOutput('stderr', given['stderr']),
     wasi: resolveWasi(given['wasi']),
@@ -217,7 +223,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     memoryLimit: positiveLimit('memoryLimit', given['memoryLimit'], Number.POSITIVE_INFINITY),
     maxQueuePerSession: positiveLimit('maxQueuePerSession', given['maxQueuePerSession'], 10_000),
     maxQueue: positiveLimit('maxQueue', given['maxQueue'], 1_000_000),
-    onTrap: oneOf('onTrap', given['onTrap'], ['keep', 'lose', 'reset'] as const, 'keep'),
+    onTrap: oneOf('onTrap', given['onTrap'], TRAP_POLICIES, 'keep'),
     maxRestarts: count('maxRestarts', given['maxRestarts'], 5),
     resourceLimits: resolveResourceLimits(given['resourceLimits']),
     maxInstances: positiveLimit('maxInstances', given['maxInstances'], DEFAULT_MAX_INSTANCES),
@@ -296,7 +302,8 @@ function resolveWorkers(value: unknown): number {
   return value;
 }
 
-function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+/** `value` if it is one of `allowed`, `fallback` if undefined; `name` is how messages call it (the CLI passes its flag). */
+export function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value as T)) {
     throw new InvalidOptionError(`Expected \`${name}\` to be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(value)}`);

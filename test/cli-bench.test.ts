@@ -2,24 +2,17 @@
 // writes valid JSON; calls cycle per session; failed calls are counted by code and exit 1; usage
 // mistakes exit 2 before any load. Never asserts timings.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LoadTestReport } from '../dist/src/cli/load-test-command.js';
+import type { LoadTestReport } from '../dist/src/cli/load-test-report.js';
+import { cli } from './helpers/cli.js';
 import { KITCHEN, REACTOR } from './helpers/fixtures.js';
 
-const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'reactor-pool-load-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-function cli(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 25_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('reactor-pool bench <module>', () => {
   it('a bounded run prints calls/s and latency percentiles and writes the JSON report', () => {
@@ -29,6 +22,7 @@ describe('reactor-pool bench <module>', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^load test: .*reactor\.wasm\n {2}2 workers, 7 sessions, 20 in flight, 3,000 calls; calls: inc:1 inc:-1\n/);
+    expect(run.stdout).toContain('\n  pool: isolation session, on trap keep, call timeout none, memory limit none\n');
     expect(run.stdout).toMatch(/\n {2}3,000 calls in \d+\.\d\d s: [\d,]+ calls\/s\n/);
     expect(run.stdout).toMatch(/\n {2}latency \(ms\): p50 [\d.e+-]+ {2}p90 [\d.e+-]+ {2}p99 [\d.e+-]+ {2}max [\d.e+-]+\n {2}failed: none\n/);
 
@@ -36,7 +30,10 @@ describe('reactor-pool bench <module>', () => {
     expect(report.command).toBe('reactor-pool bench');
     expect(report.node).toBe(process.version);
     expect(report.machine.cores).toBeGreaterThan(0);
-    expect(report.options).toEqual({ calls: ['inc:1', 'inc:-1'], sessions: 7, concurrency: 20, durationSeconds: null, totalCalls: 3000, workers: 2 });
+    expect(report.options).toEqual({
+      calls: ['inc:1', 'inc:-1'], sessions: 7, concurrency: 20, durationSeconds: null, totalCalls: 3000, workers: 2,
+      isolation: 'session', callTimeoutMs: null, memoryLimitBytes: null, onTrap: 'keep',
+    });
     expect({ calls: report.calls, failed: report.failed, errors: report.errors, stoppedBy: report.stoppedBy })
       .toEqual({ calls: 3000, failed: 0, errors: {}, stoppedBy: null });
     expect(report.callsPerSecond).toBeGreaterThan(0);
@@ -77,6 +74,14 @@ describe('reactor-pool bench <module>', () => {
       [['bench', REACTOR, '--call', 'inc:1', '--json', join(out, 'missing', 'r.json')], /Expected --json to be a file in an existing directory/],
       [['bench', REACTOR, '--call', 'inc:1', '--json', ''], /Expected --json to be a file path/],
       [['bench', REACTOR, '--call', 'inc:1', '--frobnicate'], /ERR_INVALID_OPTION/],
+      [['bench', REACTOR, '--call', 'inc:1', '--timeout', '0'], /Expected --timeout to be an integer from 1 to 2147483647, got `"0"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--timeout', '1s'], /Expected --timeout to be an integer .*, got `"1s"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--memory-limit', '64MB'], /Expected --memory-limit to be a whole number of bytes .*, got `"64MB"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--memory-limit', '1.5GiB'], /Expected --memory-limit .*, got `"1.5GiB"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--memory-limit', '0'], /Expected --memory-limit .*, got `"0"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--memory-limit', '9000000GiB'], /Expected --memory-limit .*, got `"9000000GiB"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--isolation', 'thread'], /Expected `--isolation` to be 'session' or 'worker', got `"thread"`/],
+      [['bench', REACTOR, '--call', 'inc:1', '--on-trap', 'ignore'], /Expected `--on-trap` to be 'keep' or 'lose' or 'reset', got `"ignore"`/],
       [['bench', REACTOR, '--call', 'nope'], /^error \[ERR_UNKNOWN_EXPORT\]/],
       [['bench', REACTOR, '--call', 'inc:x'], /^error \[ERR_INVALID_ARGUMENT\]: argument 0 of `inc` must be an integer/],
     ];

@@ -31,6 +31,12 @@ describe('the reactor-pool command', () => {
     expect(greedy.stderr).toMatch(/^error \[ERR_MEMORY_LIMIT\]: .*over the memoryLimit of 300000/m);
     expect(greedy.status).toBe(1);
     expect(cli('run', KITCHEN, '--call', 'inc:1', '--timeout', '0').status).toBe(2);
+    const suffixed = cli('run', KITCHEN, '--call', 'grow:1', '--memory-limit', '160KiB');
+    expect(suffixed.stderr).toMatch(/^error \[ERR_MEMORY_LIMIT\]: .*over the memoryLimit of 163840/m);
+    const badSize = cli('run', KITCHEN, '--call', 'inc:1', '--memory-limit', '64MB');
+    expect(badSize.status).toBe(2);
+    expect(badSize.stderr).toMatch(/Expected --memory-limit to be a whole number of bytes.*, got `"64MB"`/);
+    expect(cli('run', KITCHEN, '--call', 'inc:1', '--isolation', 'thread').stderr).toMatch(/Expected `--isolation` to be 'session' or 'worker', got `"thread"`/);
   });
 
   it('demo prints the reference scenario first, then a checked summary, with no warnings', () => {

@@ -3,15 +3,15 @@
 // progress each second, then throughput, latency percentiles and failed calls by error code.
 
 import { stat, writeFile } from 'node:fs/promises';
-import { arch, availableParallelism, cpus, platform, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { InvalidOptionError, ReactorPoolError } from '../errors.js';
+import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
-import type { Session } from '../session.js';
-import { NUMBER_SYNTAX, asUsage, parseCallSpec, type CallSpec } from './arguments.js';
-import { LatencyHistogram } from './latency-histogram.js';
+import { NUMBER_SYNTAX, asUsage, parseCallSpec } from './arguments.js';
+import { buildReport, formatReport, rate, type LoadTestReport } from './load-test-report.js';
+import { runLoad, type LoadProgress } from './load-test-run.js';
+import { poolFlagsHelp, type PoolFlags } from './pool-flags.js';
 
 export const DEFAULT_SESSIONS = 16;
 export const DEFAULT_CONCURRENCY = 64;
@@ -22,12 +22,10 @@ export const MAX_CONCURRENCY = 10_000;
 export const MAX_DURATION_S = 86_400;
 export const MAX_CALLS = 1_000_000_000;
 
-/** Codes after which the pool takes no more calls: the run stops making them instead of counting rejections. */
-const POOL_STOPPED: ReadonlySet<string> = new Set(['ERR_POOL_CLOSED', 'ERR_RESTART_LIMIT']);
-
 export const LOAD_TEST_HELP = `Usage: reactor-pool bench <module> --call NAME[:ARG,ARG...] [--call ...]
                           [--sessions N] [--concurrency N] [--duration S | --calls N]
-                          [--workers N] [--json FILE]
+                          [--workers N] [--isolation MODE] [--timeout MS]
+                          [--memory-limit SIZE] [--on-trap POLICY] [--json FILE]
 
 Load-tests your module through the pool: --sessions sessions (each its own
 instance), --concurrency calls in flight at once, until --duration seconds have
@@ -38,9 +36,11 @@ made until it resolves, queueing included (a session's first call also starts
 its instance). The module's own stdout and stderr are discarded (see
 \`reactor-pool run\` to watch them).
 
-A failed call does not stop the run (unless the pool itself stops); failures are
-counted by error code. Exits 1 if any call failed, 2 on a usage mistake (a bad
-option, an unknown export, a bad argument).
+A failed call (a trap, a timeout, a lost session...) is counted by its error
+code and the run goes on. If the pool itself stops (say, a worker thread kept
+dying: ERR_RESTART_LIMIT), no more calls are made: the report shows what was
+measured until then and why it stopped. Exits 1 if any call failed or the pool
+stopped, 2 on a usage mistake (a bad option, an unknown export, a bad argument).
 
 Options:
   --call NAME[:ARGS]   an export to call, with comma-separated arguments (repeatable),
@@ -52,8 +52,9 @@ Options:
                        then finish
   --calls N            make exactly N calls instead (not with --duration)
   --workers N          worker threads (default: available parallelism)
+${poolFlagsHelp(true)}
   --json FILE          also write the report as JSON: machine, Node version, options,
-                       calls/s, p50/p90/p99 latency, errors by code
+                       calls/s, p50/p90/p99 latency, errors by code, why the pool stopped
   -h, --help           show this help
 
 Example:
@@ -68,71 +69,14 @@ export interface LoadTestArgs {
   readonly durationSeconds: number | undefined;
   readonly totalCalls: number | undefined;
   readonly workers: number | undefined;
+  readonly pool: PoolFlags;
   readonly json: string | undefined;
 }
 
-/** Failed calls of one error code, with the first message seen as an example. */
-export interface ErrorTally {
-  count: number;
-  readonly example: string;
-}
-
-/** The `--json` report. */
-export interface LoadTestReport {
-  readonly command: 'reactor-pool bench';
-  readonly date: string;
-  readonly machine: { readonly platform: string; readonly arch: string; readonly cpu: string; readonly cores: number; readonly memoryBytes: number };
-  readonly node: string;
-  readonly module: string;
-  readonly options: {
-    readonly calls: readonly string[];
-    readonly sessions: number;
-    readonly concurrency: number;
-    readonly durationSeconds: number | null;
-    readonly totalCalls: number | null;
-    readonly workers: number;
-  };
-  readonly seconds: number;
-  readonly calls: number;
-  readonly failed: number;
-  /** The code that stopped the pool (no more calls were made after it), or null. */
-  readonly stoppedBy: string | null;
-  readonly callsPerSecond: number;
-  /** Of the calls that succeeded; null when none did. */
-  readonly latencyMs: { readonly p50: number | null; readonly p90: number | null; readonly p99: number | null; readonly max: number | null };
-  readonly errors: Readonly<Record<string, ErrorTally>>;
-}
-
-/** Hands out the next call: sessions in turn, each session's calls cycling through the `--call` list. */
-class CallPlan {
-  #made = 0;
-  #stopped = false;
-  readonly #turn: number[];
-
-  constructor(
-    private readonly sessions: readonly Session[],
-    private readonly calls: readonly CallSpec[],
-    private readonly more: (made: number) => boolean,
-  ) {
-    this.#turn = new Array<number>(sessions.length).fill(0);
-  }
-
-  get made(): number {
-    return this.#made;
-  }
-
-  /** Makes no more calls. */
-  stop(): void {
-    this.#stopped = true;
-  }
-
-  next(): { session: Session; call: CallSpec } | undefined {
-    if (this.#stopped || !this.more(this.#made)) return undefined;
-    const s = this.#made++ % this.sessions.length;
-    const turn = this.#turn[s] as number;
-    this.#turn[s] = turn + 1;
-    return { session: this.sessions[s] as Session, call: this.calls[turn % this.calls.length] as CallSpec };
-  }
+/** Where the command writes: the report's lines (stdout) and progress and failures (stderr). */
+export interface LoadTestOutput {
+  readonly write: (line: string) => void;
+  readonly warn: (line: string) => void;
 }
 
 /** Checks what can be checked before a pool starts: the `--json` file's directory must exist. */
@@ -145,122 +89,50 @@ async function checkJsonPath(path: string | undefined): Promise<void> {
 }
 
 /**
- * Runs the load test, prints the report through `write` (progress goes to stderr) and writes `--json`.
- * Resolves with the exit code: 0, or 1 when any call failed.
+ * Runs the load test on a pool made from `args`, prints the report and writes `--json`.
+ * Resolves with the exit code: 0, or 1 when any call failed or the pool stopped.
  */
-export async function loadTestCommand(args: LoadTestArgs, write: (line: string) => void): Promise<number> {
+export async function loadTestCommand(args: LoadTestArgs, output: LoadTestOutput): Promise<number> {
   await checkJsonPath(args.json);
+  const { isolation, callTimeout, memoryLimit, onTrap } = args.pool;
   const pool = await ReactorPool.create({
     module: args.module, workers: args.workers ?? availableParallelism(), stdout: 'ignore', stderr: 'ignore',
+    isolation, callTimeout, memoryLimit, onTrap,
   });
   try {
-    const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool.spec)));
-    const sessions = Array.from({ length: args.sessions }, (_, i) => pool.session(`load-${i}`));
-    const latency = new LatencyHistogram();
-    const errors = new Map<string, ErrorTally>();
-    const started = performance.now();
-    const deadline = args.durationSeconds === undefined ? Number.POSITIVE_INFINITY : started + args.durationSeconds * 1000;
-    const limit = args.totalCalls ?? Number.POSITIVE_INFINITY;
-    const plan = new CallPlan(sessions, calls, (made) => made < limit && performance.now() < deadline);
-    let stoppedBy: string | null = null;
-
-    const lane = async (): Promise<void> => {
-      for (let job = plan.next(); job !== undefined; job = plan.next()) {
-        const sent = performance.now();
-        try {
-          await job.session.call<unknown>(job.call.name, ...job.call.args);
-          latency.record(performance.now() - sent);
-        } catch (error) {
-          const code = tally(errors, error);
-          if (POOL_STOPPED.has(code)) {
-            stoppedBy ??= code;
-            plan.stop();
-          }
-        }
-      }
-    };
-    const progress = setInterval(() => {
-      const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`[${seconds.toFixed(0)} s] ${plan.made.toLocaleString('en-US')} calls, ${rate(plan.made, seconds)} calls/s, ${failures(errors)} failed\n`);
-    }, 1000);
-    try {
-      await Promise.all(Array.from({ length: args.concurrency }, lane));
-    } finally {
-      clearInterval(progress);
-    }
-    const seconds = (performance.now() - started) / 1000;
-
-    const report = buildReport(args, pool.workers, seconds, plan.made, latency, errors, stoppedBy);
-    for (const line of formatReport(report)) write(line);
-    if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
-    if (report.failed === 0) return 0;
-    const summary = Object.entries(report.errors).map(([code, t]) => `${code} ×${t.count} (first: ${t.example})`).join('; ');
-    process.stderr.write(`error: ${report.failed} of ${report.calls} calls failed: ${summary}\n`);
-    return 1;
+    return await loadTestOn(pool, args, output);
   } finally {
     await pool.destroy();
   }
 }
 
-/** Counts a failed call under its code; returns the code. */
-function tally(errors: Map<string, ErrorTally>, error: unknown): string {
-  const code = error instanceof ReactorPoolError ? error.code : 'ERR_INTERNAL';
-  const seen = errors.get(code);
-  if (seen === undefined) errors.set(code, { count: 1, example: error instanceof Error ? error.message : String(error) });
-  else seen.count++;
-  return code;
-}
-
-function failures(errors: ReadonlyMap<string, ErrorTally>): number {
-  let count = 0;
-  for (const { count: n } of errors.values()) count += n;
-  return count;
-}
-
-function rate(calls: number, seconds: number): string {
-  return seconds > 0 ? Math.round(calls / seconds).toLocaleString('en-US') : '–';
-}
-
-function buildReport(
-  args: LoadTestArgs, workers: number, seconds: number, calls: number, latency: LatencyHistogram,
-  errors: ReadonlyMap<string, ErrorTally>, stoppedBy: string | null,
-): LoadTestReport {
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown';
-  return {
-    command: 'reactor-pool bench',
-    date: new Date().toISOString(),
-    machine: { platform: platform(), arch: arch(), cpu, cores: availableParallelism(), memoryBytes: totalmem() },
-    node: process.version,
-    module: args.module,
-    options: {
-      calls: args.calls, sessions: args.sessions, concurrency: args.concurrency,
-      durationSeconds: args.durationSeconds ?? null, totalCalls: args.totalCalls ?? null, workers,
-    },
-    seconds,
-    calls,
-    failed: failures(errors),
-    stoppedBy,
-    callsPerSecond: seconds > 0 ? calls / seconds : 0,
-    latencyMs: { p50: latency.percentile(0.5), p90: latency.percentile(0.9), p99: latency.percentile(0.99), max: latency.maxMs },
-    errors: Object.fromEntries([...errors].sort(([a], [b]) => a.localeCompare(b))),
+/**
+ * The load test on a pool already made (with the options in `args.pool`; its owner destroys it):
+ * checks the calls, runs, prints the report, writes `--json`; resolves with the exit code.
+ */
+export async function loadTestOn(pool: ReactorPool, args: LoadTestArgs, output: LoadTestOutput): Promise<number> {
+  const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool.spec)));
+  const progress = ({ seconds, made, failed }: LoadProgress): void => {
+    output.warn(`[${seconds.toFixed(0)} s] ${made.toLocaleString('en-US')} calls, ${rate(made, seconds)} calls/s, ${failed} failed`);
   };
-}
-
-function ms(value: number | null): string {
-  return value === null ? '–' : value.toPrecision(3);
-}
-
-function formatReport(r: LoadTestReport): string[] {
-  const o = r.options;
-  const bound = o.totalCalls === null ? `${o.durationSeconds} s` : `${o.totalCalls.toLocaleString('en-US')} calls`;
-  const errors = Object.entries(r.errors).map(([code, t]) => `${code} ×${t.count}`).join(', ');
-  return [
-    `load test: ${r.module}`,
-    `  ${o.workers} worker${o.workers === 1 ? '' : 's'}, ${o.sessions} session${o.sessions === 1 ? '' : 's'}, ${o.concurrency.toLocaleString('en-US')} in flight, ${bound}; calls: ${o.calls.join(' ')}`,
-    `  ${r.calls.toLocaleString('en-US')} calls in ${r.seconds.toFixed(2)} s: ${rate(r.calls, r.seconds)} calls/s`,
-    `  latency (ms): p50 ${ms(r.latencyMs.p50)}  p90 ${ms(r.latencyMs.p90)}  p99 ${ms(r.latencyMs.p99)}  max ${ms(r.latencyMs.max)}`,
-    `  failed: ${r.failed === 0 ? 'none' : `${r.failed.toLocaleString('en-US')} (${errors})`}`,
-    ...(r.stoppedBy === null ? [] : [`  stopped early: the pool stopped (${r.stoppedBy}); no calls were made after it`]),
-    `  machine: ${r.machine.cpu}, ${r.machine.cores} cores, Node ${r.node}`,
-  ];
+  const outcome = await runLoad(pool, { ...args, calls }, progress);
+  const { callTimeout, memoryLimit } = args.pool;
+  const report: LoadTestReport = buildReport(args.module, {
+    calls: args.calls, sessions: args.sessions, concurrency: args.concurrency,
+    durationSeconds: args.durationSeconds ?? null, totalCalls: args.totalCalls ?? null, workers: pool.workers,
+    isolation: args.pool.isolation,
+    callTimeoutMs: Number.isFinite(callTimeout) ? callTimeout : null,
+    memoryLimitBytes: Number.isFinite(memoryLimit) ? memoryLimit : null,
+    onTrap: args.pool.onTrap,
+  }, outcome);
+  for (const line of formatReport(report)) output.write(line);
+  if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (report.failed > 0) {
+    const summary = Object.entries(report.errors).map(([code, t]) => `${code} ×${t.count} (first: ${t.example})`).join('; ');
+    output.warn(`error: ${report.failed} of ${report.calls} calls failed: ${summary}`);
+  }
+  if (report.stoppedBy !== null) {
+    output.warn(`error [${report.stoppedBy.code}]: the pool stopped after ${report.calls} calls, ending the run early: ${report.stoppedBy.message}`);
+  }
+  return report.failed === 0 && report.stoppedBy === null ? 0 : 1;
 }

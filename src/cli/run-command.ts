@@ -5,6 +5,7 @@ import { ReactorPool } from '../pool.js';
 import type { Isolation } from '../options.js';
 import { checkSessionKey } from '../session.js';
 import { NUMBER_SYNTAX, asUsage, formatCall, parseCallSpec } from './arguments.js';
+import { poolFlagsHelp } from './pool-flags.js';
 
 export const RUN_HELP = `Usage: reactor-pool run <module> [--session KEY] --call NAME[:ARG,ARG...] [--call ...]
 
@@ -20,10 +21,7 @@ Options:
                        ${NUMBER_SYNTAX}
   --session KEY        session key (default: cli)
   --workers N          worker threads (default: 1)
-  --isolation MODE     session | worker (default: session)
-  --timeout MS         stop a call that runs longer (ERR_CALL_TIMEOUT; default: none)
-  --memory-limit BYTES refuse an instance whose linear memory grows past it
-                       (ERR_MEMORY_LIMIT; default: none)
+${poolFlagsHelp(false)}
   -h, --help           show this help
 
 Example:
