@@ -242,14 +242,23 @@ export class Session {
 
   /** Queues an admitted operation for the worker. */
   #enqueue(op: Op, options: ResolvedCallOptions | undefined): Promise<never> {
-    return new Promise((resolve, reject) => {
-      const timeout = options === undefined ? this.#deps.callTimeout : options.timeout;
-      // 0 stands for "no limit" on the job: a small integer, where Infinity would be a boxed number.
-      const job = new SessionJob(this.#deps, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, resolve as (value: unknown) => void, reject);
-      if (options?.signal !== undefined) job.watch(options.signal);
-      this.#deps.worker.submit(job);
-    });
+    // One shared executor: a call allocates its promise and resolving functions, not a closure as well.
+    const promise = new Promise<never>(capture);
+    const timeout = options === undefined ? this.#deps.callTimeout : options.timeout;
+    // 0 stands for "no limit" on the job: a small integer, where Infinity would be a boxed number.
+    const job = new SessionJob(this.#deps, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, captured.resolve, captured.reject);
+    if (options?.signal !== undefined) job.watch(options.signal);
+    this.#deps.worker.submit(job);
+    return promise;
   }
+}
+
+/** The resolving functions of the promise {@link capture} last ran for (read right after `new Promise`). */
+const captured: { resolve: (value: unknown) => void; reject: (error: unknown) => void } = { resolve: () => {}, reject: () => {} };
+
+function capture(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  captured.resolve = resolve as (value: unknown) => void;
+  captured.reject = reject;
 }
 
 /** Session keys are strings of 1 to 1024 characters. */

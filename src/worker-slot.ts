@@ -19,6 +19,9 @@ import { MAX_BATCHES_IN_FLIGHT, MAX_BATCH_WORDS, SIDE_WORDS, WorkerThread } from
  */
 const MEMORY_COUNT_MS = 200;
 
+/** Jobs queued in one tick that go out at once, without waiting for the tick to end. */
+const EARLY_BATCH_OPS = Number(process.env.RP_EARLY ?? 128);
+
 /** Why a thread ended. Only crashes count towards the restart limit. */
 export type ThreadEnd = 'crash' | 'timeout' | 'recycle';
 
@@ -176,7 +179,10 @@ export class WorkerSlot {
       return;
     }
     this.#batcher.submit(job);
-    this.#scheduleFlush();
+    // A long run of calls in one tick starts going out before the tick ends: the thread works on the
+    // first part while this thread still makes the rest.
+    if (this.#batcher.queued >= EARLY_BATCH_OPS && this.#batcher.inFlight.length < MAX_BATCHES_IN_FLIGHT) this.#flush();
+    else this.#scheduleFlush();
   }
 
   #scheduleFlush(): void {

@@ -11,9 +11,9 @@ import { Ring } from './ring.js';
 import { readOutcomes, type BatchEncoder, type OutcomeHandler } from './wire.js';
 
 /** Bytes of each ring. */
-const RING_BYTES = 2 * 1024 * 1024;
+const RING_BYTES = 4 * 1024 * 1024;
 /** Batches in flight per thread at most: more keep the worker busy while outcomes travel back. */
-export const MAX_BATCHES_IN_FLIGHT = 4;
+export const MAX_BATCHES_IN_FLIGHT = 8;
 /** Words a batch record may take: every batch in flight fits in the request ring together (a record takes at most half a ring). */
 export const MAX_BATCH_WORDS = Math.floor((Math.floor(RING_BYTES / 8 / 2) - 1) / MAX_BATCHES_IN_FLIGHT);
 /** Arguments of one operation larger than this (in words) go by the side port instead of the ring. */
