@@ -137,8 +137,7 @@ describe('Batcher', () => {
     const log: string[] = [];
     const batcher = new Batcher();
     const encoder = new BatchEncoder(SIDE_WORDS);
-    const [first, dropped, last] = [new FakeJob(1, log), new FakeJob(2, log, { send: false }), new FakeJob(3, log)];
-    for (const job of [first, dropped, last]) batcher.submit(job as FakeJob);
+    for (const job of [new FakeJob(1, log), new FakeJob(2, log, { send: false }), new FakeJob(3, log)]) batcher.submit(job);
     const { batch, used } = batcher.take(encoder, NO_WORD_LIMIT, NO_BUDGET);
     expect(used).toBe(3);
     expect(names(taken(batch).jobs)).toEqual([1, 3]);
