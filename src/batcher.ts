@@ -130,10 +130,14 @@ export class Batcher {
     return jobs;
   }
 
-  /** Empties the queue and the batches in flight; returns every job not yet settled. */
+  /**
+   * Empties the batches in flight and the queue; returns every job not yet settled, oldest first (so
+   * that a session's operations fail in the order they were made).
+   */
   takeAll(): Job[] {
-    const jobs = this.#outbox.slice(this.#head);
-    for (const batch of this.#inFlight) jobs.push(...batch.jobs.slice(batch.settled));
+    const jobs: Job[] = [];
+    for (const batch of this.#inFlight) for (let i = batch.settled; i < batch.jobs.length; i++) jobs.push(batch.jobs[i] as Job);
+    for (let i = this.#head; i < this.#outbox.length; i++) jobs.push(this.#outbox[i] as Job);
     this.#outbox = [];
     this.#head = 0;
     this.#prepared = undefined;
