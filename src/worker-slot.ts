@@ -20,7 +20,7 @@ import { MAX_BATCHES_IN_FLIGHT, MAX_BATCH_WORDS, SIDE_WORDS, WorkerThread } from
 const MEMORY_COUNT_MS = 200;
 
 /** Jobs queued in one tick that go out at once, without waiting for the tick to end. */
-const EARLY_BATCH_OPS = Number(process.env.RP_EARLY ?? 128);
+const EARLY_BATCH_OPS = 256;
 
 /** Why a thread ended. Only crashes count towards the restart limit. */
 export type ThreadEnd = 'crash' | 'timeout' | 'recycle';

@@ -13,6 +13,8 @@ import { beginBatch, endBatch, progress, publishMemory, runOp } from './operatio
  * waking an event loop. Control messages wait at most this long.
  */
 const WAIT_ON_THREAD_MS = 0.25;
+/** How long the thread polls for the next batch before it sleeps (see Ring.spinForRecord). */
+const SPIN_MS = 0.1;
 /** Under continuous load, the event loop still gets a turn this often (control messages are handled there). */
 const YIELD_EVERY_MS = 5;
 
@@ -63,6 +65,7 @@ export class BatchServer {
         }
       }
       const seen = requests.readPosition;
+      if (requests.spinForRecord(seen, SPIN_MS)) continue;
       requests.waitForRecord(seen, WAIT_ON_THREAD_MS);
       if (requests.next() >= 0) continue;
       const wait = requests.waitForRecordAsync(seen);
