@@ -49,7 +49,8 @@ export class WorkerSlot {
   /** Waiters for the next attached thread. */
   #attachWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #flushQueued = false;
-  #waiting = false;
+  /** The thread whose outcomes a wait is pending on (one wait at a time per thread). */
+  #waitingOn: WorkerThread | undefined;
   #stopping = false;
   /** Why the slot stopped: what jobs submitted from then on fail with at once. */
   #stopCause: ReactorPoolError | undefined;
@@ -153,7 +154,9 @@ export class WorkerSlot {
   /** Links the module on this slot's thread; rejects with why it cannot run. */
   async probe(): Promise<void> {
     await this.ready();
-    const error = await (this.#thread as WorkerThread).probe();
+    const thread = this.#thread;
+    if (thread === undefined) throw new WorkerFailedError(`worker ${this.id} lost its thread before the module could be linked`, { workerId: this.id });
+    const error = await thread.probe();
     if (error !== undefined) throw deserializeError(error);
   }
 
@@ -219,9 +222,11 @@ export class WorkerSlot {
 
   /** Waits (without blocking) for the thread's outcomes while batches are in flight. */
   #awaitOutcomes(thread: WorkerThread): void {
-    if (this.#waiting) return;
+    if (this.#waitingOn === thread) return;
     thread.keepAlive(true);
     for (;;) {
+      // Reading outcomes below may have sent more and started a wait already.
+      if (this.#waitingOn === thread) return;
       if (this.#batcher.inFlight.length === 0 || thread !== this.#thread) {
         thread.keepAlive(false);
         return;
@@ -231,9 +236,9 @@ export class WorkerSlot {
         this.#readOutcomes(thread);
         continue;
       }
-      this.#waiting = true;
+      this.#waitingOn = thread;
       void wait.then(() => {
-        this.#waiting = false;
+        if (this.#waitingOn === thread) this.#waitingOn = undefined;
         if (thread !== this.#thread) return;
         this.#readOutcomes(thread);
         this.#awaitOutcomes(thread);

@@ -76,12 +76,16 @@ export class WorkerThread {
     });
     worker.once('exit', () => {
       this.#ended = true;
-      this.#side.close();
-      this.#controlPort.close();
       // Whoever waits for outcomes stops waiting.
       this.responses.wakeConsumer();
       this.#rejectExited(new Error(`thread ${this.id} exited${this.#detail === undefined ? '' : ` (${this.#detail})`}`));
-      onEnd(this, this.#detail);
+      try {
+        // Outcomes the thread wrote before it ended are still read (their side-port values too).
+        onEnd(this, this.#detail);
+      } finally {
+        this.#side.close();
+        this.#controlPort.close();
+      }
     });
   }
 
