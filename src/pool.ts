@@ -2,6 +2,7 @@
 // and the instance table, and turns what they report into the pool's events.
 
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   CallTimeoutError, InvalidArgumentError, PoolClosedError, RestartLimitError, WorkerRecycledError, describeValue,
@@ -23,6 +24,11 @@ import { SessionDirectory } from './session-directory.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
+
+/** How long an idle worker polls for the next batch before it sleeps, when a core is free for it... */
+const POLL_MS_SPARE_CORE = 0.3;
+/** ...and when the workers take every core (polling then takes time from the main thread). */
+const POLL_MS = 0.1;
 
 /** The start function of a reactor; callers can never name it, so a failure in it is a failed start. */
 const START_EXPORT = '_initialize';
@@ -153,6 +159,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       onTrap: options.onTrap,
       allocator: this.allocator,
       stackPointer: spec.stackPointer?.found === true ? spec.stackPointer.exportName : undefined,
+      // Polling pays while a core is left for the main thread; without one it takes that core's time.
+      pollMs: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : POLL_MS,
     };
     const events = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),

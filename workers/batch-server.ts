@@ -13,8 +13,6 @@ import { beginBatch, endBatch, progress, publishMemory, runOp } from './operatio
  * waking an event loop. Control messages wait at most this long.
  */
 const WAIT_ON_THREAD_MS = 0.25;
-/** How long the thread polls for the next batch before it sleeps (see Ring.spinForRecord). */
-const SPIN_MS = 0.1;
 /** Under continuous load, the event loop still gets a turn this often (control messages are handled there). */
 const YIELD_EVERY_MS = 5;
 
@@ -36,7 +34,11 @@ export class BatchServer {
     else this.#results.outcome(status, payload);
   };
 
-  constructor(requests: Ring, responses: Ring, side: MessagePort) {
+  /** How long the thread polls for the next batch before it sleeps (see Ring.spinForRecord). */
+  readonly #pollMs: number;
+
+  constructor(requests: Ring, responses: Ring, side: MessagePort, pollMs: number) {
+    this.#pollMs = pollMs;
     this.#requests = requests;
     this.#responses = responses;
     this.#side = side;
@@ -65,7 +67,7 @@ export class BatchServer {
         }
       }
       const seen = requests.readPosition;
-      if (requests.spinForRecord(seen, SPIN_MS)) continue;
+      if (requests.spinForRecord(seen, this.#pollMs)) continue;
       requests.waitForRecord(seen, WAIT_ON_THREAD_MS);
       if (requests.next() >= 0) continue;
       const wait = requests.waitForRecordAsync(seen);
