@@ -25,10 +25,12 @@ import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
 
-/** How long an idle worker polls for the next batch before it sleeps, when a core is free for it... */
-const POLL_MS_SPARE_CORE = 0.3;
-/** ...and when the workers take every core (polling then takes time from the main thread). */
+/**
+ * How long a worker polls for the next batch before it sleeps (waking a sleeping thread costs far
+ * more): after a small batch, and after a large one when a core is left for the main thread.
+ */
 const POLL_MS = 0.1;
+const POLL_MS_SPARE_CORE = 0.3;
 
 /** The start function of a reactor; callers can never name it, so a failure in it is a failed start. */
 const START_EXPORT = '_initialize';
@@ -159,8 +161,9 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       onTrap: options.onTrap,
       allocator: this.allocator,
       stackPointer: spec.stackPointer?.found === true ? spec.stackPointer.exportName : undefined,
-      // Polling pays while a core is left for the main thread; without one it takes that core's time.
-      pollMs: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : POLL_MS,
+      // After a large batch the main thread is busy making the next: polling then pays only while a
+      // core is left for the main thread, and takes that core's time otherwise.
+      poll: { afterSmall: POLL_MS, afterLarge: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : 0 },
     };
     const events = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),

@@ -41,8 +41,11 @@ export interface WorkerData {
   readonly allocator: AllocatorKind | undefined;
   /** The export of the stack pointer global, put back after a trap that keeps the instance (if it was found). */
   readonly stackPointer: string | undefined;
-  /** How long the thread polls its request ring for the next batch before it sleeps (ms). */
-  readonly pollMs: number;
+  /**
+   * How long the thread polls its request ring for the next batch before it sleeps (ms), after a
+   * small batch and after a large one.
+   */
+  readonly poll: { readonly afterSmall: number; readonly afterLarge: number };
 }
 
 /**

@@ -2,7 +2,7 @@
 // order, and writes their outcomes to the response ring; between batches it waits on the request ring.
 
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { Status } from '../src/protocol.js';
+import { Status, type WorkerData } from '../src/protocol.js';
 import type { Ring } from '../src/ring.js';
 import { OP_HEADER_WORDS, REQUEST_HEADER_WORDS, ResultEncoder, payloadWords } from '../src/wire.js';
 import { beginBatch, endBatch, progress, publishMemory, runOp } from './operations.js';
@@ -13,6 +13,8 @@ import { beginBatch, endBatch, progress, publishMemory, runOp } from './operatio
  * waking an event loop. Control messages wait at most this long.
  */
 const WAIT_ON_THREAD_MS = 0.25;
+/** Batches of fewer operations than this are followed by polling for the next (see {@link BatchServer.run}). */
+const POLL_BELOW_OPS = 32;
 /** Under continuous load, the event loop still gets a turn this often (control messages are handled there). */
 const YIELD_EVERY_MS = 5;
 
@@ -35,10 +37,12 @@ export class BatchServer {
   };
 
   /** How long the thread polls for the next batch before it sleeps (see Ring.spinForRecord). */
-  readonly #pollMs: number;
+  readonly #poll: WorkerData['poll'];
+  /** Operations in the batch served last. */
+  #lastBatchOps = 0;
 
-  constructor(requests: Ring, responses: Ring, side: MessagePort, pollMs: number) {
-    this.#pollMs = pollMs;
+  constructor(requests: Ring, responses: Ring, side: MessagePort, poll: WorkerData['poll']) {
+    this.#poll = poll;
     this.#requests = requests;
     this.#responses = responses;
     this.#side = side;
@@ -67,7 +71,11 @@ export class BatchServer {
         }
       }
       const seen = requests.readPosition;
-      if (requests.spinForRecord(seen, this.#pollMs)) continue;
+      // After a small batch the next one is likely a reply away (one call in flight, a few callMany):
+      // polling saves it a wake-up. After a large one the main thread is busy making the next wave,
+      // and polling takes a core from it unless one is spare (the pool decides: `poll.afterLarge`).
+      const pollMs = this.#lastBatchOps < POLL_BELOW_OPS ? this.#poll.afterSmall : this.#poll.afterLarge;
+      if (pollMs > 0 && requests.spinForRecord(seen, pollMs)) continue;
       requests.waitForRecord(seen, WAIT_ON_THREAD_MS);
       if (requests.next() >= 0) continue;
       const wait = requests.waitForRecordAsync(seen);
@@ -85,6 +93,7 @@ export class BatchServer {
     const seq = i32[2 * at + 2] as number;
     const track = i32[2 * at + 3] === 1;
     const count = i32[2 * at + 4] as number;
+    this.#lastBatchOps = count;
     requests.markTaken(seq);
     const results = this.#results;
     results.begin(seq, 0);

@@ -17,7 +17,7 @@ export default async function handleTask(task: AttachTask): Promise<AttachResult
   expose(control, await nodeEndpoint(task.control));
   // A second attach replaces the first (which the main thread gave up on): only the latest rings are served.
   server?.stop();
-  server = new BatchServer(new Ring(task.requests), new Ring(task.responses), task.side, (workerData as WorkerData).pollMs);
+  server = new BatchServer(new Ring(task.requests), new Ring(task.responses), task.side, (workerData as WorkerData).poll);
   // Runs for the thread's life; a throw there is a bug of the pool, and ends the thread visibly.
   server.run().catch((error: unknown) => {
     setImmediate(() => {
