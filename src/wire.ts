@@ -271,12 +271,15 @@ export function structuredValue(words: Words, at: number): unknown {
 
 /** The result mode of a call through guest memory, or undefined. */
 export function modeOf(bits: number): ResultMode | undefined {
-  return RESULT_MODES[((bits >> MODE_SHIFT) & 0x3) - 1];
+  const mode = (bits >> MODE_SHIFT) & 0x3;
+  // Never index -1: a read out of an array's bounds leaves V8's fast path.
+  return mode === 0 ? undefined : RESULT_MODES[mode - 1];
 }
 
 /** The typed result kind of a callMany, or undefined. */
 export function typedResultOf(bits: number): TypedResultKind | undefined {
-  return TYPED_RESULT_KINDS[((bits >> TYPED_RESULT_SHIFT) & 0x7) - 1];
+  const kind = (bits >> TYPED_RESULT_SHIFT) & 0x7;
+  return kind === 0 ? undefined : TYPED_RESULT_KINDS[kind - 1];
 }
 
 /**
