@@ -287,7 +287,14 @@ export class WorkerSlot {
 
   /** The thread exited: outcomes it wrote still count; every job in flight fails (those it never took cost their session nothing). */
   #threadEnded(thread: WorkerThread, detail: string | undefined): void {
-    if (thread !== this.#thread) return; // never attached, or the slot stopped
+    if (this.#stopping) return;
+    if (thread !== this.#thread) {
+      // Died while attaching: nothing was sent to it, but it is a crash all the same (towards maxRestarts).
+      if (this.#thread !== undefined) return;
+      this.#crashesInARow++;
+      this.#events.onThreadLost(this, this.#crashCause(thread, detail, ' while starting'), 'crash');
+      return;
+    }
     this.#thread = undefined;
     this.#watchdog.stop();
     thread.keepAlive(false);
@@ -303,8 +310,7 @@ export class WorkerSlot {
     let end: ThreadEnd;
     if (termination === undefined) {
       this.#crashesInARow++;
-      const why = detail === undefined ? 'stopped unexpectedly' : `died (${detail})`;
-      cause = new WorkerFailedError(`worker ${this.id} (thread ${thread.id}) ${why}; its instances are gone`, { workerId: this.id });
+      cause = this.#crashCause(thread, detail, '; its instances are gone');
       end = 'crash';
     } else {
       cause = termination.cause;
@@ -318,6 +324,12 @@ export class WorkerSlot {
     this.#events.onThreadLost(this, cause, end);
     this.#batchSettled();
     this.#notifyIfIdle();
+  }
+
+  /** The error of a thread's unexpected end: `detail` is what its error said, if it said anything. */
+  #crashCause(thread: WorkerThread, detail: string | undefined, rest: string): WorkerFailedError {
+    const why = detail === undefined ? 'stopped unexpectedly' : `died (${detail})`;
+    return new WorkerFailedError(`worker ${this.id} (thread ${thread.id}) ${why}${rest}`, { workerId: this.id });
   }
 
   #notifyIfIdle(): void {
