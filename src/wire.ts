@@ -145,18 +145,23 @@ export class BatchEncoder {
     this.#count++;
   }
 
-  #saved = { words: 0, count: 0, side: 0 };
+  // Where the record stood at {@link save}: three numbers, not an object per operation.
+  #savedWords = 0;
+  #savedCount = 0;
+  #savedSide = 0;
 
   /** Remembers where the record stands, for {@link restore}. */
   save(): void {
-    this.#saved = { words: this.words.length, count: this.#count, side: this.side.length };
+    this.#savedWords = this.words.length;
+    this.#savedCount = this.#count;
+    this.#savedSide = this.side.length;
   }
 
   /** Takes back the operations added since {@link save} (the record would be too big with them). */
   restore(): void {
-    this.words.length = this.#saved.words;
-    this.#count = this.#saved.count;
-    this.side.length = this.#saved.side;
+    this.words.length = this.#savedWords;
+    this.#count = this.#savedCount;
+    this.side.length = this.#savedSide;
   }
 
   /** Closes the record (`track`: the worker reports each operation's start); its words are in {@link words}. */
