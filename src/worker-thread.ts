@@ -10,7 +10,7 @@ import type { AttachResult, AttachTask, WorkerControl } from './protocol.js';
 import { Ring } from './ring.js';
 import { readOutcomes, type BatchEncoder, type OutcomeHandler } from './wire.js';
 
-/** Bytes of each ring. */
+/** Bytes of each ring: a thread holds two, 8 MiB of shared memory per worker. */
 const RING_BYTES = 4 * 1024 * 1024;
 /** Batches in flight per thread at most: more keep the worker busy while outcomes travel back. */
 export const MAX_BATCHES_IN_FLIGHT = 8;
@@ -18,7 +18,6 @@ export const MAX_BATCHES_IN_FLIGHT = 8;
 export const MAX_BATCH_WORDS = Math.floor((Math.floor(RING_BYTES / 8 / 2) - 1) / MAX_BATCHES_IN_FLIGHT);
 /** Arguments of one operation larger than this (in words) go by the side port instead of the ring. */
 export const SIDE_WORDS = Math.floor(MAX_BATCH_WORDS / 2);
-
 
 export class WorkerThread {
   /** The thread's id (`threadId`), known from construction. */
