@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { InstanceLimitError, ReactorPool, type Session } from '../dist/src/index.js';
-import { seeded } from '../dist/src/cli/demo-command.js';
+import { seeded } from '../dist/src/seeded-random.js';
 import { KITCHEN, OutputCollector } from './helpers/fixtures.js';
 import { createPool, keysOn, rejection, terminateWorker } from './helpers/pool.js';
 

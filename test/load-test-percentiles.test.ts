@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../dist/src/cli/latency-histogram.js';
-import { seeded } from '../dist/src/cli/demo-command.js';
+import { seeded } from '../dist/src/seeded-random.js';
 
 describe('the load test latency histogram', () => {
   it('reads each percentile at most 1% above the exact value', () => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
 import type { Session } from '../session.js';
+import { seeded } from '../seeded-random.js';
 
 export const BUNDLED_REACTOR = fileURLToPath(new URL('../../../reactor/reactor.wasm', import.meta.url));
 
@@ -91,18 +92,6 @@ async function runSessions(pool: ReactorPool, first: number, count: number, call
   const results = await Promise.all(checks);
   await Promise.all(sessions.map((session) => session.close()));
   return results.filter((ok) => !ok).length;
-}
-
-/** mulberry32: a small deterministic PRNG, so every run sends the same calls (the chaos test uses it too). */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function countOccurrences(text: string, needle: string): number {

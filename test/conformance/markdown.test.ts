@@ -3,7 +3,7 @@
 // freed (empty ones included), and a panic is a trap the instance survives or is reset from.
 
 import { describe, expect, it } from 'vitest';
-import { seeded } from '../../dist/src/cli/demo-command.js';
+import { seeded } from '../../dist/src/seeded-random.js';
 import { fixture, OutputCollector } from '../helpers/fixtures.js';
 import { createPool, rejection } from '../helpers/pool.js';
 

@@ -3,7 +3,7 @@
 // not lost sessions; a panic is a trap, survived with 'keep' and wiped clean with 'reset'.
 
 import { describe, expect, it } from 'vitest';
-import { seeded } from '../../dist/src/cli/demo-command.js';
+import { seeded } from '../../dist/src/seeded-random.js';
 import { fixture, OutputCollector } from '../helpers/fixtures.js';
 import { createPool, rejection } from '../helpers/pool.js';
 

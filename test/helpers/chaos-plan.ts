@@ -1,7 +1,7 @@
 // The chaos test's plan: every session, every round, every call and every worker kill, drawn from
 // one seed before anything runs, and the one way an outcome is written down (by the run and the model).
 
-import { seeded } from '../../dist/src/cli/demo-command.js';
+import { seeded } from '../../dist/src/seeded-random.js';
 
 /**
  * `kitchen`: kitchen.wasm under every fault; `hostile`: hostile-chaos.wasm's hostile calls;
