@@ -12,7 +12,7 @@ export type { AllocatorKind, BufferArg, ResultMode, WasmValue } from './protocol
 export { inspectModule } from './inspect.js';
 export type {
   ExecModel, ExportSpec, ExternKind, FunctionSignature, ImportSpec, MemorySpec, ModuleSpec, ValueType,
-  MutableGlobalSpec, StackPointerSpec,
+  MutableGlobalSpec, StackPointerSpec, SnapshotBlocker, SnapshotBlockerCode, SnapshotSpec,
 } from './module-spec.js';
 export {
   ReactorPoolError, InvalidOptionError, ModuleNotFoundError, InvalidModuleError, NotAReactorError,

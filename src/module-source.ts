@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidModuleError, InvalidOptionError, ModuleNotFoundError, describeValue } from './errors.js';
 import { assertRunnableReactor, type ExportSpec, type ExternKind, type ModuleSpec, type StackPointerSpec } from './module-spec.js';
 import { exportMutableGlobals } from './module-rewrite.js';
+import { SNAPSHOT_NO_BYTES } from './snapshot-analysis.js';
 import type { ModuleBytesInput, ModuleInput } from './options.js';
 
 export interface LoadedModule {
@@ -88,6 +89,7 @@ function specOfCompiled(module: WebAssembly.Module): ModuleSpec {
     execModel: has('_start') ? 'command' : 'reactor',
     hasInitialize: has('_initialize'),
     byteLength: 0,
+    snapshot: SNAPSHOT_NO_BYTES,
     stackPointer: { found: false, reason: 'the module came compiled; only bytes or a path can be rewritten to export it' },
     ...(memoryExport !== undefined || memoryImport !== undefined
       ? {

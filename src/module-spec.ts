@@ -2,7 +2,10 @@
 // The JS API hides function signatures, so we read them from the binary format ourselves.
 
 import { InvalidModuleError, NotAReactorError, UnsupportedImportError } from './errors.js';
+import { analyseSnapshot, type SnapshotSpec } from './snapshot-analysis.js';
 import { Reader, hex, invalid } from './wasm-reader.js';
+
+export type { SnapshotBlocker, SnapshotBlockerCode, SnapshotSpec } from './snapshot-analysis.js';
 
 export type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
 export type ExternKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
@@ -39,6 +42,11 @@ export interface ModuleSpec {
   readonly mutableGlobals?: readonly MutableGlobalSpec[];
   /** Whether the pool found the stack pointer it restores after a kept trap (set by the pool's loader). */
   readonly stackPointer?: StackPointerSpec;
+  /**
+   * Whether a session's instance could be snapshotted (linear memory + every mutable global) and
+   * restored into a fresh instance, and if not, every reason why (`no-bytes` when the module came compiled).
+   */
+  readonly snapshot: SnapshotSpec;
 }
 /**
  * A mutable global. `exportName` is the name the host reads it by: the module's own export, else a
@@ -306,10 +314,13 @@ export function readModuleLayout(bytes: Uint8Array): ModuleLayout {
     sections.push({ id, start: pos, contentStart: header.pos, end: r.end });
     pos = r.end;
   }
-  return { spec: buildSpec(state, bytes.length), sections, exports: state.exports, globals: state.globalTypes };
+  const snapshot = analyseSnapshot({
+    bytes, sections, memories: state.memories, imports: state.imports, globals: state.globalTypes, exports: state.exports,
+  });
+  return { spec: buildSpec(state, bytes.length, snapshot), sections, exports: state.exports, globals: state.globalTypes };
 }
 
-function buildSpec(state: State, byteLength: number): ModuleSpec {
+function buildSpec(state: State, byteLength: number, snapshot: SnapshotSpec): ModuleSpec {
   const exports = state.exports.map(({ name, kind, index }): ExportSpec => {
     const signature = kind === 'function' ? state.functions[index] : kind === 'tag' ? state.tags[index] : undefined;
     return signature === undefined ? { name, kind } : { name, kind, signature };
@@ -320,6 +331,7 @@ function buildSpec(state: State, byteLength: number): ModuleSpec {
     execModel: exports.some((e) => e.name === '_start') ? 'command' : 'reactor',
     hasInitialize: exports.some((e) => e.name === '_initialize' && e.kind === 'function'),
     byteLength,
+    snapshot,
   } as const;
   const first = state.memories[0];
   if (first === undefined) return spec;
