@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { InvalidModuleError } from '../src/errors.js';
 import { parseModuleSpec } from '../src/module-spec.js';
-import type { ExportSpec, ImportSpec, ModuleSpec, ValueType } from '../src/module-spec.js';
+import type { ExportSpec, ImportSpec, ModuleSpec, SnapshotBlockerCode, SnapshotSpec, ValueType } from '../src/module-spec.js';
 import { HEADER, encodeModule, isValidWasm, name, sectionRanges, uleb } from './helpers/wasm-encoder.js';
 import type { Export, FuncType, Import, Limits, ModuleDef } from './helpers/wasm-encoder.js';
 
@@ -96,6 +96,7 @@ function expectedSpec(def: ModuleDef, byteLength: number): ModuleSpec {
     execModel: exports.some((e) => e.name === '_start') ? 'command' : 'reactor',
     hasInitialize: exports.some((e) => e.name === '_initialize' && e.kind === 'function'),
     byteLength,
+    snapshot: expectedSnapshot(def),
   };
   const importedMemory = imports.find((i) => i.kind === 'memory');
   const limits = importedMemory?.kind === 'memory' ? importedMemory.limits : def.memories?.[0];
@@ -113,6 +114,23 @@ function expectedSpec(def: ModuleDef, byteLength: number): ModuleSpec {
       imported: importedMemory !== undefined,
     },
   };
+}
+
+/**
+ * The snapshot verdict for a module built from `def` (messages aside): generated modules have no start
+ * function, no data, no table-changing code and only number globals, so only imports and exports block.
+ */
+function expectedSnapshot(def: ModuleDef): SnapshotSpec {
+  const imports = def.imports ?? [];
+  const memory = imports.find((i) => i.kind === 'memory')?.limits ?? def.memories?.[0];
+  const codes: SnapshotBlockerCode[] = [
+    ...(memory?.shared === true ? ['shared-memory' as const] : []),
+    ...(imports.some((i) => i.kind === 'memory') ? ['imported-memory' as const] : []),
+    ...(imports.some((i) => i.kind === 'table') ? ['imported-table' as const] : []),
+    ...(imports.some((i) => i.kind === 'global' && i.mutable === true) ? ['imported-mutable-global' as const] : []),
+    ...((def.exports ?? []).some((e) => e.kind === 'table') ? ['mutable-table' as const] : []),
+  ];
+  return { possible: codes.length === 0, reasons: codes.map((code) => ({ code, message: expect.any(String) as string })) };
 }
 
 // --- Mutations ---

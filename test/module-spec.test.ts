@@ -181,7 +181,9 @@ describe('parseModuleSpec: memory', () => {
 
   it('has no memory when the module has none', () => {
     const spec = parseValid({});
-    expect(spec).toEqual({ exports: [], imports: [], execModel: 'reactor', hasInitialize: false, byteLength: 8 });
+    expect(spec).toEqual({
+      exports: [], imports: [], execModel: 'reactor', hasInitialize: false, byteLength: 8, snapshot: { possible: true, reasons: [] },
+    });
     expect('memory' in spec).toBe(false);
   });
 });

@@ -5,7 +5,8 @@ import { formatSignature, inspectModule } from '../inspect.js';
 export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--json]
 
 Prints a module's exports with their signatures, its imports, its memory,
-and whether reactor-pool can run it as a reactor (and why not).
+whether reactor-pool can run it as a reactor, and whether its instances
+could be snapshotted (and why not).
 
 Options:
   --json      print the report as JSON
@@ -21,6 +22,8 @@ export async function inspectCommand(path: string, json: boolean, write: (line: 
   write(`module: ${path} (${spec.byteLength} bytes)`);
   write(`exec model: ${spec.execModel}${spec.hasInitialize ? ' (exports _initialize)' : ''}`);
   write(`reactor: ${report.runnable ? 'yes' : `no — ${report.problem?.code}: ${report.problem?.message}`}`);
+  const { snapshot } = spec;
+  write(`snapshot: ${snapshot.possible ? 'yes' : `no — ${snapshot.reasons.map((r) => `${r.code}: ${r.message}`).join('; ')}`}`);
   write('exports:');
   for (const e of spec.exports) {
     write(`  ${e.name}: ${e.kind === 'function' ? `function ${formatSignature(e.signature)}` : e.kind}`);
