@@ -130,25 +130,19 @@ export class WorkerSlot {
       (thread) => {
         if (this.#stopping || thread.ended) return;
         this.#thread = thread;
-        const waiters = this.#attachWaiters;
-        this.#attachWaiters = [];
-        for (const waiter of waiters) waiter.resolve();
+        this.#settleAttachWaiters();
         this.#scheduleFlush();
       },
       (error: unknown) => {
         // The thread died while attaching (its end is handled like any other), or the slot stopped.
-        const waiters = this.#attachWaiters;
-        this.#attachWaiters = [];
-        const reason = new WorkerFailedError(`worker ${this.id} could not start a thread: ${error instanceof Error ? error.message : String(error)}`, { workerId: this.id });
-        for (const waiter of waiters) waiter.reject(reason);
+        this.#settleAttachWaiters(new WorkerFailedError(`worker ${this.id} could not start a thread: ${error instanceof Error ? error.message : String(error)}`, { workerId: this.id }));
       },
     );
   }
 
   /** Resolves once a thread is attached (however long its start-up takes); rejects if it dies first. */
   ready(): Promise<void> {
-    if (this.#thread !== undefined) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#attachWaiters.push({ resolve, reject }));
+    return this.#thread === undefined ? this.#nextThread() : Promise.resolve();
   }
 
   /** Links the module on this slot's thread; rejects with why it cannot run. */
@@ -339,6 +333,16 @@ export class WorkerSlot {
     for (const wake of waiters) wake();
   }
 
+  /** Tells whoever waits for a thread that one is attached, or (`error`) that none will be. */
+  #settleAttachWaiters(error?: Error): void {
+    const waiters = this.#attachWaiters;
+    this.#attachWaiters = [];
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
   /** Resolves once a thread is attached to the slot again (after a death, before its replacement). */
   #nextThread(): Promise<void> {
     return new Promise((resolve, reject) => this.#attachWaiters.push({ resolve, reject }));
@@ -366,7 +370,7 @@ export class WorkerSlot {
       // Each turn waits for a batch to settle; the flush after it sends what may still go.
       while ((this.#sendable > 0 || this.#batcher.inFlight.length > 0) && !this.#stopping) await this.#settled();
       if (this.#stopping) return;
-      if (this.#thread === undefined) await this.#nextThread();
+      await this.ready();
       const replaced = this.#nextThread();
       this.#terminate({ end: 'recycle', cause });
       await replaced;
@@ -403,9 +407,7 @@ export class WorkerSlot {
     this.#thread?.keepAlive(false);
     this.#thread = undefined;
     for (const job of this.#batcher.takeAll()) job.fail(cause, false);
-    const waiters = this.#attachWaiters;
-    this.#attachWaiters = [];
-    for (const waiter of waiters) waiter.reject(cause);
+    this.#settleAttachWaiters(cause);
     this.#batchSettled();
     this.#notifyIfIdle();
     // Never in the same turn as a thread's death (a restart limit stops the pool right after one):
