@@ -28,6 +28,9 @@ export const ERROR_CODES = [
   'ERR_NO_ALLOCATOR',
   'ERR_OUT_OF_BOUNDS',
   'ERR_INSTANCE_LIMIT',
+  'ERR_NOT_SNAPSHOTTABLE',
+  'ERR_INVALID_SNAPSHOT',
+  'ERR_SNAPSHOT_MISMATCH',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -214,6 +217,24 @@ export class InstanceLimitError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INSTANCE_LIMIT', message, details, cause); }
 }
 
+/**
+ * The pool cannot snapshot this module's instances (`pool.spec.snapshot` lists why), or not in this
+ * configuration (preopened directories, isolation `'worker'`); the message names every reason.
+ */
+export class NotSnapshottableError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_NOT_SNAPSHOTTABLE', message, details, cause); }
+}
+
+/** The bytes given to `restore()` are not a whole, readable snapshot (truncated, corrupted, not a snapshot at all). */
+export class InvalidSnapshotError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INVALID_SNAPSHOT', message, details, cause); }
+}
+
+/** The snapshot is sound but was taken of another module (or of the same module configured differently). */
+export class SnapshotMismatchError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_SNAPSHOT_MISMATCH', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -240,6 +261,9 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_NO_ALLOCATOR: NoAllocatorError,
   ERR_OUT_OF_BOUNDS: OutOfBoundsError,
   ERR_INSTANCE_LIMIT: InstanceLimitError,
+  ERR_NOT_SNAPSHOTTABLE: NotSnapshottableError,
+  ERR_INVALID_SNAPSHOT: InvalidSnapshotError,
+  ERR_SNAPSHOT_MISMATCH: SnapshotMismatchError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

@@ -19,6 +19,6 @@ export {
   UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError, ReactorSignalError,
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
-  InstanceLimitError, ERROR_CODES,
+  InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, ERROR_CODES,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

@@ -70,9 +70,9 @@ class Entry implements InstanceEntry {
   ) {}
 }
 
-/** Whether `op` is the one that creates its instance (its start): an open, or a first call allowed to open. */
+/** Whether `op` is the one that creates its instance (its start): an open, a restore, or a first call (or snapshot) allowed to open. */
 export function createsInstance(op: Op): boolean {
-  return op.kind === 'open' || (op.kind !== 'drop' && op.open);
+  return op.kind === 'open' || op.kind === 'restore' || (op.kind !== 'drop' && op.open);
 }
 
 /** The error a session's operations reject with while its instance is lost. */
@@ -195,7 +195,9 @@ export class InstanceTable {
    */
   notTaken(view: InstanceEntry, op: Op): void {
     const entry = this.#own(view);
-    if (!createsInstance(op) || op.epoch !== entry.epoch) return;
+    // A restore is not carried by the next operation (that would start a fresh instance in its place):
+    // it still counts as sent, so the thread's loss loses the session.
+    if (!createsInstance(op) || op.epoch !== entry.epoch || op.kind === 'restore') return;
     entry.startSent = false;
     entry.startReturned = true;
   }
@@ -327,7 +329,8 @@ export class InstanceTable {
 
   /** The engine had no room to start the instance `op` was to create: not lost, the next call starts it afresh. */
   #startRefused(entry: Entry, op: Op): void {
-    if (!createsInstance(op) || op.epoch !== entry.epoch || !entry.startQueued || entry.lostCause !== undefined) return;
+    // A refused restore lost the instance it replaced: the loss rule applies, not a retry.
+    if (!createsInstance(op) || op.kind === 'restore' || op.epoch !== entry.epoch || !entry.startQueued || entry.lostCause !== undefined) return;
     entry.startQueued = false;
     entry.startSent = false;
     entry.startReturned = false;

@@ -1,6 +1,7 @@
 // Turns whatever the user passed as `module` into a compiled WebAssembly.Module and its spec,
 // refusing unreadable files, invalid bytes and modules that cannot run as reactors, up front.
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InvalidModuleError, InvalidOptionError, ModuleNotFoundError, describeValue } from './errors.js';
@@ -14,6 +15,8 @@ export interface LoadedModule {
   readonly spec: ModuleSpec;
   /** False when the module came compiled: export signatures are then unknown. */
   readonly signaturesKnown: boolean;
+  /** SHA-256 of the module's bytes (what snapshots are tied to); undefined when it came compiled. */
+  readonly digest?: Uint8Array;
 }
 
 export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
@@ -25,8 +28,9 @@ export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
   const bytes = await readModuleBytes(input);
   const rewritten = exportMutableGlobals(bytes);
   assertRunnableReactor(rewritten.spec);
+  const digest = new Uint8Array(createHash('sha256').update(bytes).digest());
   try {
-    return { module: await WebAssembly.compile(rewritten.bytes), spec: rewritten.spec, signaturesKnown: true };
+    return { module: await WebAssembly.compile(rewritten.bytes), spec: rewritten.spec, signaturesKnown: true, digest };
   } catch (error) {
     if (rewritten.bytes === bytes) throw compileError(error);
   }
@@ -39,7 +43,7 @@ export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
   }
   const { mutableGlobals: _unexported, ...spec } = rewritten.spec;
   const stackPointer: StackPointerSpec = { found: false, reason: 'the module with its globals exported did not compile' };
-  return { module, spec: { ...spec, stackPointer }, signaturesKnown: true };
+  return { module, spec: { ...spec, stackPointer }, signaturesKnown: true, digest };
 }
 
 function compileError(error: unknown): InvalidModuleError {

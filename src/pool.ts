@@ -8,7 +8,7 @@ import {
   CallTimeoutError, InvalidArgumentError, PoolClosedError, RestartLimitError, WorkerRecycledError, describeValue,
   type ReactorPoolError,
 } from './errors.js';
-import { loadModule } from './module-source.js';
+import { loadModule, type LoadedModule } from './module-source.js';
 import type { ModuleSpec } from './module-spec.js';
 import { resolveOptions, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
@@ -21,6 +21,7 @@ import { OutputRouter } from './output-router.js';
 import { rethrowLater } from './rethrow-later.js';
 import { Session, checkSessionKey } from './session.js';
 import { SessionDirectory } from './session-directory.js';
+import { SnapshotSupport } from './snapshot-support.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
@@ -99,6 +100,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly #instances: InstanceTable;
   readonly #admission: Admission;
   readonly #output: OutputRouter;
+  readonly #snapshots: SnapshotSupport;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #stopped: Promise<void> | undefined;
 
@@ -109,7 +111,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   static async create(options: ReactorPoolOptions): Promise<ReactorPool> {
     const resolved = resolveOptions(options);
     const loaded = await loadModule(resolved.module);
-    const pool = new ReactorPool(resolved, loaded.module, loaded.spec, loaded.signaturesKnown);
+    const pool = new ReactorPool(resolved, loaded);
     let timer: NodeJS.Timeout | undefined;
     try {
       // Thread start-up is not the module's doing and may be slow on a loaded machine: wait for it
@@ -137,7 +139,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return pool;
   }
 
-  private constructor(options: ResolvedOptions, module: WebAssembly.Module, spec: ModuleSpec, signaturesKnown: boolean) {
+  private constructor(options: ResolvedOptions, { module, spec, signaturesKnown, digest }: LoadedModule) {
     super();
     this.#options = options;
     this.#admission = new Admission(options.maxQueue, options.maxQueuePerSession);
@@ -149,6 +151,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#output = new OutputRouter(options.stdout, options.stderr);
     this.spec = spec;
     this.#exports = new ExportCatalog(spec, signaturesKnown, options.results);
+    this.#snapshots = new SnapshotSupport(spec, digest, { isolation: options.isolation, preopens: Object.keys(options.wasi.preopens).length });
     this.allocator = this.#exports.allocator;
     // Before any worker starts: a refusal here leaves nothing to stop.
     checkResultOptions(options.results, this.#exports.callables, spec, this.allocator);
@@ -164,6 +167,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       // After a large batch the main thread is busy making the next: polling then pays only while a
       // core is left for the main thread, and takes that core's time otherwise.
       poll: { afterSmall: POLL_MS, afterLarge: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : 0 },
+      snapshot: this.#snapshots.workerData,
     };
     const events = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
@@ -204,6 +208,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         output: this.#output,
         directory: this.#directory,
         callTimeout: this.#options.callTimeout,
+        snapshots: this.#snapshots,
       });
       this.#directory.add(session);
     }

@@ -3,6 +3,7 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import type { SerializedError } from './errors.js';
+import type { SnapshotGlobalType } from './snapshot-format.js';
 
 /** A value that crosses into or out of a wasm export. */
 export type WasmValue = number | bigint;
@@ -46,6 +47,16 @@ export interface WorkerData {
    * small batch and after a large one.
    */
   readonly poll: { readonly afterSmall: number; readonly afterLarge: number };
+  /** What the worker needs to take and restore snapshots; undefined when the pool cannot (see `spec.snapshot`). */
+  readonly snapshot: SnapshotData | undefined;
+}
+
+/** The module's identity and its mutable globals, for snapshots. */
+export interface SnapshotData {
+  /** SHA-256 of the module's bytes. */
+  readonly moduleDigest: Uint8Array;
+  /** Every mutable global in index order: the export the loader gave it, and its type. */
+  readonly globals: readonly { readonly exportName: string; readonly type: SnapshotGlobalType }[];
 }
 
 /**
@@ -184,7 +195,21 @@ export interface DropOp extends InstanceRef {
   readonly kind: 'drop';
 }
 
-export type Op = CallOp | CallManyOp | OpenOp | DropOp;
+/** Take a snapshot of the instance (resolves with its bytes). */
+export interface SnapshotOp extends InstanceRef {
+  readonly kind: 'snapshot';
+  /** As {@link CallOp.open}: a session snapshotted before its first call has its instance started first. */
+  readonly open: boolean;
+}
+
+/** Replace the instance with one restored from a snapshot, at `epoch` (`_initialize` does not run). */
+export interface RestoreOp extends InstanceRef {
+  readonly kind: 'restore';
+  /** The snapshot's bytes (checked by the main thread, owned by the operation). */
+  readonly snapshot: Uint8Array;
+}
+
+export type Op = CallOp | CallManyOp | OpenOp | DropOp | SnapshotOp | RestoreOp;
 
 export const TYPED_RESULT_KINDS = ['Int32Array', 'BigInt64Array', 'Float32Array', 'Float64Array'] as const;
 export type TypedResultKind = (typeof TYPED_RESULT_KINDS)[number];

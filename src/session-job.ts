@@ -56,7 +56,7 @@ export class SessionJob implements Job {
     if (session.instances.sending(session.entry, this.op)) {
       // The session's start went out before in a batch its dying thread never took: this carries it.
       const op = this.op;
-      if (op.kind === 'call' || op.kind === 'callMany') this.op = { ...op, open: true };
+      if (op.kind === 'call' || op.kind === 'callMany' || op.kind === 'snapshot') this.op = { ...op, open: true };
     }
     this.#flags |= SENT;
     return true;
@@ -95,6 +95,7 @@ export class SessionJob implements Job {
 
   describe(): string {
     const { op, session } = this;
+    if (op.kind === 'snapshot' || op.kind === 'restore') return `session ${JSON.stringify(session.key)}: ${op.kind}`;
     const name = op.kind === 'open' ? '_initialize' : op.kind === 'drop' ? 'close' : session.exports.nameAt(op.exportIndex);
     return `session ${JSON.stringify(session.key)}: ${op.kind === 'callMany' ? 'callMany of ' : ''}\`${name}\``;
   }

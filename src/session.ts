@@ -17,6 +17,7 @@ import type { OutputRouter } from './output-router.js';
 import type { SessionDirectory } from './session-directory.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { SessionJob, abortedError } from './session-job.js';
+import type { SnapshotSupport } from './snapshot-support.js';
 
 /** What a session is wired to, given by its pool; its jobs share it. */
 export interface SessionDeps {
@@ -40,6 +41,8 @@ export interface SessionDeps {
   readonly directory: SessionDirectory;
   /** The pool's `callTimeout`, in ms (`Infinity`: none). */
   readonly callTimeout: number;
+  /** Whether the pool can snapshot, and its checks on snapshot bytes. */
+  readonly snapshots: SnapshotSupport;
 }
 
 /** A session's handle, from {@link ReactorPool.session}. */
@@ -190,6 +193,54 @@ export class Session {
       return Promise.reject(error);
     }
     return this.#enqueue({ kind: 'open', instanceId: entry.instanceId, epoch: entry.epoch }, undefined);
+  }
+
+  /**
+   * A snapshot of the session's state, taken after the calls already made (and before any made later):
+   * its linear memory, globals and the pool's state for its instance, as bytes for {@link restore} in
+   * this or another pool of the same module, in this process or another, on any supported Node.js.
+   * A session that has made no call yet has its instance started first. Rejects with
+   * `ERR_NOT_SNAPSHOTTABLE` when the pool cannot snapshot (the error names every reason; see
+   * `pool.spec.snapshot`), `ERR_SESSION_LOST` for a lost session.
+   */
+  snapshot(): Promise<Uint8Array> {
+    try {
+      const what = `session ${JSON.stringify(this.key)}: snapshot`;
+      this.#assertUsable();
+      this.#deps.snapshots.assertPossible(what);
+      const cause = this.#deps.entry.lostCause;
+      if (cause !== undefined) throw sessionLostError(this.key, cause);
+      this.#admit(undefined);
+      const open = this.#claimStart();
+      const { instanceId, epoch } = this.#deps.entry;
+      return this.#enqueue({ kind: 'snapshot', instanceId, epoch, open }, undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Replaces the session's instance, after the calls already made, with one restored from `snapshot`
+   * (from {@link snapshot}): later calls continue from the state it holds; `_initialize` does not run.
+   * Like {@link reset} it brings a lost session back. The bytes are checked and copied now: rejects with
+   * `ERR_INVALID_SNAPSHOT` (truncated, corrupt, not a snapshot) or `ERR_SNAPSHOT_MISMATCH` (another
+   * module) and the session is untouched. A snapshot that passes those checks but cannot be restored on
+   * the worker (its memory cannot be allocated, the pool's WASI configuration differs) loses the session
+   * with that code, as a failed `reset()` would.
+   */
+  restore(snapshot: Uint8Array): Promise<void> {
+    const { entry, instances, queue } = this.#deps;
+    let bytes: Uint8Array;
+    try {
+      const what = `session ${JSON.stringify(this.key)}: restore`;
+      this.#assertUsable();
+      bytes = this.#deps.snapshots.check(snapshot, what);
+      queue.take();
+      this.#claim(() => instances.reset(entry));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#enqueue({ kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes }, undefined);
   }
 
   /**

@@ -19,22 +19,30 @@ import { WordBuffer, wordsFor } from './ring.js';
  *   then its payload, by form:
  *     values      ceil(count / 64) words of bits (1: the argument is an i64 bigint), then one word per argument
  *     typed       the list's elements, raw, padded to a word (a typed-array list)
- *     structured  `v8.serialize` of the arguments or list (buffers, tuples, mixed lists), padded to a word
- *     side        nothing: the arguments or list travel as a message on the side port (too big for the ring)
+ *     structured  `v8.serialize` of the arguments or list (buffers, tuples, mixed lists), or of a restore's
+ *                 snapshot bytes, padded to a word
+ *     side        nothing: the value travels as a message on the side port (too big for the ring)
+ *     bytes       a restore's snapshot, raw, padded to a word (count: its length)
+ *   (open, drop and snapshot carry nothing; snapshot and calls may set the open bit)
  * A response record:
  *   word 0   i32 record length in words | i32 unused
  *   word 1   i32 batch number           | i32 index in the batch of its first outcome
  *   then one outcome per operation, in order:
  *   word 0   i32 form (| typed kind << 8) | i32 count of a typed result, or bytes of a structured one
- *   then: a number or a bigint (one word), a typed result's elements, or `v8.serialize([status, payload])`.
+ *   then: a number or a bigint (one word), a typed result's elements, a Uint8Array's bytes (count: its
+ *   length), or `v8.serialize([status, payload])`.
  */
 
 /** Operation tags (the low bits of an operation's first word). */
-export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3 } as const;
+export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3, Snapshot: 4, Restore: 5 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
+const TAGS: Record<Op['kind'], Tag> = {
+  call: Tag.Call, callMany: Tag.CallMany, open: Tag.Open, drop: Tag.Drop, snapshot: Tag.Snapshot, restore: Tag.Restore,
+};
+
 /** How an operation's arguments travel. */
-export const Form = { None: 0, Values: 1, Typed: 2, Structured: 3, Side: 4 } as const;
+export const Form = { None: 0, Values: 1, Typed: 2, Structured: 3, Side: 4, Bytes: 5 } as const;
 export type Form = (typeof Form)[keyof typeof Form];
 
 /** Typed arrays a callMany list may be, by index on the wire. */
@@ -63,7 +71,7 @@ export const OP_HEADER_WORDS = 3;
 export const RESPONSE_HEADER_WORDS = 2;
 
 /** Outcome forms in a response. */
-export const Outcome = { Undefined: 0, Number: 1, BigInt: 2, Typed: 3, Structured: 4, Side: 5 } as const;
+export const Outcome = { Undefined: 0, Number: 1, BigInt: 2, Typed: 3, Structured: 4, Side: 5, Bytes: 6 } as const;
 
 /** The f64/i64/i32/byte views of some words: a ring's data area or a {@link WordBuffer}. */
 export interface Words {
@@ -132,9 +140,13 @@ export class BatchEncoder {
     const i32 = words.i32;
     i32[2 * at + 2] = op.instanceId;
     words.f64[at + 2] = op.epoch;
-    let bits: number = op.kind === 'open' ? Tag.Open : op.kind === 'drop' ? Tag.Drop : op.kind === 'call' ? Tag.Call : Tag.CallMany;
+    let bits: number = TAGS[op.kind];
     let exportIndex = 0;
-    if (op.kind === 'call' || op.kind === 'callMany') {
+    if (op.kind === 'snapshot') {
+      if (op.open) bits |= OPEN_BIT;
+    } else if (op.kind === 'restore') {
+      bits |= this.#bytes(op.snapshot, at);
+    } else if (op.kind === 'call' || op.kind === 'callMany') {
       exportIndex = op.exportIndex;
       if (op.open) bits |= OPEN_BIT;
       if (op.buffers !== undefined) bits |= (RESULT_MODES.indexOf(op.buffers) + 1) << MODE_SHIFT;
@@ -225,6 +237,16 @@ export class BatchEncoder {
     return Form.Structured << FORM_SHIFT;
   }
 
+  /** Raw bytes (a restore's snapshot): no serializer on either side. */
+  #bytes(bytes: Uint8Array, at: number): number {
+    if (wordsFor(bytes.byteLength) > this.#sideWords) return this.#toSide(bytes, at);
+    const words = this.words;
+    words.i32[2 * at + 3] = bytes.byteLength;
+    const from = words.reserve(wordsFor(bytes.byteLength));
+    words.u8.set(bytes, from * 8);
+    return Form.Bytes << FORM_SHIFT;
+  }
+
   #toSide(value: unknown, at: number): number {
     this.words.i32[2 * at + 3] = 0;
     this.side.push(value);
@@ -239,7 +261,8 @@ export function payloadWords(words: Words, at: number): number {
   switch ((bits >> FORM_SHIFT) & FORM_MASK) {
     case Form.Values: return Math.ceil(count / 64) + count;
     case Form.Typed: return wordsFor(count * (globalThis[TYPED_INPUT_KINDS[bits >>> INPUT_KIND_SHIFT] as TypedInputKind]).BYTES_PER_ELEMENT);
-    case Form.Structured: return wordsFor(count);
+    case Form.Structured:
+    case Form.Bytes: return wordsFor(count);
     default: return 0;
   }
 }
@@ -274,6 +297,12 @@ export function structuredValue(words: Words, at: number): unknown {
   return deserialize(words.u8.subarray(from, from + (words.i32[2 * at + 3] as number)));
 }
 
+/** A copy of the raw bytes of an operation in {@link Form.Bytes}. */
+export function bytesValue(words: Words, at: number): Uint8Array {
+  const from = (at + OP_HEADER_WORDS) * 8;
+  return words.u8.slice(from, from + (words.i32[2 * at + 3] as number));
+}
+
 /** The result mode of a call through guest memory, or undefined. */
 export function modeOf(bits: number): ResultMode | undefined {
   const mode = (bits >> MODE_SHIFT) & 0x3;
@@ -302,6 +331,12 @@ export function decodeOps(words: Words, at: number, takeSide: () => unknown): Op
     const tag = bits & TAG_MASK;
     if (tag === Tag.Open || tag === Tag.Drop) {
       ops.push({ kind: tag === Tag.Open ? 'open' : 'drop', instanceId, epoch });
+    } else if (tag === Tag.Snapshot) {
+      ops.push({ kind: 'snapshot', instanceId, epoch, open: (bits & OPEN_BIT) !== 0 });
+    } else if (tag === Tag.Restore) {
+      const form = (bits >> FORM_SHIFT) & FORM_MASK;
+      const snapshot = form === Form.Side ? takeSide() : bytesValue(words, p);
+      ops.push({ kind: 'restore', instanceId, epoch, snapshot: snapshot as Uint8Array });
     } else if (tag === Tag.Call || tag === Tag.CallMany) {
       const open = (bits & OPEN_BIT) !== 0;
       const exportIndex = words.i32[2 * p + 1] as number;
@@ -381,8 +416,10 @@ export class ResultEncoder {
       words.i32[2 * at] = Outcome.BigInt;
       words.i64[at + 1] = value;
     } else {
-      const kind = TYPED_RESULT_KINDS.indexOf(kindName(value) as TypedResultKind);
+      const name = kindName(value);
+      const kind = TYPED_RESULT_KINDS.indexOf(name as TypedResultKind);
       if (kind >= 0 && (value as object).constructor === globalThis[TYPED_RESULT_KINDS[kind] as TypedResultKind]) this.#typed(value as AnyTypedArray, kind);
+      else if (name === 'Uint8Array' && (value as object).constructor === Uint8Array) this.#bytes(value as Uint8Array);
       else this.outcome(Status.Ok, value);
     }
   }
@@ -413,6 +450,19 @@ export class ResultEncoder {
     words.i32[2 * at] = Outcome.Typed | (kind << 8);
     words.i32[2 * at + 1] = value.length;
     words.u8.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), (at + 1) * 8);
+  }
+
+  /** A Uint8Array (a snapshot, a bytes result): raw, as the main thread gets it back. */
+  #bytes(value: Uint8Array): void {
+    if (wordsFor(value.byteLength) > this.#sideWords) {
+      this.outcome(Status.Ok, value);
+      return;
+    }
+    const words = this.words;
+    const at = words.reserve(1 + wordsFor(value.byteLength));
+    words.i32[2 * at] = Outcome.Bytes;
+    words.i32[2 * at + 1] = value.byteLength;
+    words.u8.set(value, (at + 1) * 8);
   }
 
   finish(): WordBuffer {
@@ -457,6 +507,12 @@ export function readOutcomes(words: Words, at: number, handle: OutcomeHandler, t
         new Uint8Array(copy.buffer).set(words.u8.subarray((p + 1) * 8, (p + 1) * 8 + bytes));
         handle(seq, index, Status.Ok, copy);
         p += 1 + wordsFor(bytes);
+        break;
+      }
+      case Outcome.Bytes: {
+        const length = i32[2 * p + 1] as number;
+        handle(seq, index, Status.Ok, words.u8.slice((p + 1) * 8, (p + 1) * 8 + length));
+        p += 1 + wordsFor(length);
         break;
       }
       case Outcome.Structured: {

@@ -31,6 +31,18 @@ export class GuestMemory {
     this.#free = kind === 'malloc' ? fn('free') : kind === 'alloc' ? fn('dealloc') : undefined;
   }
 
+  /** The `cabi_realloc` scratch buffer (address, size), for a snapshot; (0, 0) until a call needed one. */
+  get scratch(): { readonly at: number; readonly size: number } {
+    return { at: this.#scratch, size: this.#scratchSize };
+  }
+
+  /** Takes on a snapshot's scratch buffer (the guest's memory, restored with it, still holds it). */
+  restoreScratch(at: number, size: number): void {
+    if (this.#kind !== 'cabi_realloc') return;
+    this.#scratch = at;
+    this.#scratchSize = size;
+  }
+
   /**
    * Calls `fn` with buffer arguments copied into guest memory as (pointer, length) pairs, frees them
    * afterwards (even if the call throws), and reads the result as `mode` says.

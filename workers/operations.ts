@@ -7,14 +7,15 @@ import {
   MemoryBoard, Progress, Status, TYPED_RESULT_KINDS, type BufferArg, type Failure, type ResultMode, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import {
-  FORM_MASK, FORM_SHIFT, Form, OPEN_BIT, TAG_MASK, Tag, modeOf, readValues, structuredValue, typedList, typedResultOf, type Words,
+  FORM_MASK, FORM_SHIFT, Form, OPEN_BIT, TAG_MASK, Tag, bytesValue, modeOf, readValues, structuredValue, typedList, typedResultOf, type Words,
 } from '../src/wire.js';
-import { ReactorInstance, takeOutput, type OutputSink } from './reactor-instance.js';
+import { ReactorInstance, takeOutput, type InstanceSetup, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
 import { SealedWasi } from './sealed-wasi.js';
+import { Snapshots } from './snapshots.js';
 import {
   describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, failedAfterAll, failedPartWay, invalidArgument, moduleCannotInstantiate,
-  noInstance, overMemoryLimit, sessionLost, startFailed,
+  noInstance, overMemoryLimit, restoreFailed, sessionLost, snapshotFailed, startFailed,
 } from './worker-failures.js';
 
 const data = workerData as WorkerData;
@@ -33,6 +34,12 @@ interface Entry {
 
 const entries = new Map<number, Entry>();
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
+const setup: InstanceSetup = {
+  WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, allocator: data.allocator,
+  stackPointer: data.stackPointer, globals: data.snapshot?.globals.map((g) => g.exportName) ?? [],
+};
+/** Taking and restoring snapshots; undefined when the pool cannot (the main thread then never asks). */
+const snapshots = data.snapshot === undefined ? undefined : new Snapshots(setup, data.snapshot);
 const progress = new Progress(data.progress);
 const memoryBoard = new MemoryBoard(data.memory);
 /** Bytes of linear memory held by this thread's live instances. */
@@ -143,7 +150,33 @@ export function runOp(words: Words, at: number, emit: Emit, takeSide: () => unkn
     emit(Status.Ok, undefined);
     return;
   }
-  if (tag === Tag.Open) {
+  if (tag === Tag.Restore) {
+    const form = (bits >> FORM_SHIFT) & FORM_MASK;
+    const bytes = (form === Form.Side ? takeSide() : bytesValue(words, at)) as Uint8Array;
+    const failure = restore(instanceId, epoch, bytes);
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
+  } else if (tag === Tag.Snapshot) {
+    let entry = entries.get(instanceId);
+    let failure: Failure | undefined;
+    if ((bits & OPEN_BIT) !== 0 && needsStart(entry, epoch)) {
+      failure = create(instanceId, epoch);
+      entry = entries.get(instanceId);
+    }
+    if (failure === undefined) {
+      const found = instanceOf(entry, epoch);
+      if (found instanceof ReactorInstance) {
+        try {
+          if (snapshots === undefined) throw new Error('this pool takes no snapshots');
+          payload = snapshots.take(found);
+        } catch (error) {
+          failure = snapshotFailed(error);
+        }
+      } else {
+        failure = found;
+      }
+    }
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
+  } else if (tag === Tag.Open) {
     const entry = entries.get(instanceId);
     // An existing entry of this epoch: another session already opened the shared instance (isolation 'worker').
     const failure = needsStart(entry, epoch)
@@ -231,7 +264,7 @@ function isOutOfAddressSpace(error: unknown): error is RangeError {
 /** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
 function create(instanceId: number, epoch: number): Failure | undefined {
   try {
-    const instance = new ReactorInstance(WASI, data.module, data.exportNames, data.wasi, sink, data.allocator, data.stackPointer);
+    const instance = new ReactorInstance(setup);
     setEntry(instanceId, { epoch, instance });
     return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, '_initialize', instance.countedBytes) : undefined;
   } catch (error) {
@@ -241,6 +274,28 @@ function create(instanceId: number, epoch: number): Failure | undefined {
       return refused;
     }
     const failed = startFailed(error);
+    setEntry(instanceId, { epoch, lostBy: failed.error });
+    return failed;
+  }
+}
+
+/**
+ * Replaces the instance of `instanceId` with one restored from `bytes`, at `epoch`. A snapshot that
+ * cannot be restored here leaves a tombstone, as a failed start does: the session is lost.
+ */
+function restore(instanceId: number, epoch: number, bytes: Uint8Array): Failure | undefined {
+  try {
+    if (snapshots === undefined) throw new Error('this pool restores no snapshots');
+    const instance = snapshots.restore(bytes, sink);
+    setEntry(instanceId, { epoch, instance });
+    return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, 'restore', instance.countedBytes) : undefined;
+  } catch (error) {
+    if (isOutOfAddressSpace(error)) {
+      const refused = engineOutOfAddressSpace(error.message);
+      setEntry(instanceId, { epoch, lostBy: refused.error });
+      return { ...refused, lost: true };
+    }
+    const failed = restoreFailed(error);
     setEntry(instanceId, { epoch, lostBy: failed.error });
     return failed;
   }

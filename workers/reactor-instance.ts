@@ -3,14 +3,38 @@
 
 import type { WASI as WasiClass } from 'node:wasi';
 import type { AllocatorKind, BufferArg, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
+import { PAGE, type DecodedSnapshot, type InstanceState } from '../src/snapshot-format.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
 import type { OutputSink } from './output-sink.js';
-import { SealedWasi } from './sealed-wasi.js';
+import { SealedWasi, type WasiInputs } from './sealed-wasi.js';
 
 export { takeOutput, type OutputSink } from './output-sink.js';
 export { ReactorExit } from './sealed-wasi.js';
 
 type ExportFn = (...args: WasmValue[]) => unknown;
+
+/** What every instance of a worker is made from. */
+export interface InstanceSetup {
+  readonly WASI: typeof WasiClass;
+  readonly module: WebAssembly.Module;
+  readonly exportNames: readonly string[];
+  readonly config: WasiConfig;
+  readonly sink: OutputSink;
+  readonly allocator: AllocatorKind | undefined;
+  readonly stackPointer: string | undefined;
+  /** The exports of the module's mutable globals in index order (the loader exports them all): what snapshots hold. */
+  readonly globals: readonly string[];
+}
+
+/** How an instance starts (see the {@link ReactorInstance} constructor); `inputs`: its clocks and generator. */
+export type InstanceStart =
+  | { readonly kind: 'initialize' | 'bare'; readonly inputs?: WasiInputs }
+  | { readonly kind: 'restore'; readonly snapshot: DecodedSnapshot; readonly inputs?: undefined };
+
+const INITIALIZE: InstanceStart = { kind: 'initialize' };
+
+/** A snapshot that cannot become an instance here (its memory does not fit the module). */
+export class SnapshotRejected extends Error {}
 
 export class ReactorInstance {
   /** The callable exports, by their index in the pool's export table. */
@@ -25,20 +49,77 @@ export class ReactorInstance {
   /** The stack pointer global and the value it has between calls (read once `_initialize` returned). */
   readonly #stack: { readonly global: WebAssembly.Global; readonly top: number } | undefined;
 
-  /** Instantiates and initializes; throws what the start function or `_initialize` throws (a trap, a `ReactorExit` or `ReactorSignal`, see sealed-wasi.ts). */
-  constructor(
-    WASI: typeof WasiClass, module: WebAssembly.Module, exportNames: readonly string[], config: WasiConfig, sink: OutputSink,
-    allocator: AllocatorKind | undefined, stackPointer?: string,
-  ) {
-    const wasi = new SealedWasi(WASI, module, config, sink);
-    const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.imports });
-    this.#fns = exportNames.map((name) => instance.exports[name] as ExportFn);
+  /** The instance's exports (its mutable globals are read from here for snapshots). */
+  readonly #exports: WebAssembly.Exports;
+  readonly #wasi: SealedWasi;
+
+  /**
+   * Instantiates and starts: runs `_initialize` (`'initialize'`), nothing (`'bare'`: the image its data
+   * segments make), or takes on a snapshot's state without running anything of the guest (`'restore'`).
+   * Throws what the start function or `_initialize` throws (a trap, a `ReactorExit` or `ReactorSignal`,
+   * see sealed-wasi.ts), and `SnapshotRejected` when the snapshot does not fit.
+   */
+  constructor(setup: InstanceSetup, start: InstanceStart = INITIALIZE) {
+    const wasi = new SealedWasi(setup.WASI, setup.module, setup.config, setup.sink, start.inputs);
+    const instance = new WebAssembly.Instance(setup.module, { wasi_snapshot_preview1: wasi.imports });
+    this.#exports = instance.exports;
+    this.#wasi = wasi;
+    this.#fns = setup.exportNames.map((name) => instance.exports[name] as ExportFn);
     this.#memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
-    this.#guest = allocator === undefined || this.#memory === undefined ? undefined : new GuestMemory(instance.exports, this.#memory, allocator, () => this.restoreStackPointer());
+    this.#guest = setup.allocator === undefined || this.#memory === undefined
+      ? undefined
+      : new GuestMemory(instance.exports, this.#memory, setup.allocator, () => this.restoreStackPointer());
     wasi.attach(this.#memory);
+    if (start.kind === 'restore') {
+      this.#stack = this.#restore(setup, start.snapshot);
+      return;
+    }
     const initialize = instance.exports['_initialize'];
-    if (typeof initialize === 'function') (initialize as () => unknown)();
-    this.#stack = stackPointerOf(instance.exports, stackPointer);
+    if (start.kind === 'initialize' && typeof initialize === 'function') (initialize as () => unknown)();
+    this.#stack = stackPointerOf(instance.exports, setup.stackPointer);
+  }
+
+  /** Writes a snapshot's memory, globals and host state into this fresh instance; returns its stack pointer record. */
+  #restore(setup: InstanceSetup, snapshot: DecodedSnapshot): { global: WebAssembly.Global; top: number } | undefined {
+    const memory = this.#memory;
+    if (memory === undefined) throw new SnapshotRejected('the module exports no memory to restore into');
+    const have = memory.buffer.byteLength / PAGE;
+    if (snapshot.pages < have) throw new SnapshotRejected(`its memory (${snapshot.pages} pages) is smaller than the module's initial memory (${have} pages)`);
+    try {
+      if (snapshot.pages > have) memory.grow(snapshot.pages - have);
+    } catch (error) {
+      throw new SnapshotRejected(`its memory (${snapshot.pages} pages) cannot be allocated here: ${(error as Error).message}`);
+    }
+    snapshot.writeMemory(new Uint8Array(memory.buffer));
+    this.#globals(setup).forEach((global, i) => {
+      global.value = snapshot.globals[i];
+    });
+    this.#wasi.restoreState(snapshot.host);
+    this.#guest?.restoreScratch(snapshot.host.scratch, snapshot.host.scratchSize);
+    const stack = stackPointerOf(this.#exports, setup.stackPointer);
+    if (stack === undefined || snapshot.host.stackTop === undefined) return stack;
+    return { global: stack.global, top: snapshot.host.stackTop };
+  }
+
+  /** The module's mutable globals, by the export names the loader gave them. */
+  #globals(setup: InstanceSetup): WebAssembly.Global[] {
+    return setup.globals.map((name) => {
+      const global = this.#exports[name];
+      if (!(global instanceof WebAssembly.Global)) throw new SnapshotRejected(`the module's global export ${JSON.stringify(name)} is missing`);
+      return global;
+    });
+  }
+
+  /** The instance's whole state for a snapshot: a view of its linear memory (valid until it next runs) and the rest. */
+  capture(setup: InstanceSetup): { readonly memory: Uint8Array; readonly state: InstanceState } {
+    const memory = this.#memory === undefined ? new Uint8Array(0) : new Uint8Array(this.#memory.buffer);
+    const globals = this.#globals(setup).map((global) => global.value as number | bigint);
+    const scratch = this.#guest?.scratch ?? { at: 0, size: 0 };
+    const state: InstanceState = {
+      globals,
+      host: { ...this.#wasi.state(), stackTop: this.#stack?.top, scratch: scratch.at, scratchSize: scratch.size },
+    };
+    return { memory, state };
   }
 
   /**

@@ -4,9 +4,11 @@
 
 import type { WASI as WasiClass } from 'node:wasi';
 import type { WasiConfig } from '../src/protocol.js';
+import { seeded } from '../src/seeded-random.js';
+import type { InstanceHostState } from '../src/snapshot-format.js';
 import { appendOutput, type OutputSink } from './output-sink.js';
 import {
-  Errno, EventType, FDFLAGS_ALL, Filetype, PREVIEW1_FUNCTIONS, Rights, SIZE, type Preview1Function, type WasiArg, type WasiFunction,
+  Clock, Errno, EventType, FDFLAGS_ALL, Filetype, PREVIEW1_FUNCTIONS, Rights, SIZE, type Preview1Function, type WasiArg, type WasiFunction,
 } from './wasi-abi.js';
 import { clockNow, clockResolution, pollOneoff, type FdReadiness } from './wasi-poll.js';
 
@@ -96,6 +98,21 @@ function fillRandom(bytes: Uint8Array): void {
   }
 }
 
+/**
+ * How an instance sees time and randomness: the host's clocks (the monotonic one shifted so that it
+ * continues from where a snapshot left it) and generator, or, for the image snapshots are compared
+ * against, a fixed sequence of both, so that every process builds the same image.
+ */
+export type WasiInputs = 'host' | 'deterministic';
+
+/** The seed of the deterministic generator (any fixed value: it only has to be the same everywhere). */
+const DETERMINISTIC_SEED = 0x5eed;
+/** Nanoseconds the deterministic clocks advance per reading. */
+const DETERMINISTIC_TICK = 1000n;
+
+/** Virtual stdio fds as a snapshot holds them. */
+export type StdioState = InstanceHostState['stdio'];
+
 /** A preview1 function as the pool implements it, given the instance it acts on. */
 type HostFunction = (s: SealedWasi, ...args: WasiArg[]) => number;
 
@@ -137,8 +154,13 @@ export class SealedWasi {
   readonly #rights = [STDIN_RIGHTS, STDOUT_RIGHTS, STDOUT_RIGHTS];
   /** How much of the configured stdin this instance has read. */
   #stdinRead = 0;
+  /** Added to the host's monotonic clock: a restored instance's clock continues from its snapshot's. */
+  #monotonicOffset = 0n;
+  /** Set for {@link WasiInputs} `'deterministic'`: the fixed clock and generator. */
+  readonly #fixed: { time: bigint; random: () => number } | undefined;
 
-  constructor(WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink) {
+  constructor(WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink, inputs: WasiInputs = 'host') {
+    this.#fixed = inputs === 'deterministic' ? { time: 0n, random: seeded(DETERMINISTIC_SEED) } : undefined;
     this.#grant = grantOf(config);
     this.#sink = sink;
     const preopens = this.#grant.preopens;
@@ -161,6 +183,44 @@ export class SealedWasi {
   attach(memory: WebAssembly.Memory | undefined): void {
     this.#memory = memory;
     if (memory !== undefined) this.#files?.initialize({ exports: { memory } });
+  }
+
+  /** The instance's monotonic clock now, in ns. */
+  get monotonicNow(): bigint {
+    return this.#now(Clock.MONOTONIC) as bigint;
+  }
+
+  /** What a snapshot keeps of this side of the instance. */
+  state(): Pick<InstanceHostState, 'monotonicNs' | 'stdio' | 'stdinRead'> {
+    return {
+      monotonicNs: this.monotonicNow,
+      stdio: [0, 1, 2].map((fd) => ({ open: this.#open[fd] === true, fdflags: this.#fdflags[fd] as number, rights: this.#rights[fd] as bigint })),
+      stdinRead: this.#stdinRead,
+    };
+  }
+
+  /** Takes on a snapshot's state: stdio as it was, stdin read as far, the monotonic clock continuing from its value. */
+  restoreState(state: Pick<InstanceHostState, 'monotonicNs' | 'stdio' | 'stdinRead'>): void {
+    state.stdio.forEach((io, fd) => {
+      this.#open[fd] = io.open;
+      this.#fdflags[fd] = io.fdflags & FDFLAGS_ALL;
+      // Rights only ever shrink: a snapshot cannot grant more than a fresh instance has.
+      this.#rights[fd] = io.rights & (this.#rights[fd] as bigint);
+    });
+    this.#stdinRead = Math.min(state.stdinRead, this.#grant.stdin.byteLength);
+    this.#monotonicOffset = state.monotonicNs - process.hrtime.bigint();
+  }
+
+  /** `clock` now as this instance sees it, or undefined for an unknown clock id. */
+  #now(clock: number): bigint | undefined {
+    const fixed = this.#fixed;
+    if (fixed !== undefined) {
+      if (clockResolution(clock) === undefined) return undefined;
+      fixed.time += DETERMINISTIC_TICK;
+      return fixed.time;
+    }
+    const now = clockNow(clock);
+    return clock === Clock.MONOTONIC && now !== undefined ? now + this.#monotonicOffset : now;
   }
 
   /** Every preview1 function, acting on the instance it is given; built once per thread. */
@@ -189,7 +249,7 @@ export class SealedWasi {
       environ_get: (s, list, buffer) => s.#writeStrings('env', list as number, buffer as number),
       environ_sizes_get: (s, count, bytes) => s.#writeSizes('env', count as number, bytes as number),
       clock_res_get: (s, clock, out) => s.#writeTime(clockResolution(clock as number), out as number),
-      clock_time_get: (s, clock, _precision, out) => s.#writeTime(clockNow(clock as number), out as number),
+      clock_time_get: (s, clock, _precision, out) => s.#writeTime(s.#now(clock as number), out as number),
       fd_advise: byFd('fd_advise', errno(Errno.SPIPE)),
       fd_allocate: byFd('fd_allocate', errno(Errno.SPIPE)),
       fd_close: byFd('fd_close', (s, fd) => {
@@ -237,7 +297,7 @@ export class SealedWasi {
       path_unlink_file: atDirs('path_unlink_file', 0),
       poll_oneoff: (s, subscriptions, events, count, out) => pollOneoff(s.#memoryView(), (subscriptions as number) >>> 0,
         (events as number) >>> 0, (count as number) >>> 0, (out as number) >>> 0,
-        (fd, type, scratch) => s.#readiness(fd, type, scratch, file(s, 'fd_fdstat_get'))),
+        (fd, type, scratch) => s.#readiness(fd, type, scratch, file(s, 'fd_fdstat_get')), s.#monotonicOffset),
       proc_exit: (_s, code) => {
         throw new ReactorExit(code as number);
       },
@@ -246,7 +306,10 @@ export class SealedWasi {
       },
       sched_yield: errno(Errno.SUCCESS),
       random_get: (s, buffer, length) => {
-        fillRandom(s.#bytes(buffer as number, length as number));
+        const bytes = s.#bytes(buffer as number, length as number);
+        const fixed = s.#fixed;
+        if (fixed === undefined) fillRandom(bytes);
+        else for (let i = 0; i < bytes.byteLength; i++) bytes[i] = Math.floor(fixed.random() * 256);
         return Errno.SUCCESS;
       },
       // The pool grants no sockets (node:wasi cannot preopen any): never the host's.

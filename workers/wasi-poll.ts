@@ -51,7 +51,7 @@ export interface FdReadiness {
  */
 export function pollOneoff(
   view: DataView, subscriptions: number, events: number, count: number, eventsWritten: number,
-  fdReadiness: (fd: number, type: number, scratch: number) => FdReadiness,
+  fdReadiness: (fd: number, type: number, scratch: number) => FdReadiness, monotonicOffset = 0n,
 ): number {
   if (count === 0) return Errno.INVAL;
   if (subscriptions + count * SIZE.subscription > view.byteLength || events + count * SIZE.event > view.byteLength) {
@@ -87,7 +87,7 @@ export function pollOneoff(
       continue;
     }
     const deadline = clockDeadline(view.getUint32(sub + 16, true), view.getBigUint64(sub + 24, true),
-      view.getUint16(sub + 40, true), monotonicNow);
+      view.getUint16(sub + 40, true), monotonicNow, monotonicOffset);
     deadlines.push(deadline);
     if (deadline === undefined) emit(i, tag, Errno.INVAL, 0n, 0);
     else if (earliest === undefined || deadline < earliest) earliest = deadline;
@@ -103,12 +103,15 @@ export function pollOneoff(
   return Errno.SUCCESS;
 }
 
-/** The monotonic time a clock subscription fires at, or undefined when its clock cannot be waited on. */
-function clockDeadline(clock: number, timeout: bigint, flags: number, monotonicNow: bigint): bigint | undefined {
+/**
+ * The host's monotonic time a clock subscription fires at, or undefined when its clock cannot be waited
+ * on. `monotonicOffset`: what the instance's monotonic clock is ahead of the host's (a restored instance).
+ */
+function clockDeadline(clock: number, timeout: bigint, flags: number, monotonicNow: bigint, monotonicOffset: bigint): bigint | undefined {
   if ((flags & SUBSCRIPTION_CLOCK_ABSTIME) === 0) {
     return clock === Clock.REALTIME || clock === Clock.MONOTONIC ? monotonicNow + timeout : undefined;
   }
-  if (clock === Clock.MONOTONIC) return timeout;
+  if (clock === Clock.MONOTONIC) return timeout - monotonicOffset;
   if (clock === Clock.REALTIME) return monotonicNow + (timeout - (clockNow(Clock.REALTIME) as bigint));
   return undefined;
 }

@@ -1,9 +1,10 @@
 // Every failure record a reactor worker sends back: one producer per kind, so each code and the shape
 // of its message live in one place (the main thread rebuilds the error class from the code).
 
-import type { SerializedError } from '../src/errors.js';
+import { ReactorPoolError, type SerializedError } from '../src/errors.js';
 import type { Failure } from '../src/protocol.js';
 import { OutOfBounds } from './guest-memory.js';
+import { SnapshotRejected } from './reactor-instance.js';
 import { ReactorExit, ReactorSignal } from './sealed-wasi.js';
 
 /** A failure whose `lost` and message the worker may still adjust (trap policy, position in a callMany). */
@@ -127,4 +128,21 @@ export function sessionLost(cause: SerializedError | undefined): Failure {
 /** The module could not be linked on a new thread (`reason` is the engine's message). */
 export function moduleCannotInstantiate(reason: string): SerializedError {
   return { code: 'ERR_INVALID_MODULE', message: `module cannot be instantiated: ${reason}` };
+}
+
+/** Taking a snapshot of a live instance failed (the instance is untouched and stays). */
+export function snapshotFailed(error: unknown): Failure {
+  const message = error instanceof Error ? error.message : String(error);
+  return { lost: false, error: { code: 'ERR_NOT_SNAPSHOTTABLE', message: `taking the snapshot failed: ${message}` } };
+}
+
+/**
+ * A snapshot could not become an instance here: refused by its checks (their own code), or it does not
+ * fit the module (`ERR_INVALID_SNAPSHOT`). The instance it was to replace is gone: the session is lost.
+ */
+export function restoreFailed(error: unknown): Failure {
+  if (error instanceof ReactorPoolError) return { lost: true, error: { ...error.toJSON(), message: `restoring the snapshot failed: ${error.message}` } };
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof SnapshotRejected ? 'ERR_INVALID_SNAPSHOT' : 'ERR_REACTOR_TRAP';
+  return { lost: true, error: { code, message: `restoring the snapshot failed: ${message}` } };
 }
