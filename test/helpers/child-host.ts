@@ -19,12 +19,14 @@ export interface HostOptions {
   readonly stdin?: string;
   /** A line the child prints on stdout when the test should close its stdin. */
   readonly endStdinOn?: string;
+  /** The node binary to run (default: this process's). */
+  readonly node?: string;
 }
 
 /** Runs `source` as an inline ES module in a child `node` and collects how it ended. */
 export function runHost(source: string, options: HostOptions = {}): Promise<HostRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(options.node ?? process.execPath, ['--input-type=module', '-e', source], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => {
