@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'ERR_NOT_SNAPSHOTTABLE',
   'ERR_INVALID_SNAPSHOT',
   'ERR_SNAPSHOT_MISMATCH',
+  'ERR_SNAPSHOT_STORE',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -235,6 +236,11 @@ export class SnapshotMismatchError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_SNAPSHOT_MISMATCH', message, details, cause); }
 }
 
+/** The snapshot store failed (a `get` or `set` threw or rejected) or no longer holds a hibernated session's snapshot. */
+export class SnapshotStoreError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_SNAPSHOT_STORE', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -264,6 +270,7 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_NOT_SNAPSHOTTABLE: NotSnapshottableError,
   ERR_INVALID_SNAPSHOT: InvalidSnapshotError,
   ERR_SNAPSHOT_MISMATCH: SnapshotMismatchError,
+  ERR_SNAPSHOT_STORE: SnapshotStoreError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

@@ -2,7 +2,11 @@
 // in a pool of worker threads. This file is the package's whole public surface.
 
 export { ReactorPool } from './pool.js';
-export type { PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionLostEvent, WorkerFailedEvent } from './pool.js';
+export type {
+  PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionHibernatedEvent, SessionLostEvent, SessionRestoredEvent, WorkerFailedEvent,
+} from './pool.js';
+export { DirectorySnapshotStore, MemorySnapshotStore } from './snapshot-store.js';
+export type { SnapshotStore, StoreOption } from './snapshot-store.js';
 export { Session } from './session.js';
 export type { CallArg, CallOptions, SessionCalls, TypedArgs, TypedResults } from './call-options.js';
 export type {
@@ -19,6 +23,6 @@ export {
   UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError, ReactorSignalError,
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
-  InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, ERROR_CODES,
+  InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, SnapshotStoreError, ERROR_CODES,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

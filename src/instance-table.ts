@@ -33,6 +33,8 @@ export interface InstanceEntry {
   readonly lostCause: ReactorPoolError | undefined;
   /** The engine refused a start of this session's instance (no address space): the worker keeps a record of that. */
   readonly startRefused: boolean;
+  /** The session's state is in the snapshot store, not in an instance: its next operation restores it. */
+  readonly hibernated: boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ class Entry implements InstanceEntry {
   startReturned = false;
   lostCause: ReactorPoolError | undefined;
   startRefused = false;
+  hibernated = false;
 
   constructor(
     readonly key: string,
@@ -166,9 +169,32 @@ export class InstanceTable {
     this.#count(entry);
     entry.epoch = this.isolation === 'worker' ? this.#sharedEpoch(entry.workerId) : this.#epochs++;
     entry.lostCause = undefined;
+    entry.hibernated = false;
     entry.startQueued = true;
     entry.startSent = false;
     entry.startReturned = false;
+  }
+
+  /**
+   * The session's instance was snapshotted into the store and dropped: it stops counting, and its next
+   * start is a restore ({@link wake}) at a fresh epoch (operations of the old one find no instance).
+   */
+  hibernate(view: InstanceEntry): void {
+    const entry = this.#own(view);
+    this.#live.delete(entry);
+    entry.epoch = this.#epochs++;
+    entry.hibernated = true;
+    entry.startQueued = false;
+    entry.startSent = false;
+    entry.startReturned = false;
+  }
+
+  /**
+   * A hibernated session is to be restored: a fresh epoch whose start (the restore) the caller queues
+   * now. Throws `ERR_INSTANCE_LIMIT` past the cap, nothing changed.
+   */
+  wake(view: InstanceEntry): void {
+    this.reset(view);
   }
 
   /**
@@ -297,8 +323,8 @@ export class InstanceTable {
     if (entry === undefined) throw new InvalidArgumentError(`session ${JSON.stringify(key)} is not bound to an instance`);
     this.#remove(entry);
     const live = this.#live.delete(entry);
-    const { instanceId, epoch, startQueued, startSent, startReturned, lostCause, startRefused } = entry;
-    return { key, instanceId, epoch, startQueued, startSent, startReturned, lostCause, startRefused, live };
+    const { instanceId, epoch, startQueued, startSent, startReturned, lostCause, startRefused, hibernated } = entry;
+    return { key, instanceId, epoch, startQueued, startSent, startReturned, lostCause, startRefused, hibernated, live };
   }
 
   /**
@@ -314,6 +340,7 @@ export class InstanceTable {
     entry.startReturned = record.startReturned;
     entry.lostCause = record.lostCause;
     entry.startRefused = record.startRefused;
+    entry.hibernated = record.hibernated;
     if (record.live) this.#count(entry);
     this.#add(entry);
     return entry;

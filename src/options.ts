@@ -3,6 +3,8 @@
 
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { HIBERNATION_OPTIONS, resolveHibernationOptions, type HibernationOptions } from './hibernation-options.js';
+import type { StoreOption } from './snapshot-store.js';
 import { InvalidOptionError, describeValue } from './errors.js';
 import { RESULT_MODES, type ResultMode } from './protocol.js';
 
@@ -152,6 +154,33 @@ export interface ReactorPoolOptions {
    * @example { results: { greet: 'string', reverse: 'bytes' } }
    */
   readonly results?: Readonly<Record<string, ResultMode>>;
+  /**
+   * Milliseconds without an operation after which a session hibernates: its state goes to `store` as a
+   * snapshot and its instance is dropped; its next operation restores it (callers see only latency).
+   * Needs a module that can be snapshotted (`ERR_NOT_SNAPSHOTTABLE` at create otherwise).
+   * @default Infinity (sessions do not hibernate for being idle)
+   */
+  readonly idleTimeout?: number;
+  /**
+   * Active sessions (awake, with an instance) at most: past it the least recently used idle ones
+   * hibernate. A start that would pass `maxInstances` waits for such a hibernation instead of failing.
+   * Setting it needs a module that can be snapshotted; `Infinity` turns it off.
+   * @default 5_000 (within `maxInstances`) when the module can be snapshotted and isolation is 'session'; otherwise off
+   */
+  readonly maxActiveSessions?: number;
+  /**
+   * Bytes of linear memory across active instances at most (as the workers last counted them): past
+   * it the least recently used idle sessions hibernate. `Infinity` turns it off.
+   * @default Infinity
+   */
+  readonly maxActiveMemory?: number;
+  /**
+   * Where hibernated sessions' snapshots go: in memory (default), a directory path (an embedded
+   * on-disk store, one file per session), or an object with async `get`, `set` and `delete` (see
+   * {@link SnapshotStore}).
+   * @default in memory
+   */
+  readonly store?: StoreOption;
 }
 
 /** The options after validation and defaults. */
@@ -178,6 +207,7 @@ export interface ResolvedOptions {
   readonly maxInstances: number;
   /** Export name → default result mode; checked against the module when the pool is made. */
   readonly results: ReadonlyMap<string, ResultMode>;
+  readonly hibernation: HibernationOptions;
 }
 
 /** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
@@ -196,8 +226,7 @@ export const MAX_WORKERS = 256;
 const KNOWN = new Set([
   'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
   'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
-  'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
-  'maxInstances', 'results',
+  'maxInstances', 'results', ...HIBERNATION_OPTIONS,
 ]);
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -228,6 +257,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resourceLimits: resolveResourceLimits(given['resourceLimits']),
     maxInstances: positiveLimit('maxInstances', given['maxInstances'], DEFAULT_MAX_INSTANCES),
     results: resolveResults(given['results']),
+    hibernation: resolveHibernationOptions(given),
   });
 }
 

@@ -19,9 +19,11 @@ import { ExportCatalog } from './export-catalog.js';
 import { InstanceTable, type InstanceEntry } from './instance-table.js';
 import { OutputRouter } from './output-router.js';
 import { rethrowLater } from './rethrow-later.js';
-import { Session, checkSessionKey } from './session.js';
+import { Session, checkSessionKey, type SessionEvents } from './session.js';
 import { SessionDirectory } from './session-directory.js';
 import { SnapshotSupport } from './snapshot-support.js';
+import { Hibernation } from './hibernation.js';
+import { DEFAULT_MAX_ACTIVE_SESSIONS } from './hibernation-options.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
@@ -56,9 +58,23 @@ export interface PoolFailedEvent {
   readonly cause: ReactorPoolError;
 }
 
+/** Emitted when a session hibernated: its snapshot (`bytes` long) is in the store and its instance is gone. */
+export interface SessionHibernatedEvent {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/** Emitted when a hibernated session was restored from the store, on `workerId`, for an operation made on it. */
+export interface SessionRestoredEvent {
+  readonly key: string;
+  readonly workerId: number;
+}
+
 /** The pool's events, by name. */
 export interface ReactorPoolEvents {
   sessionLost: [event: SessionLostEvent];
+  sessionHibernated: [event: SessionHibernatedEvent];
+  sessionRestored: [event: SessionRestoredEvent];
   workerFailed: [event: WorkerFailedEvent];
   failed: [event: PoolFailedEvent];
 }
@@ -79,6 +95,12 @@ export interface PoolStats {
    * `memoryLimit` is set; otherwise recounted at most 200 ms after work ran (idle workers catch up too).
    */
   readonly memoryPerWorker: readonly number[];
+  /** Sessions awake with an instance (or starting one), as the hibernation policy counts them (0 without hibernation). */
+  readonly activeSessions: number;
+  /** Sessions whose state is in the snapshot store. */
+  readonly hibernatedSessions: number;
+  /** Bytes of their snapshots. */
+  readonly hibernatedBytes: number;
 }
 
 /**
@@ -101,6 +123,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly #admission: Admission;
   readonly #output: OutputRouter;
   readonly #snapshots: SnapshotSupport;
+  /** The hibernation policy; undefined when sessions do not hibernate. */
+  readonly #hibernation: Hibernation | undefined;
+  /** Sessions' gates: operations held while a session hibernates or wakes (see Session). */
+  readonly #gates = new Set<Promise<void>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
   #stopped: Promise<void> | undefined;
 
@@ -152,6 +178,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.spec = spec;
     this.#exports = new ExportCatalog(spec, signaturesKnown, options.results);
     this.#snapshots = new SnapshotSupport(spec, digest, { isolation: options.isolation, preopens: Object.keys(options.wasi.preopens).length });
+    this.#hibernation = this.#makeHibernation(options);
     this.allocator = this.#exports.allocator;
     // Before any worker starts: a refusal here leaves nothing to stop.
     checkResultOptions(options.results, this.#exports.callables, spec, this.allocator);
@@ -209,10 +236,37 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         directory: this.#directory,
         callTimeout: this.#options.callTimeout,
         snapshots: this.#snapshots,
+        hibernation: this.#hibernation,
+        events: this.#sessionEvents,
+        gates: this.#gates,
       });
       this.#directory.add(session);
     }
     return session;
+  }
+
+  /** What sessions tell the pool about hibernation: its events. */
+  readonly #sessionEvents: SessionEvents = {
+    hibernated: (key, bytes) => this.#notify('sessionHibernated', { key, bytes }),
+    restored: (key, workerId) => this.#notify('sessionRestored', { key, workerId }),
+  };
+
+  /**
+   * The hibernation policy, when the module can be snapshotted and isolation is 'session' (by default,
+   * an active cap of {@link DEFAULT_MAX_ACTIVE_SESSIONS} within maxInstances). Hibernation options given
+   * to a pool that cannot snapshot are refused: ERR_NOT_SNAPSHOTTABLE, naming why.
+   */
+  #makeHibernation(options: ResolvedOptions): Hibernation | undefined {
+    const given = options.hibernation;
+    if (this.#snapshots.workerData === undefined) {
+      if (given.asked) this.#snapshots.assertPossible('hibernation (idleTimeout, maxActiveSessions, maxActiveMemory, store)');
+      return undefined;
+    }
+    const maxActiveSessions = given.maxActiveSessions ?? Math.min(DEFAULT_MAX_ACTIVE_SESSIONS, options.maxInstances);
+    return new Hibernation(
+      { idleTimeout: given.idleTimeout, maxActiveSessions, maxActiveMemory: given.maxActiveMemory, store: given.store },
+      () => this.#slots.reduce((sum, slot) => sum + slot.memory, 0),
+    );
   }
 
   /**
@@ -238,7 +292,13 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       throw new InvalidArgumentError(`Expected a worker id from 0 to ${this.#slots.length - 1}, got ${describeValue(workerId)}`);
     }
     this.#admission.assertAccepting();
-    await slot.recycle(new WorkerRecycledError(`worker ${workerId} was recycled; its instances are gone`, { workerId }));
+    // Where sessions can hibernate they move out: each one's snapshot is queued now, after the calls
+    // already made (so it runs on the old thread), and stored before the thread goes; they wake on the
+    // new thread at their next call. None is lost.
+    const moves = this.#hibernation === undefined
+      ? []
+      : [...this.#directory.all()].filter((session) => session.workerId === workerId).map((session) => session.hibernate());
+    await slot.recycle(new WorkerRecycledError(`worker ${workerId} was recycled; its instances are gone`, { workerId }), () => Promise.all(moves));
   }
 
   /** A snapshot of sessions, losses and queued work. */
@@ -251,6 +311,9 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       sessionsPerWorker: this.#slots.map((slot) => this.#instances.boundTo(slot.id)),
       instances: this.#instances.live,
       memoryPerWorker: this.#slots.map((slot) => slot.memory),
+      activeSessions: this.#hibernation?.active ?? 0,
+      hibernatedSessions: this.#hibernation?.hibernated ?? 0,
+      hibernatedBytes: this.#hibernation?.storedBytes ?? 0,
     };
   }
 
@@ -259,6 +322,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (this.#stopped !== undefined) return this.#stopped;
     this.#stopAccepting();
     this.#stopped = (async () => {
+      // Operations held while sessions hibernate or wake are accepted ones: they go out before the drain.
+      this.#hibernation?.stop();
+      await this.#hibernation?.settled();
+      while (this.#gates.size > 0) await Promise.all(this.#gates);
       await Promise.all(this.#slots.map((slot) => slot.drain()));
       await this.#stopSlots(new PoolClosedError('the pool was closed'));
     })();
@@ -280,12 +347,15 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
 
   async #stopSlots(cause: ReactorPoolError): Promise<void> {
     this.#state = 'closed';
+    this.#hibernation?.stop();
     this.#instances.releaseAll();
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
   }
 
   /** The instance table lost `entry`'s instance: tell the listeners, and reset it if the pool is to. */
   #sessionLost(entry: InstanceEntry, cause: ReactorPoolError): void {
+    const session = this.#directory.get(entry.key);
+    if (session !== undefined) this.#hibernation?.deactivated(session);
     this.#notify('sessionLost', { key: entry.key, cause });
     // Only a trap of an export call is reset by the pool: a start that failed once would fail again
     // (a loop, each round a loss), so such a session stays lost until the user calls reset().

@@ -10,6 +10,11 @@ export class SessionDirectory {
     return this.#sessions.size;
   }
 
+  /** Every session not closed. */
+  all(): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
+
   get(key: string): Session | undefined {
     return this.#sessions.get(key);
   }

@@ -2,14 +2,14 @@
 // on the same reactor instance, until that instance is lost (then calls reject until `reset()`).
 
 import { checkArgs, type Callable } from './arguments.js';
-import { InvalidArgumentError, SessionClosedError } from './errors.js';
+import { InvalidArgumentError, SessionClosedError, SnapshotStoreError } from './errors.js';
 import { checkBufferArgs, checkResultMode } from './buffers.js';
 import {
   resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions, type SessionCalls, type TypedArgs,
   type TypedResults,
 } from './call-options.js';
 import { ownCallArgs, takeCallManyList } from './owned-arguments.js';
-import type { CallOp, Op, ResultMode } from './protocol.js';
+import type { CallOp, Op, ResultMode, WasmValue, BufferArg } from './protocol.js';
 import { sessionLostError, type InstanceEntry, type InstanceTable } from './instance-table.js';
 import type { Admission, SessionQueue } from './admission.js';
 import type { ExportCatalog } from './export-catalog.js';
@@ -18,6 +18,7 @@ import type { SessionDirectory } from './session-directory.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { SessionJob, abortedError } from './session-job.js';
 import type { SnapshotSupport } from './snapshot-support.js';
+import type { Hibernation } from './hibernation.js';
 
 /** What a session is wired to, given by its pool; its jobs share it. */
 export interface SessionDeps {
@@ -43,6 +44,18 @@ export interface SessionDeps {
   readonly callTimeout: number;
   /** Whether the pool can snapshot, and its checks on snapshot bytes. */
   readonly snapshots: SnapshotSupport;
+  /** The hibernation policy and store; undefined when sessions do not hibernate. */
+  readonly hibernation: Hibernation | undefined;
+  /** Tells the pool a session hibernated or woke (its events and stats). */
+  readonly events: SessionEvents;
+  /** Every session's gate (operations held back while it hibernates or wakes): the pool waits for them before it stops. */
+  readonly gates: Set<Promise<void>>;
+}
+
+/** What a session tells its pool about its hibernation. */
+export interface SessionEvents {
+  hibernated(key: string, bytes: number): void;
+  restored(key: string, workerId: number): void;
 }
 
 /** A session's handle, from {@link ReactorPool.session}. */
@@ -51,6 +64,13 @@ export class Session {
   readonly key: string;
   readonly #deps: SessionDeps;
   #closed = false;
+  /**
+   * Set while the session hibernates or wakes (or waits for room to start an instance): operations
+   * made meanwhile are held, in order, behind it. Undefined on the fast path.
+   */
+  #gate: Promise<void> | undefined;
+  /** @internal Operations made so far (the hibernation policy watches it change). */
+  ops = 0;
 
   /** @internal */
   constructor(deps: SessionDeps) {
@@ -61,6 +81,17 @@ export class Session {
   /** True once the session's instance is lost; calls reject with `ERR_SESSION_LOST` until {@link reset}. */
   get lost(): boolean {
     return this.#deps.entry.lostCause !== undefined;
+  }
+
+  /** True while the session's state is in the snapshot store rather than in an instance; its next operation restores it. */
+  get hibernated(): boolean {
+    return this.#deps.entry.hibernated;
+  }
+
+  /** @internal Awake with an instance, nothing queued or running, nothing held: hibernating it makes nobody wait. */
+  get idle(): boolean {
+    const { entry, queue } = this.#deps;
+    return !this.#closed && this.#gate === undefined && entry.lostCause === undefined && !entry.hibernated && entry.startQueued && queue.pending === 0;
   }
 
   /** The worker (0-based) this session's instance lives on. */
@@ -120,16 +151,20 @@ export class Session {
         buffers = mode;
       }
       this.#admit(options);
-      const open = this.#claimStart();
-      const { instanceId, epoch } = this.#deps.entry;
-      // Two literals rather than a spread: no throwaway object per call.
-      const op: CallOp = buffers === undefined
-        ? { kind: 'call', instanceId, epoch, open, exportIndex: callable.index, args }
-        : { kind: 'call', instanceId, epoch, open, exportIndex: callable.index, args, buffers };
-      return this.#enqueue(op, options);
+      if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(() => this.#callOp(callable.index, args, buffers), options, true);
+      return this.#enqueue(this.#callOp(callable.index, args, buffers), options);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  #callOp(exportIndex: number, args: readonly (WasmValue | BufferArg)[], buffers: ResultMode | undefined): CallOp {
+    const open = this.#claimStart();
+    const { instanceId, epoch } = this.#deps.entry;
+    // Two literals rather than a spread: no throwaway object per call.
+    return buffers === undefined
+      ? { kind: 'call', instanceId, epoch, open, exportIndex, args }
+      : { kind: 'call', instanceId, epoch, open, exportIndex, args, buffers };
   }
 
   #callMany(name: string, list: unknown, options: ResolvedCallOptions | undefined): Promise<never> {
@@ -149,13 +184,17 @@ export class Session {
         checkResultMode(callable, mode, allocator);
       }
       this.#admit(options);
-      const open = this.#claimStart();
-      const { instanceId, epoch } = this.#deps.entry;
-      return this.#enqueue({
-        kind: 'callMany', instanceId, epoch, open, exportIndex: callable.index, argsList,
-        ...(typedResult === undefined ? {} : { typedResult }),
-        ...(throughMemory ? { buffers: mode } : {}),
-      }, options);
+      const build = (): Op => {
+        const open = this.#claimStart();
+        const { instanceId, epoch } = this.#deps.entry;
+        return {
+          kind: 'callMany', instanceId, epoch, open, exportIndex: callable.index, argsList,
+          ...(typedResult === undefined ? {} : { typedResult }),
+          ...(throughMemory ? { buffers: mode } : {}),
+        };
+      };
+      if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(build, options, true);
+      return this.#enqueue(build(), options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -165,6 +204,7 @@ export class Session {
   #admit(options: ResolvedCallOptions | undefined): void {
     if (options?.signal?.aborted === true) throw abortedError(this.key, options.signal);
     this.#deps.queue.take();
+    this.ops++;
   }
 
   /**
@@ -188,11 +228,16 @@ export class Session {
       if (instances.isolation === 'worker' && entry.lostCause === undefined) return Promise.resolve();
       if (bounded) queue.take();
       else queue.takeUnbounded();
-      this.#claim(() => instances.reset(entry));
+      const build = (): Op => {
+        this.#claim(() => instances.reset(entry));
+        this.#activated();
+        return { kind: 'open', instanceId: entry.instanceId, epoch: entry.epoch };
+      };
+      if (this.#mustWait(false, true)) return this.#later(build, undefined, false);
+      return this.#enqueue(build(), undefined);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue({ kind: 'open', instanceId: entry.instanceId, epoch: entry.epoch }, undefined);
   }
 
   /**
@@ -211,9 +256,13 @@ export class Session {
       const cause = this.#deps.entry.lostCause;
       if (cause !== undefined) throw sessionLostError(this.key, cause);
       this.#admit(undefined);
-      const open = this.#claimStart();
-      const { instanceId, epoch } = this.#deps.entry;
-      return this.#enqueue({ kind: 'snapshot', instanceId, epoch, open }, undefined);
+      const build = (): Op => {
+        const open = this.#claimStart();
+        const { instanceId, epoch } = this.#deps.entry;
+        return { kind: 'snapshot', instanceId, epoch, open };
+      };
+      if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(build, undefined, true);
+      return this.#enqueue(build(), undefined);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -236,11 +285,16 @@ export class Session {
       this.#assertUsable();
       bytes = this.#deps.snapshots.check(snapshot, what);
       queue.take();
-      this.#claim(() => instances.reset(entry));
+      const build = (): Op => {
+        this.#claim(() => instances.reset(entry));
+        this.#activated();
+        return { kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes };
+      };
+      if (this.#mustWait(false, true)) return this.#later(build, undefined, false);
+      return this.#enqueue(build(), undefined);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue({ kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes }, undefined);
   }
 
   /**
@@ -250,8 +304,16 @@ export class Session {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    const { entry, instances, directory, queue } = this.#deps;
-    directory.remove(this);
+    this.#deps.directory.remove(this);
+    // Held operations run first: the session ends after the calls already made.
+    const gate = this.#gate;
+    return gate === undefined ? this.#end() : gate.then(() => this.#end());
+  }
+
+  #end(): Promise<void> {
+    const { entry, instances, queue, hibernation } = this.#deps;
+    if (entry.hibernated) this.#forgetStored();
+    hibernation?.deactivated(this);
     if (!instances.forget(entry)) return Promise.resolve();
     // Closing never fails for a full queue: it is counted, not refused.
     queue.takeUnbounded();
@@ -279,7 +341,156 @@ export class Session {
   #claimStart(): boolean {
     const { entry, instances } = this.#deps;
     if (entry.startQueued) return false;
-    return this.#claim(() => instances.claimStart(entry));
+    const claimed = this.#claim(() => instances.claimStart(entry));
+    if (claimed) this.#activated();
+    return claimed;
+  }
+
+  /** The session's instance started (or is starting): the hibernation policy counts it active. */
+  #activated(): void {
+    this.#deps.hibernation?.activated(this);
+  }
+
+  /**
+   * Whether an operation must be held rather than sent now: something is held already, the session is
+   * hibernated (`wakes`: the operation needs its state), or it `starts` an instance at the hard cap
+   * while a hibernation can make room.
+   */
+  #mustWait(wakes: boolean, starts: boolean): boolean {
+    if (this.#gate !== undefined) return true;
+    const { entry, hibernation, instances } = this.#deps;
+    if (hibernation === undefined) return false;
+    if (wakes && entry.hibernated) return true;
+    return (starts || entry.hibernated) && instances.live >= instances.maxInstances && hibernation.canMakeRoom();
+  }
+
+  /**
+   * Holds an admitted operation behind the session's gate; once through, wakes the session if it
+   * needs to (`wakes`), waits for room to start an instance, then builds the operation and sends it.
+   */
+  #later(build: () => Op, options: ResolvedCallOptions | undefined, wakes: boolean): Promise<never> {
+    const promise = new Promise<never>(capture);
+    const { resolve, reject } = captured;
+    const gate = (this.#gate ?? Promise.resolve()).then(async () => {
+      const { entry, queue } = this.#deps;
+      try {
+        if (wakes && entry.hibernated && entry.lostCause === undefined) await this.#wake();
+        await this.#room();
+        if (wakes && entry.lostCause !== undefined) throw sessionLostError(this.key, entry.lostCause);
+      } catch (error) {
+        queue.give();
+        reject(error);
+        return;
+      }
+      let op: Op;
+      try {
+        // A claim that fails gives its queue place back itself.
+        op = build();
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      this.#submit(op, options, resolve, reject);
+    });
+    this.#hold(gate);
+    return promise;
+  }
+
+  /** Makes `gate` the one later operations wait behind, until it is through. */
+  #hold(gate: Promise<void>): void {
+    this.#gate = gate;
+    const { gates } = this.#deps;
+    gates.add(gate);
+    void gate.then(() => {
+      gates.delete(gate);
+      if (this.#gate === gate) this.#gate = undefined;
+    });
+  }
+
+  /** Waits while a start would pass `maxInstances` and a hibernation can make room. */
+  async #room(): Promise<void> {
+    const { entry, hibernation, instances } = this.#deps;
+    while (hibernation !== undefined && (!entry.startQueued || entry.hibernated) && instances.live >= instances.maxInstances) {
+      const room = hibernation.makeRoom();
+      // None possible, or the one waited for failed: the claim then refuses the start (ERR_INSTANCE_LIMIT).
+      if (room === undefined || !(await room)) return;
+    }
+  }
+
+  /**
+   * @internal Hibernates the session: after the operations already made, its snapshot goes to the
+   * store and its instance is dropped; operations made meanwhile are held and wake it. False (and the
+   * session stays awake) when it is not awake with an instance, or the snapshot or the store failed.
+   */
+  async hibernate(): Promise<boolean> {
+    const { entry, instances, hibernation, queue, events } = this.#deps;
+    if (hibernation === undefined || this.#closed || this.#gate !== undefined || entry.hibernated || entry.lostCause !== undefined || !entry.startQueued) {
+      return false;
+    }
+    let release = (): void => {};
+    this.#hold(new Promise<void>((resolve) => { release = resolve; }));
+    try {
+      const { instanceId, epoch } = entry;
+      queue.takeUnbounded();
+      const bytes = await this.#enqueue({ kind: 'snapshot', instanceId, epoch, open: false }, undefined) as Uint8Array;
+      if (entry.epoch !== epoch || entry.lostCause !== undefined) return false;
+      await hibernation.limits.store.set(this.key, bytes);
+      hibernation.stored(this.key, bytes.byteLength);
+      if (entry.lostCause !== undefined || this.#closed) {
+        this.#forgetStored();
+        return false;
+      }
+      // The state is in the store: from here the session is hibernated. The drop is not waited for (a
+      // recycle waits for this before the thread goes, and would send the drop to the new thread).
+      instances.hibernate(entry);
+      hibernation.deactivated(this);
+      queue.takeUnbounded();
+      this.#enqueue({ kind: 'drop', instanceId, epoch }, undefined).catch(() => undefined);
+      events.hibernated(this.key, bytes.byteLength);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      release();
+    }
+  }
+
+  /** Restores a hibernated session from the store: its restore goes out first, operations held behind it follow. */
+  async #wake(): Promise<void> {
+    const { entry, instances, hibernation } = this.#deps;
+    if (hibernation === undefined) return;
+    let bytes: Uint8Array | undefined;
+    let failure: string | undefined;
+    try {
+      bytes = await hibernation.limits.store.get(this.key);
+      if (bytes === undefined) failure = 'the store holds no snapshot for it';
+    } catch (error) {
+      failure = `the store's get failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (bytes === undefined) {
+      hibernation.unstored(this.key);
+      instances.instanceLost(entry, entry.epoch, new SnapshotStoreError(`session ${JSON.stringify(this.key)} could not be woken from hibernation: ${failure ?? ''}`, { sessionKey: this.key }));
+      return;
+    }
+    await this.#room();
+    instances.wake(entry);
+    this.#activated();
+    this.#deps.queue.takeUnbounded();
+    const restored = this.#enqueue({ kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes }, undefined);
+    restored.then(() => {
+      this.#forgetStored();
+      this.#deps.events.restored(this.key, this.workerId);
+    }, () => {
+      // The loss rule applied (the job's failure): operations held behind it reject ERR_SESSION_LOST.
+      this.#forgetStored();
+    });
+  }
+
+  /** The store's copy of the session is stale (woken, reset, restored, closed): dropped, a failure ignored. */
+  #forgetStored(): void {
+    const { hibernation } = this.#deps;
+    if (hibernation === undefined || !hibernation.unstored(this.key)) return;
+    hibernation.limits.store.delete(this.key).catch(() => {});
   }
 
   /** Counts the instance an admitted operation will start; refused past `maxInstances`, with its queue place given back. */
@@ -296,12 +507,16 @@ export class Session {
   #enqueue(op: Op, options: ResolvedCallOptions | undefined): Promise<never> {
     // One shared executor: a call allocates its promise and resolving functions, not a closure as well.
     const promise = new Promise<never>(capture);
+    this.#submit(op, options, captured.resolve, captured.reject);
+    return promise;
+  }
+
+  #submit(op: Op, options: ResolvedCallOptions | undefined, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
     const timeout = options === undefined ? this.#deps.callTimeout : options.timeout;
     // 0 stands for "no limit" on the job: a small integer, where Infinity would be a boxed number.
-    const job = new SessionJob(this.#deps, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, captured.resolve, captured.reject);
+    const job = new SessionJob(this.#deps, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, resolve, reject);
     if (options?.signal !== undefined) job.watch(options.signal);
     this.#deps.worker.submit(job);
-    return promise;
   }
 }
 

@@ -359,16 +359,18 @@ export class WorkerSlot {
   }
 
   /**
-   * Replaces the thread with a fresh one once the jobs submitted so far have run; jobs submitted
-   * meanwhile wait for the new thread. The instances on the old thread are lost with `cause`.
+   * Replaces the thread with a fresh one once the jobs submitted so far have run and `before` has
+   * settled (sessions moving out store their snapshots then); jobs submitted meanwhile wait for the new
+   * thread. The instances still on the old thread are lost with `cause`.
    */
-  async recycle(cause: ReactorPoolError): Promise<void> {
+  async recycle(cause: ReactorPoolError, before?: () => Promise<unknown>): Promise<void> {
     if (this.#stopping || this.#sendable !== Number.POSITIVE_INFINITY) return;
     this.#sendable = this.#batcher.queued;
     try {
       this.#scheduleFlush();
       // Each turn waits for a batch to settle; the flush after it sends what may still go.
       while ((this.#sendable > 0 || this.#batcher.inFlight.length > 0) && !this.#stopping) await this.#settled();
+      await before?.();
       if (this.#stopping) return;
       await this.ready();
       const replaced = this.#nextThread();

@@ -11,7 +11,7 @@ import { createPool, keysOn, rejection, terminateWorker } from './helpers/pool.j
 describe('maxInstances', () => {
   it('refuses the start past the cap at once; the others keep their state; a close makes room', async () => {
     const started = new OutputCollector();
-    const pool = await createPool({ module: KITCHEN, workers: 2, maxInstances: 3, stderr: started.callback });
+    const pool = await createPool({ module: KITCHEN, workers: 2, maxInstances: 3, maxActiveSessions: Infinity, stderr: started.callback });
     const [a, b, c] = ['a', 'b', 'c'].map((key) => pool.session(key)) as [Session, Session, Session];
     expect(await Promise.all([a.call('inc', 1), b.call('inc', 2), c.call('inc', 3)])).toEqual([21, 22, 23]);
     expect(pool.stats().instances).toBe(3);
@@ -40,7 +40,7 @@ describe('maxInstances', () => {
   });
 
   it('frees the places of lost sessions, and counts their reset again', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, maxInstances: 2, onTrap: 'lose' });
+    const pool = await createPool({ module: KITCHEN, workers: 1, maxInstances: 2, maxActiveSessions: Infinity, onTrap: 'lose' });
     const [a, b, c] = ['a', 'b', 'c'].map((key) => pool.session(key)) as [Session, Session, Session];
     await a.call('inc', 1);
     await b.call('inc', 1);
@@ -89,7 +89,7 @@ describe('maxInstances: the count stays exact (seeded random open/close/lose/res
   const ACTIONS = [...Array<'call'>(8).fill('call'), 'boom', 'reset', 'reset', 'close', 'close', 'kill'] as const;
 
   it(`seed ${SEED}`, async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 2, maxInstances: CAP, onTrap: 'lose', maxRestarts: 1_000 });
+    const pool = await createPool({ module: KITCHEN, workers: 2, maxInstances: CAP, maxActiveSessions: Infinity, onTrap: 'lose', maxRestarts: 1_000 });
     const next = seeded(SEED);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
     const model = new Map<string, KeyState>(KEYS.map((key) => [key, { kind: 'none' }]));

@@ -1,0 +1,200 @@
+// When sessions hibernate: after `idleTimeout` without an operation, and, least recently used first,
+// when the active sessions pass `maxActiveSessions` or their linear memory `maxActiveMemory`. The
+// sessions themselves do the work (snapshot, store, drop; restore on their next operation).
+
+import type { SnapshotStore } from './snapshot-store.js';
+
+/** What the policy needs of a session. */
+export interface Hibernatable {
+  readonly key: string;
+  /** Operations made so far: the policy sees activity as this number changing. */
+  readonly ops: number;
+  /** Nothing queued or running, awake, not lost or closed: hibernating it costs nobody a wait. */
+  readonly idle: boolean;
+  /** Snapshots it into the store and drops its instance; false if it stayed awake (busy, lost, a store failure). */
+  hibernate(): Promise<boolean>;
+}
+
+/** The resolved hibernation options. */
+export interface HibernationLimits {
+  /** Milliseconds without an operation before a session hibernates; `Infinity`: never for idleness. */
+  readonly idleTimeout: number;
+  /** Active sessions at most before the least recently used hibernate; `Infinity`: no cap. */
+  readonly maxActiveSessions: number;
+  /** Bytes of linear memory across active instances at most; `Infinity`: no cap. */
+  readonly maxActiveMemory: number;
+  readonly store: SnapshotStore;
+}
+
+/** How often the memory cap is checked (the workers' memory figures are recounted about this often). */
+const MEMORY_CHECK_MS = 250;
+/**
+ * How often the active cap is checked besides each start: sessions busy when a start pushed the count
+ * over it (none idle then) are hibernated once idle.
+ */
+const CAP_CHECK_MS = 50;
+
+interface Tracked {
+  /** `ops` when the clock hand last passed (a change: used since, a second chance). */
+  clockOps: number;
+  /** `ops` at the last sweep, and when it last changed. */
+  sweptOps: number;
+  activeSince: number;
+}
+
+export class Hibernation {
+  readonly limits: HibernationLimits;
+  /** Active sessions in the clock's order (oldest first; a used one moves to the back when the hand passes). */
+  readonly #active = new Map<Hibernatable, Tracked>();
+  /** Hibernations under way, by session. */
+  readonly #underway = new Map<Hibernatable, Promise<boolean>>();
+  readonly #memory: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(limits: HibernationLimits, memory: () => number) {
+    this.limits = limits;
+    this.#memory = memory;
+    const every = Math.min(
+      Number.isFinite(limits.idleTimeout) ? Math.max(10, Math.min(1000, limits.idleTimeout / 4)) : Number.POSITIVE_INFINITY,
+      Number.isFinite(limits.maxActiveMemory) ? MEMORY_CHECK_MS : Number.POSITIVE_INFINITY,
+      Number.isFinite(limits.maxActiveSessions) ? CAP_CHECK_MS : Number.POSITIVE_INFINITY,
+    );
+    if (Number.isFinite(every)) {
+      this.#timer = setInterval(() => this.#sweep(), every);
+      this.#timer.unref();
+    }
+  }
+
+  /** Snapshot bytes in the store, by hibernated session. */
+  readonly #stored = new Map<string, number>();
+  #storedBytes = 0;
+
+  /** Active sessions now (awake with an instance, or starting one). */
+  get active(): number {
+    return this.#active.size;
+  }
+
+  /** Hibernated sessions now. */
+  get hibernated(): number {
+    return this.#stored.size;
+  }
+
+  /** Bytes of their snapshots in the store. */
+  get storedBytes(): number {
+    return this.#storedBytes;
+  }
+
+  /** `key`'s snapshot of `bytes` is in the store. */
+  stored(key: string, bytes: number): void {
+    this.unstored(key);
+    this.#stored.set(key, bytes);
+    this.#storedBytes += bytes;
+  }
+
+  /** `key`'s snapshot in the store is stale (woken, reset, closed): true if there was one. */
+  unstored(key: string): boolean {
+    const bytes = this.#stored.get(key);
+    if (bytes === undefined) return false;
+    this.#stored.delete(key);
+    this.#storedBytes -= bytes;
+    return true;
+  }
+
+  /** Whether {@link makeRoom} would find a hibernation to wait for. */
+  canMakeRoom(): boolean {
+    if (!Number.isFinite(this.limits.maxActiveSessions)) return false;
+    return this.#underway.size > 0 || this.#victims(1, false).length > 0;
+  }
+
+  /** A session's instance started (or is starting): it counts as active, and may push another out. */
+  activated(session: Hibernatable): void {
+    if (!this.#active.has(session)) this.#active.set(session, { clockOps: session.ops, sweptOps: session.ops, activeSince: performance.now() });
+    const over = this.#active.size - this.#underway.size - this.limits.maxActiveSessions;
+    if (over > 0) this.#evict(over);
+  }
+
+  /** A session stopped being active (hibernated, lost, closed). */
+  deactivated(session: Hibernatable): void {
+    this.#active.delete(session);
+  }
+
+  /**
+   * Room for one more instance when `live` have reached the pool's hard cap: the hibernation that
+   * makes it (of the least recently used idle session), or undefined when none can (every active
+   * session is busy, or `maxActiveSessions` is `Infinity`): the caller then refuses the start.
+   */
+  makeRoom(): Promise<boolean> | undefined {
+    if (!Number.isFinite(this.limits.maxActiveSessions)) return undefined;
+    const underway = this.#underway.values().next();
+    if (!underway.done) return underway.value;
+    const [victim] = this.#victims(1);
+    return victim === undefined ? undefined : this.#hibernate(victim);
+  }
+
+  /** Resolves once no hibernation is under way (the pool waits for this before it stops). */
+  async settled(): Promise<void> {
+    while (this.#underway.size > 0) await Promise.all(this.#underway.values());
+  }
+
+  /** No more hibernations start (the pool is stopping). */
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+  }
+
+  #evict(count: number): void {
+    for (const victim of this.#victims(count)) void this.#hibernate(victim);
+  }
+
+  /** Up to `count` idle sessions, least recently used first (the clock algorithm: a used session gets a second chance). */
+  #victims(count: number, turn = true): Hibernatable[] {
+    const victims: Hibernatable[] = [];
+    let budget = 2 * this.#active.size;
+    for (const [session, tracked] of this.#active) {
+      if (victims.length >= count || budget-- <= 0) break;
+      if (this.#underway.has(session)) continue;
+      // Used since the hand last passed: a second chance (a look that does not `turn` the hand counts it as any).
+      if (turn && tracked.clockOps !== session.ops) {
+        tracked.clockOps = session.ops;
+        this.#active.delete(session);
+        this.#active.set(session, tracked);
+        continue;
+      }
+      if (session.idle) victims.push(session);
+    }
+    return victims;
+  }
+
+  #hibernate(session: Hibernatable): Promise<boolean> {
+    const underway = this.#underway.get(session);
+    if (underway !== undefined) return underway;
+    if (this.#stopped) return Promise.resolve(false);
+    const done = session.hibernate().finally(() => this.#underway.delete(session));
+    this.#underway.set(session, done);
+    return done;
+  }
+
+  /** Hibernates sessions idle past `idleTimeout`, and the least recently used while memory is over its cap. */
+  #sweep(): void {
+    const now = performance.now();
+    const { idleTimeout, maxActiveMemory } = this.limits;
+    if (Number.isFinite(idleTimeout)) {
+      for (const [session, tracked] of this.#active) {
+        if (tracked.sweptOps !== session.ops) {
+          tracked.sweptOps = session.ops;
+          tracked.activeSince = now;
+        } else if (now - tracked.activeSince >= idleTimeout && session.idle) {
+          void this.#hibernate(session);
+        }
+      }
+    }
+    const over = this.#active.size - this.#underway.size - this.limits.maxActiveSessions;
+    if (over > 0) this.#evict(over);
+    if (Number.isFinite(maxActiveMemory) && this.#underway.size === 0) {
+      const memory = this.#memory();
+      const active = this.#active.size;
+      if (memory > maxActiveMemory && active > 0) this.#evict(Math.ceil((memory - maxActiveMemory) / (memory / active)));
+    }
+  }
+}
