@@ -3,6 +3,7 @@
 // and tied to the module's digest. Read by the main thread (to refuse bad bytes before anything runs)
 // and by workers (which take and restore snapshots). RATIONALE.md "Snapshots" explains the choices.
 
+import { types } from 'node:util';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { InvalidSnapshotError, SnapshotMismatchError } from './errors.js';
 
@@ -114,7 +115,10 @@ export function baselineDigest(memory: Uint8Array, globals: readonly (number | b
     if (typeof value === 'bigint') values.setBigInt64(i * 8, value, true);
     else values.setFloat64(i * 8, value, true);
   });
-  return crc32(new Uint8Array(values.buffer), crc32(memory));
+  const ofMemory = crc32(memory);
+  // zlib's crc32 of a buffer with no backing store (an empty ArrayBuffer's) is 0, not the running value:
+  // with no globals, every memory would get digest 0.
+  return globals.length === 0 ? ofMemory : crc32(new Uint8Array(values.buffer), ofMemory);
 }
 
 const invalid = (why: string): InvalidSnapshotError => new InvalidSnapshotError(`invalid snapshot: ${why}`);
@@ -125,7 +129,8 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteO
  * with `moduleDigest`. Throws `ERR_INVALID_SNAPSHOT` or `ERR_SNAPSHOT_MISMATCH` with the reason.
  */
 export function readSnapshotHeader(bytes: unknown, moduleDigest: Uint8Array): SnapshotHeader {
-  if (!(bytes instanceof Uint8Array)) throw invalid(`expected a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  // A brand check, not `instanceof`: an object that merely inherits from Uint8Array.prototype has no bytes.
+  if (!types.isUint8Array(bytes)) throw invalid(`expected a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
   if (bytes.byteLength < HEADER_BYTES) throw invalid(`${bytes.byteLength} bytes is shorter than a snapshot's ${HEADER_BYTES}-byte header (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw invalid('it does not start with "RPSS" (not a reactor-pool snapshot)');
