@@ -43,13 +43,21 @@ async function main(argv: readonly string[]): Promise<number> {
         call: { type: 'string', multiple: true },
         session: { type: 'string' },
         workers: { type: 'string' },
+        'snapshot-in': { type: 'string' },
+        'snapshot-out': { type: 'string' },
         ...poolFlagSpecs(false),
       });
       if (values['help'] === true) return help(RUN_HELP);
       const module = onePositional(positionals, 'run', true) as string;
       const calls = (values['call'] as string[] | undefined) ?? [];
-      if (calls.length === 0) throw new InvalidOptionError('run needs at least one --call NAME[:ARGS]');
+      const snapshotIn = values['snapshot-in'] as string | undefined;
+      const snapshotOut = values['snapshot-out'] as string | undefined;
+      // With --snapshot-out and no call, the snapshot is of a freshly started (or restored) session.
+      if (calls.length === 0 && snapshotOut === undefined) throw new InvalidOptionError('run needs at least one --call NAME[:ARGS] (or --snapshot-out FILE)');
       const { isolation, callTimeout, memoryLimit } = readPoolFlags(values);
+      if (isolation === 'worker' && (snapshotIn !== undefined || snapshotOut !== undefined)) {
+        throw new InvalidOptionError("--snapshot-in and --snapshot-out need --isolation session: with 'worker' sessions share an instance");
+      }
       return runCommand({
         module,
         session: (values['session'] as string | undefined) ?? 'cli',
@@ -58,6 +66,8 @@ async function main(argv: readonly string[]): Promise<number> {
         isolation,
         callTimeout,
         memoryLimit,
+        snapshotIn,
+        snapshotOut,
       }, write);
     }
     case 'inspect': {
