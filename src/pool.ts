@@ -177,7 +177,9 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#output = new OutputRouter(options.stdout, options.stderr);
     this.spec = spec;
     this.#exports = new ExportCatalog(spec, signaturesKnown, options.results);
-    this.#snapshots = new SnapshotSupport(spec, digest, { isolation: options.isolation, preopens: Object.keys(options.wasi.preopens).length });
+    this.#snapshots = new SnapshotSupport(spec, digest, {
+      isolation: options.isolation, preopens: Object.keys(options.wasi.preopens).length, memoryLimit: options.memoryLimit,
+    });
     this.#hibernation = this.#makeHibernation(options);
     this.allocator = this.#exports.allocator;
     // Before any worker starts: a refusal here leaves nothing to stop.

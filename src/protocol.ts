@@ -57,6 +57,8 @@ export interface SnapshotData {
   readonly moduleDigest: Uint8Array;
   /** Every mutable global in index order: the export the loader gave it, and its type. */
   readonly globals: readonly { readonly exportName: string; readonly type: SnapshotGlobalType }[];
+  /** Pages of memory a restored instance may hold (the module's maximum, memoryLimit). */
+  readonly maxPages: number;
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { types } from 'node:util';
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { InvalidSnapshotError, SnapshotMismatchError } from './errors.js';
+import { InvalidSnapshotError, SnapshotMismatchError, describeValue } from './errors.js';
 
 /*
  * Layout, little-endian:
@@ -88,6 +88,11 @@ export interface SnapshotIdentity {
   readonly moduleDigest: Uint8Array;
   /** The types of the module's mutable globals, in index order. */
   readonly globalTypes: readonly SnapshotGlobalType[];
+  /**
+   * Pages of memory a snapshot may hold here: the module's maximum, and the pool's memoryLimit. A
+   * snapshot past it is refused from its header, before its body is decompressed.
+   */
+  readonly maxPages?: number;
 }
 
 /** What the fixed header says, checked. */
@@ -130,7 +135,7 @@ const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteO
  */
 export function readSnapshotHeader(bytes: unknown, moduleDigest: Uint8Array): SnapshotHeader {
   // A brand check, not `instanceof`: an object that merely inherits from Uint8Array.prototype has no bytes.
-  if (!types.isUint8Array(bytes)) throw invalid(`expected a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!types.isUint8Array(bytes)) throw invalid(`expected a Uint8Array, got ${describeValue(bytes)}`);
   if (bytes.byteLength < HEADER_BYTES) throw invalid(`${bytes.byteLength} bytes is shorter than a snapshot's ${HEADER_BYTES}-byte header (truncated?)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw invalid('it does not start with "RPSS" (not a reactor-pool snapshot)');
@@ -151,6 +156,7 @@ export function readSnapshotHeader(bytes: unknown, moduleDigest: Uint8Array): Sn
   const bodyBytes = view.getUint32(56, true);
   if ((flags & ~FLAG_INITIALIZED) !== 0) throw invalid(`unknown flags ${flags.toString(16)}`);
   if (codec !== CODEC_DEFLATE && codec !== CODEC_STORED) throw invalid(`unknown codec ${codec}`);
+  if (view.getUint8(53) !== 0 || view.getUint16(54, true) !== 0) throw invalid('the reserved header bytes 53-55 are not zero');
   if (pages > MAX_PAGES) throw invalid(`${pages} pages of memory is more than a 32-bit memory holds`);
   if (bodyBytes > maxBodyBytes(pages)) throw invalid(`a body of ${bodyBytes} bytes cannot belong to ${pages} pages of memory`);
   if (codec === CODEC_STORED && bodyBytes !== bytes.byteLength - HEADER_BYTES) {
@@ -333,6 +339,9 @@ export function encodeSnapshot(memory: Uint8Array, state: InstanceState, identit
  */
 export function decodeSnapshot(bytes: Uint8Array, identity: SnapshotIdentity, baseline: (initialized: boolean) => SnapshotBaseline): DecodedSnapshot {
   const header = readSnapshotHeader(bytes, identity.moduleDigest);
+  if (identity.maxPages !== undefined && header.pages > identity.maxPages) {
+    throw invalid(`its memory of ${header.pages} pages is more than ${identity.maxPages}, the most this pool lets an instance hold`);
+  }
   const base = baseline(header.initializedBaseline);
   if (base.digest !== header.baselineDigest) {
     throw new SnapshotMismatchError(
@@ -363,6 +372,7 @@ export function decodeSnapshot(bytes: Uint8Array, identity: SnapshotIdentity, ba
   }
   const monotonicNs = r.u64();
   const stack = r.i64();
+  if (stack > 0xffff_ffffn) throw invalid(`the stack top ${stack} is not a 32-bit value`);
   const scratch = r.u32();
   const scratchSize = r.u32();
   const stdio = [0, 1, 2].map(() => ({ open: r.u8() === 1, fdflags: r.u16(), rights: r.u64() }));

@@ -2,10 +2,13 @@
 // main thread's checks on snapshot bytes before anything runs.
 
 import { types } from 'node:util';
-import { NotSnapshottableError } from './errors.js';
+import { MemoryLimitError, NotSnapshottableError, SnapshotMismatchError } from './errors.js';
 import type { ModuleSpec } from './module-spec.js';
 import type { SnapshotData } from './protocol.js';
-import { readSnapshotHeader, type SnapshotGlobalType } from './snapshot-format.js';
+import { PAGE, readSnapshotHeader, type SnapshotGlobalType } from './snapshot-format.js';
+
+/** Pages a 32-bit memory holds at most. */
+const MAX_PAGES = 65_536;
 
 /** One reason the pool cannot snapshot: the module's (`spec.snapshot.reasons`) or its configuration's. */
 export interface SnapshotRefusal { readonly code: string; readonly message: string }
@@ -18,7 +21,16 @@ export class SnapshotSupport {
   /** What workers need to take and restore snapshots; undefined when refused. */
   readonly workerData: SnapshotData | undefined;
 
-  constructor(spec: ModuleSpec, moduleDigest: Uint8Array | undefined, config: { readonly isolation: 'session' | 'worker'; readonly preopens: number }) {
+  /** Pages of memory a restored instance may hold: the module's maximum, and memoryLimit. */
+  readonly #maxPages: number;
+  readonly #memoryLimit: number;
+
+  constructor(
+    spec: ModuleSpec, moduleDigest: Uint8Array | undefined,
+    config: { readonly isolation: 'session' | 'worker'; readonly preopens: number; readonly memoryLimit: number },
+  ) {
+    this.#memoryLimit = config.memoryLimit;
+    this.#maxPages = Math.min(spec.memory?.maximumPages ?? MAX_PAGES, Math.floor(config.memoryLimit / PAGE));
     const refusals: SnapshotRefusal[] = [...spec.snapshot.reasons];
     const globals = spec.mutableGlobals?.map((g) => ({ exportName: g.exportName, type: g.type }));
     if (spec.snapshot.possible && (globals === undefined || globals.some((g) => g.exportName === undefined || !SNAPSHOT_TYPES.has(g.type)))) {
@@ -33,7 +45,7 @@ export class SnapshotSupport {
     }
     this.refusals = refusals;
     this.workerData = refusals.length === 0 && moduleDigest !== undefined && globals !== undefined
-      ? { moduleDigest, globals: globals as SnapshotData['globals'] }
+      ? { moduleDigest, globals: globals as SnapshotData['globals'], maxPages: this.#maxPages }
       : undefined;
   }
 
@@ -54,11 +66,18 @@ export class SnapshotSupport {
     // Copied first (a brand check, then the engine's own copy: no user code runs), then checked: the
     // caller may change or reuse its buffer as soon as this returns.
     const copy = types.isUint8Array(bytes) ? new Uint8Array(bytes) : bytes;
+    let pages: number;
     try {
-      readSnapshotHeader(copy, data.moduleDigest);
+      ({ pages } = readSnapshotHeader(copy, data.moduleDigest));
     } catch (error) {
       (error as Error).message = `${what}: ${(error as Error).message}`;
       throw error;
+    }
+    if (pages * PAGE > this.#memoryLimit) {
+      throw new MemoryLimitError(`${what}: the snapshot's memory is ${pages * PAGE} bytes, over the memoryLimit of ${this.#memoryLimit}; nothing was restored`, { limit: this.#memoryLimit });
+    }
+    if (pages > this.#maxPages) {
+      throw new SnapshotMismatchError(`${what}: the snapshot's memory is ${pages} pages, more than this module's maximum of ${this.#maxPages}`);
     }
     return copy as Uint8Array;
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MODULES } from './conformance/modules.js';
-import { REACTOR, fixture } from './helpers/fixtures.js';
+import { KITCHEN, REACTOR, fixture } from './helpers/fixtures.js';
 import { createPool, rejection } from './helpers/pool.js';
 
 /** Bytes 8-11 of a snapshot hold the CRC-32 of every byte after them: forged bytes get a fresh one. */
@@ -50,6 +50,29 @@ describe('restore() refuses bad bytes before anything runs', () => {
       expect(error.message).toMatch(/expected a Uint8Array/);
     },
   );
+
+  it("refuses, from its header alone, a snapshot whose memory is over the pool's memoryLimit: ERR_MEMORY_LIMIT", async () => {
+    const big = await createPool({ module: KITCHEN, workers: 1 });
+    const grown = big.session('grown');
+    await grown.call('grow', 8);
+    const bytes = await grown.snapshot();
+    const small = await createPool({ module: KITCHEN, workers: 1, memoryLimit: 4 * 65_536 });
+    const a = small.session('a');
+    expect(await a.call('inc', 1)).toBe(21);
+    const error = await rejection(a.restore(bytes));
+    expect(error.code).toBe('ERR_MEMORY_LIMIT');
+    expect(error.message).toMatch(/over the memoryLimit of 262144; nothing was restored/);
+    expect(a.lost).toBe(false);
+    expect(await a.call('inc', 0)).toBe(21);
+  });
+
+  it('refuses non-zero reserved header bytes with ERR_INVALID_SNAPSHOT', async () => {
+    const { a, bytes } = await snapshotAt21();
+    bytes[54] = 1;
+    const error = await rejection(a.restore(withChecksum(bytes)));
+    expect(error.code).toBe('ERR_INVALID_SNAPSHOT');
+    expect(error.message).toMatch(/reserved header bytes 53-55 are not zero/);
+  });
 
   it("refuses another module's snapshot with ERR_SNAPSHOT_MISMATCH", async () => {
     const c = MODULES.find((m) => m.name === 'c');

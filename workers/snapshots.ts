@@ -22,7 +22,7 @@ export class Snapshots {
 
   constructor(setup: InstanceSetup, data: SnapshotData) {
     this.#setup = { ...setup, sink: DISCARD, globals: data.globals.map((g) => g.exportName) };
-    this.#identity = { moduleDigest: data.moduleDigest, globalTypes: data.globals.map((g) => g.type) };
+    this.#identity = { moduleDigest: data.moduleDigest, globalTypes: data.globals.map((g) => g.type), maxPages: data.maxPages };
   }
 
   /** The instances this worker makes, with the globals snapshots hold. */
