@@ -33,8 +33,15 @@ const MEMORY_CHECK_MS = 250;
  * over it (none idle then) are hibernated once idle.
  */
 const CAP_CHECK_MS = 50;
+/** How far the clock hand looks for victims at most: this many sessions per victim wanted, plus a few. */
+const VICTIM_LOOKS_PER_SESSION = 4;
+const VICTIM_LOOKS = 64;
+/** Hibernations a start pushing the count over its cap begins at most (the periodic check does the rest). */
+const EVICT_PER_START = 4;
 
 interface Tracked {
+  /** Where the session sits on the clock's ring. */
+  slot: number;
   /** `ops` when the clock hand last passed (a change: used since, a second chance). */
   clockOps: number;
   /** `ops` at the last sweep, and when it last changed. */
@@ -44,8 +51,13 @@ interface Tracked {
 
 export class Hibernation {
   readonly limits: HibernationLimits;
-  /** Active sessions in the clock's order (oldest first; a used one moves to the back when the hand passes). */
+  /** Active sessions, and where each sits on {@link #ring}. */
   readonly #active = new Map<Hibernatable, Tracked>();
+  /** The clock: active sessions in activation order, holes where one left (compacted when half are holes). */
+  #ring: (Hibernatable | undefined)[] = [];
+  #holes = 0;
+  /** Where the clock hand points on the ring. */
+  #hand = 0;
   /** Hibernations under way, by session. */
   readonly #underway = new Map<Hibernatable, Promise<boolean>>();
   readonly #memory: () => number;
@@ -109,14 +121,37 @@ export class Hibernation {
 
   /** A session's instance started (or is starting): it counts as active, and may push another out. */
   activated(session: Hibernatable): void {
-    if (!this.#active.has(session)) this.#active.set(session, { clockOps: session.ops, sweptOps: session.ops, activeSince: performance.now() });
+    if (!this.#active.has(session)) {
+      this.#active.set(session, { slot: this.#ring.length, clockOps: session.ops, sweptOps: session.ops, activeSince: performance.now() });
+      this.#ring.push(session);
+    }
     const over = this.#active.size - this.#underway.size - this.limits.maxActiveSessions;
-    if (over > 0) this.#evict(over);
+    // A few per start; the periodic check catches up with the rest.
+    if (over > 0) this.#evict(Math.min(over, EVICT_PER_START));
   }
 
   /** A session stopped being active (hibernated, lost, closed). */
   deactivated(session: Hibernatable): void {
+    const tracked = this.#active.get(session);
+    if (tracked === undefined) return;
     this.#active.delete(session);
+    this.#ring[tracked.slot] = undefined;
+    if (++this.#holes > this.#ring.length / 2) this.#compact();
+  }
+
+  /** Drops the ring's holes, keeping its order and the hand on the same session. */
+  #compact(): void {
+    const ring: Hibernatable[] = [];
+    let hand = 0;
+    this.#ring.forEach((session, slot) => {
+      if (slot === this.#hand) hand = ring.length;
+      if (session === undefined) return;
+      (this.#active.get(session) as Tracked).slot = ring.length;
+      ring.push(session);
+    });
+    this.#ring = ring;
+    this.#hand = hand;
+    this.#holes = 0;
   }
 
   /**
@@ -147,22 +182,30 @@ export class Hibernation {
     for (const victim of this.#victims(count)) void this.#hibernate(victim);
   }
 
-  /** Up to `count` idle sessions, least recently used first (the clock algorithm: a used session gets a second chance). */
+  /**
+   * Up to `count` idle sessions, least recently used first: the clock algorithm. The hand goes round
+   * the ring; a session used since it last passed gets a second chance (and a busy one is passed
+   * over), so each look moves the hand on. A look that does not `turn` changes nothing.
+   */
   #victims(count: number, turn = true): Hibernatable[] {
     const victims: Hibernatable[] = [];
-    let budget = 2 * this.#active.size;
-    for (const [session, tracked] of this.#active) {
-      if (victims.length >= count || budget-- <= 0) break;
-      if (this.#underway.has(session)) continue;
-      // Used since the hand last passed: a second chance (a look that does not `turn` the hand counts it as any).
-      if (turn && tracked.clockOps !== session.ops) {
-        tracked.clockOps = session.ops;
-        this.#active.delete(session);
-        this.#active.set(session, tracked);
-        continue;
+    const ring = this.#ring;
+    if (ring.length === 0) return victims;
+    let budget = Math.min(ring.length, VICTIM_LOOKS_PER_SESSION * count + VICTIM_LOOKS);
+    let hand = this.#hand;
+    for (; budget > 0 && victims.length < count; budget--) {
+      if (hand >= ring.length) hand = 0;
+      const session = ring[hand++];
+      if (session === undefined || this.#underway.has(session)) continue;
+      const tracked = this.#active.get(session) as Tracked;
+      if (tracked.clockOps !== session.ops) {
+        if (turn) tracked.clockOps = session.ops;
+        else if (session.idle) victims.push(session);
+      } else if (session.idle) {
+        victims.push(session);
       }
-      if (session.idle) victims.push(session);
     }
+    if (turn) this.#hand = hand;
     return victims;
   }
 
@@ -180,7 +223,9 @@ export class Hibernation {
     const now = performance.now();
     const { idleTimeout, maxActiveMemory } = this.limits;
     if (Number.isFinite(idleTimeout)) {
-      for (const [session, tracked] of this.#active) {
+      for (const session of this.#ring) {
+        if (session === undefined) continue;
+        const tracked = this.#active.get(session) as Tracked;
         if (tracked.sweptOps !== session.ops) {
           tracked.sweptOps = session.ops;
           tracked.activeSince = now;

@@ -229,12 +229,16 @@ class Reader {
   get left(): number { return this.#bytes.byteLength - this.pos; }
 }
 
+/** A Buffer view of `bytes` (no copy): its `compare` takes ranges, so no view is made per comparison. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Whether `length` bytes at `from` of `memory` equal those of `base` (zeros past its end). */
-function same(memory: Uint8Array, base: Uint8Array, from: number, length: number): boolean {
-  const part = memory.subarray(from, from + length);
-  if (from + length <= base.byteLength) return Buffer.compare(part, base.subarray(from, from + length)) === 0;
+function same(memory: Buffer, base: Buffer, from: number, length: number): boolean {
+  if (from + length <= base.byteLength) return base.compare(memory, from, from + length, from, from + length) === 0;
   for (let i = 0; i < length; i++) {
-    if (part[i] !== (from + i < base.byteLength ? base[from + i] : 0)) return false;
+    if (memory[from + i] !== (from + i < base.byteLength ? base[from + i] : 0)) return false;
   }
   return true;
 }
@@ -243,7 +247,9 @@ function same(memory: Uint8Array, base: Uint8Array, from: number, length: number
  * The runs of whole chunks where `memory` differs from `base` (zeros past its end), as [byte offset,
  * chunk count]: scanned {@link SCAN} bytes at a time, then each differing block chunk by chunk.
  */
-export function differingRuns(memory: Uint8Array, base: Uint8Array): [at: number, chunks: number][] {
+export function differingRuns(memoryBytes: Uint8Array, baseBytes: Uint8Array): [at: number, chunks: number][] {
+  const memory = asBuffer(memoryBytes);
+  const base = asBuffer(baseBytes);
   const runs: [number, number][] = [];
   let open: [number, number] | undefined;
   for (let block = 0; block < memory.byteLength; block += SCAN) {
