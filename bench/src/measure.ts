@@ -39,6 +39,8 @@ export interface Measured {
  */
 export async function measure(
   name: string, iteration: () => unknown, opsPerIteration: number, plan: MeasurePlan, async: boolean,
+  /** Runs before each iteration, outside its timing (e.g. hibernating the session the iteration wakes). */
+  beforeEach?: () => Promise<void>,
 ): Promise<Measured> {
   const bench = new Bench({
     name,
@@ -50,7 +52,7 @@ export async function measure(
     retainSamples: true,
     throws: true,
   });
-  bench.add(name, iteration, { async });
+  bench.add(name, iteration, beforeEach === undefined ? { async } : { async, beforeEach });
   await bench.run();
   const task = bench.getTask(name);
   const result = task?.result;
