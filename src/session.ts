@@ -71,6 +71,8 @@ export class Session {
   #gate: Promise<void> | undefined;
   /** @internal Operations made so far (the hibernation policy watches it change). */
   ops = 0;
+  /** The session's last store call (a delete of a stale copy), which the next one waits for. */
+  #storeCall: Promise<unknown> = Promise.resolve();
 
   /** @internal */
   constructor(deps: SessionDeps) {
@@ -230,6 +232,7 @@ export class Session {
       else queue.takeUnbounded();
       const build = (): Op => {
         this.#claim(() => instances.reset(entry));
+        this.#forgetStored();
         this.#activated();
         return { kind: 'open', instanceId: entry.instanceId, epoch: entry.epoch };
       };
@@ -287,6 +290,7 @@ export class Session {
       queue.take();
       const build = (): Op => {
         this.#claim(() => instances.reset(entry));
+        this.#forgetStored();
         this.#activated();
         return { kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes };
       };
@@ -434,6 +438,8 @@ export class Session {
       queue.takeUnbounded();
       const bytes = await this.#enqueue({ kind: 'snapshot', instanceId, epoch, open: false }, undefined) as Uint8Array;
       if (entry.epoch !== epoch || entry.lostCause !== undefined) return false;
+      // Never two store calls at once for one key: a delete of an older copy finishes first.
+      await this.#storeCall;
       await hibernation.limits.store.set(this.key, bytes);
       hibernation.stored(this.key, bytes.byteLength);
       if (entry.lostCause !== undefined || this.#closed) {
@@ -490,7 +496,8 @@ export class Session {
   #forgetStored(): void {
     const { hibernation } = this.#deps;
     if (hibernation === undefined || !hibernation.unstored(this.key)) return;
-    hibernation.limits.store.delete(this.key).catch(() => {});
+    const store = hibernation.limits.store;
+    this.#storeCall = this.#storeCall.then(() => store.delete(this.key)).catch(() => undefined);
   }
 
   /** Counts the instance an admitted operation will start; refused past `maxInstances`, with its queue place given back. */
