@@ -11,7 +11,7 @@ export interface Hibernatable {
   readonly ops: number;
   /** Nothing queued or running, awake, not lost or closed: hibernating it costs nobody a wait. */
   readonly idle: boolean;
-  /** Snapshots it into the store and drops its instance; false if it stayed awake (busy, lost, a store failure). */
+  /** Snapshots it into the store and drops its instance; true once its instance is gone (hibernated, or lost or closed meanwhile), false if it stayed awake (busy, a store failure). */
   hibernate(): Promise<boolean>;
 }
 
@@ -62,7 +62,16 @@ export class Hibernation {
   readonly #underway = new Map<Hibernatable, Promise<boolean>>();
   readonly #memory: () => number;
   #timer: NodeJS.Timeout | undefined;
+  /** The pool is closing: no more hibernations for the policy, only to make room for operations already accepted. */
+  #closing = false;
   #stopped = false;
+  /**
+   * Starts waiting for room at `maxInstances` while every active session is busy: settled at the next
+   * chance of room (a session settled its work, or one stopped being active).
+   */
+  #chance: { readonly promise: Promise<boolean>; readonly resolve: (again: boolean) => void } | undefined;
+  /** Store deletes under way, by key: a later set of the key waits for its delete (the store never sees two calls for one key at once). */
+  readonly #deletes = new Map<string, Promise<void>>();
 
   constructor(limits: HibernationLimits, memory: () => number) {
     this.limits = limits;
@@ -113,10 +122,34 @@ export class Hibernation {
     return true;
   }
 
-  /** Whether {@link makeRoom} would find a hibernation to wait for. */
+  /**
+   * `key`'s snapshot in the store is stale (woken, reset, restored, closed): forgotten now, and deleted
+   * from the store (a failure ignored). Resolves once the delete is done.
+   */
+  discard(key: string): Promise<void> {
+    if (!this.unstored(key)) return this.deleted(key);
+    const { store } = this.limits;
+    // Called through a promise: a store whose delete throws, or returns no promise, fails nothing here.
+    const deleted = this.deleted(key).then(() => store.delete(key)).then(() => {}, () => {});
+    this.#deletes.set(key, deleted);
+    void deleted.then(() => {
+      if (this.#deletes.get(key) === deleted) this.#deletes.delete(key);
+    });
+    return deleted;
+  }
+
+  /** Resolves once no delete of `key` is under way (a set of it waits for this). */
+  deleted(key: string): Promise<void> {
+    return this.#deletes.get(key) ?? Promise.resolve();
+  }
+
+  /**
+   * Whether a start at the pool's hard cap is to wait for {@link makeRoom} rather than be refused:
+   * hibernation by count is on and some session is active (an idle one hibernates now, a busy one
+   * once its work is done).
+   */
   canMakeRoom(): boolean {
-    if (!Number.isFinite(this.limits.maxActiveSessions)) return false;
-    return this.#underway.size > 0 || this.#victims(1, false).length > 0;
+    return Number.isFinite(this.limits.maxActiveSessions) && !this.#stopped && this.#active.size > 0;
   }
 
   /** A session's instance started (or is starting): it counts as active, and may push another out. */
@@ -130,13 +163,19 @@ export class Hibernation {
     if (over > 0) this.#evict(Math.min(over, EVICT_PER_START));
   }
 
-  /** A session stopped being active (hibernated, lost, closed). */
+  /** A session stopped being active (hibernated, lost, closed): its place is room for a waiting start. */
   deactivated(session: Hibernatable): void {
     const tracked = this.#active.get(session);
     if (tracked === undefined) return;
     this.#active.delete(session);
     this.#ring[tracked.slot] = undefined;
     if (++this.#holes > this.#ring.length / 2) this.#compact();
+    this.#nextChance();
+  }
+
+  /** A session settled the last of its work: it may be idle now, and hibernate to make room for a waiting start. */
+  settledWork(): void {
+    this.#nextChance();
   }
 
   /** Drops the ring's holes, keeping its order and the hand on the same session. */
@@ -155,30 +194,52 @@ export class Hibernation {
   }
 
   /**
-   * Room for one more instance when `live` have reached the pool's hard cap: the hibernation that
-   * makes it (of the least recently used idle session), or undefined when none can (every active
-   * session is busy, or `maxActiveSessions` is `Infinity`): the caller then refuses the start.
+   * Room for one more instance when live instances have reached the pool's hard cap: resolves true
+   * once the caller should look again (a hibernation made room, or a session may have become idle),
+   * false when the hibernation waited for failed; undefined when none can make room (no active
+   * session, `maxActiveSessions` is `Infinity`, the pool stopped): the caller then refuses the start.
    */
   makeRoom(): Promise<boolean> | undefined {
-    if (!Number.isFinite(this.limits.maxActiveSessions)) return undefined;
+    if (!this.canMakeRoom()) return undefined;
     const underway = this.#underway.values().next();
     if (!underway.done) return underway.value;
     const [victim] = this.#victims(1);
-    return victim === undefined ? undefined : this.#hibernate(victim);
+    if (victim !== undefined) return this.#hibernate(victim);
+    // Every active session is busy (or starting, or waking): one will be idle once its work is done.
+    this.#chance ??= withResolvers();
+    return this.#chance.promise;
   }
 
-  /** Resolves once no hibernation is under way (the pool waits for this before it stops). */
+  /** Resolves once no hibernation or store delete is under way (the pool waits for this before it stops). */
   async settled(): Promise<void> {
-    while (this.#underway.size > 0) await Promise.all(this.#underway.values());
+    while (this.#underway.size > 0 || this.#deletes.size > 0) {
+      await Promise.all([...this.#underway.values(), ...this.#deletes.values()]);
+    }
   }
 
-  /** No more hibernations start (the pool is stopping). */
-  stop(): void {
-    this.#stopped = true;
+  /** The pool is closing: sessions hibernate no more for idleness or the caps, only to make room for operations already accepted. */
+  closing(): void {
+    this.#closing = true;
     clearInterval(this.#timer);
   }
 
+  /** No more hibernations start, and starts waiting for room stop waiting (the pool is stopping). */
+  stop(): void {
+    this.closing();
+    this.#stopped = true;
+    this.#nextChance();
+  }
+
+  /** Starts waiting for room look again. */
+  #nextChance(): void {
+    const chance = this.#chance;
+    if (chance === undefined) return;
+    this.#chance = undefined;
+    chance.resolve(true);
+  }
+
   #evict(count: number): void {
+    if (this.#closing) return;
     for (const victim of this.#victims(count)) void this.#hibernate(victim);
   }
 
@@ -242,4 +303,10 @@ export class Hibernation {
       if (memory > maxActiveMemory && active > 0) this.#evict(Math.ceil((memory - maxActiveMemory) / (memory / active)));
     }
   }
+}
+
+function withResolvers(): { promise: Promise<boolean>; resolve: (again: boolean) => void } {
+  let resolve: (again: boolean) => void = () => {};
+  const promise = new Promise<boolean>((settle) => { resolve = settle; });
+  return { promise, resolve };
 }

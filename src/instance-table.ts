@@ -350,6 +350,8 @@ export class InstanceTable {
   #lose(entry: Entry, cause: ReactorPoolError): void {
     if (entry.lostCause !== undefined) return;
     entry.lostCause = cause;
+    // A hibernated session lost (its snapshot could not be read back) holds its state nowhere.
+    entry.hibernated = false;
     if (this.isolation === 'session') this.#live.delete(entry);
     this.#onLost(entry, cause);
   }

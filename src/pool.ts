@@ -324,11 +324,13 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (this.#stopped !== undefined) return this.#stopped;
     this.#stopAccepting();
     this.#stopped = (async () => {
-      // Operations held while sessions hibernate or wake are accepted ones: they go out before the drain.
-      this.#hibernation?.stop();
-      await this.#hibernation?.settled();
+      // Operations held while sessions hibernate or wake (or wait for room) are accepted ones: they go
+      // out before the drain, and sessions still hibernate to make room for them.
+      this.#hibernation?.closing();
       while (this.#gates.size > 0) await Promise.all(this.#gates);
       await Promise.all(this.#slots.map((slot) => slot.drain()));
+      // Stale snapshots (of sessions woken or closed meanwhile) leave the store before the pool is done.
+      await this.#hibernation?.settled();
       await this.#stopSlots(new PoolClosedError('the pool was closed'));
     })();
     return this.#stopped;

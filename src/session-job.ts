@@ -116,7 +116,10 @@ export class SessionJob implements Job {
       this.#unwatch();
       this.#unwatch = undefined;
     }
-    this.session.queue.give();
+    const { queue, hibernation } = this.session;
+    queue.give();
+    // The session may be idle now: a start waiting for room at maxInstances may hibernate it.
+    if (queue.pending === 0) hibernation?.settledWork();
     return true;
   }
 }

@@ -69,10 +69,10 @@ export class Session {
    * made meanwhile are held, in order, behind it. Undefined on the fast path.
    */
   #gate: Promise<void> | undefined;
+  /** The hibernation under way, if any (a recycle asking for one then waits for it). */
+  #hibernating: Promise<boolean> | undefined;
   /** @internal Operations made so far (the hibernation policy watches it change). */
   ops = 0;
-  /** The session's last store call (a delete of a stale copy), which the next one waits for. */
-  #storeCall: Promise<unknown> = Promise.resolve();
 
   /** @internal */
   constructor(deps: SessionDeps) {
@@ -232,8 +232,7 @@ export class Session {
       else queue.takeUnbounded();
       const build = (): Op => {
         this.#claim(() => instances.reset(entry));
-        this.#forgetStored();
-        this.#activated();
+        this.#replaced();
         return { kind: 'open', instanceId: entry.instanceId, epoch: entry.epoch };
       };
       if (this.#mustWait(false, true)) return this.#later(build, undefined, false);
@@ -290,8 +289,7 @@ export class Session {
       queue.take();
       const build = (): Op => {
         this.#claim(() => instances.reset(entry));
-        this.#forgetStored();
-        this.#activated();
+        this.#replaced();
         return { kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes };
       };
       if (this.#mustWait(false, true)) return this.#later(build, undefined, false);
@@ -316,9 +314,10 @@ export class Session {
 
   #end(): Promise<void> {
     const { entry, instances, queue, hibernation } = this.#deps;
-    if (entry.hibernated) this.#forgetStored();
+    // A hibernated session's close is done once its snapshot is gone from the store.
+    const discarded = entry.hibernated ? this.#forgetStored() : undefined;
     hibernation?.deactivated(this);
-    if (!instances.forget(entry)) return Promise.resolve();
+    if (!instances.forget(entry)) return discarded ?? Promise.resolve();
     // Closing never fails for a full queue: it is counted, not refused.
     queue.takeUnbounded();
     // A drop fails only when its instance went anyway (its thread died, the pool stopped): closed all the same.
@@ -355,6 +354,12 @@ export class Session {
     this.#deps.hibernation?.activated(this);
   }
 
+  /** A reset or restore replaced the session's instance (or its hibernated state): any snapshot of it in the store is stale. */
+  #replaced(): void {
+    void this.#forgetStored();
+    this.#activated();
+  }
+
   /**
    * Whether an operation must be held rather than sent now: something is held already, the session is
    * hibernated (`wakes`: the operation needs its state), or it `starts` an instance at the hard cap
@@ -379,8 +384,10 @@ export class Session {
       const { entry, queue } = this.#deps;
       try {
         if (wakes && entry.hibernated && entry.lostCause === undefined) await this.#wake();
-        await this.#room();
         if (wakes && entry.lostCause !== undefined) throw sessionLostError(this.key, entry.lostCause);
+        // The look that finds room and the claim below run in one go: no other start takes the room between.
+        let room = this.#roomWait();
+        while (room !== undefined && (await room)) room = this.#roomWait();
       } catch (error) {
         queue.give();
         reject(error);
@@ -411,40 +418,54 @@ export class Session {
     });
   }
 
-  /** Waits while a start would pass `maxInstances` and a hibernation can make room. */
-  async #room(): Promise<void> {
+  /**
+   * What to wait for before claiming a start that would pass `maxInstances`: a hibernation making room,
+   * or a session becoming idle (resolves true: look again), or undefined when the start may be claimed
+   * now. The caller claims in the same tick as the look that returned undefined: starts waiting for the
+   * same room look again in turn, and only the first finds it. A wait that resolves false (the
+   * hibernation failed), or none possible, leaves the claim to refuse the start (`ERR_INSTANCE_LIMIT`).
+   */
+  #roomWait(): Promise<boolean> | undefined {
     const { entry, hibernation, instances } = this.#deps;
-    while (hibernation !== undefined && (!entry.startQueued || entry.hibernated) && instances.live >= instances.maxInstances) {
-      const room = hibernation.makeRoom();
-      // None possible, or the one waited for failed: the claim then refuses the start (ERR_INSTANCE_LIMIT).
-      if (room === undefined || !(await room)) return;
-    }
+    if (hibernation === undefined || (entry.startQueued && !entry.hibernated) || instances.live < instances.maxInstances) return undefined;
+    return hibernation.makeRoom();
   }
 
   /**
    * @internal Hibernates the session: after the operations already made, its snapshot goes to the
-   * store and its instance is dropped; operations made meanwhile are held and wake it. False (and the
-   * session stays awake) when it is not awake with an instance, or the snapshot or the store failed.
+   * store and its instance is dropped; operations made meanwhile are held and wake it. True once its
+   * instance is gone: hibernated, or lost or closed meanwhile (its place is free all the same, for a
+   * start waiting for room). False (and the session stays awake) when it is not awake with an
+   * instance, or the snapshot or the store failed.
    */
-  async hibernate(): Promise<boolean> {
-    const { entry, instances, hibernation, queue, events } = this.#deps;
+  hibernate(): Promise<boolean> {
+    // One under way already (the policy's, when a recycle asks too): its outcome is this one's.
+    if (this.#hibernating !== undefined) return this.#hibernating;
+    const { entry, hibernation } = this.#deps;
     if (hibernation === undefined || this.#closed || this.#gate !== undefined || entry.hibernated || entry.lostCause !== undefined || !entry.startQueued) {
-      return false;
+      return Promise.resolve(false);
     }
+    const hibernating = this.#hibernate(hibernation);
+    this.#hibernating = hibernating;
+    void hibernating.then(() => { this.#hibernating = undefined; });
+    return hibernating;
+  }
+
+  async #hibernate(hibernation: Hibernation): Promise<boolean> {
+    const { entry, instances, queue, events } = this.#deps;
     let release = (): void => {};
     this.#hold(new Promise<void>((resolve) => { release = resolve; }));
     try {
       const { instanceId, epoch } = entry;
       queue.takeUnbounded();
       const bytes = await this.#enqueue({ kind: 'snapshot', instanceId, epoch, open: false }, undefined) as Uint8Array;
-      if (entry.epoch !== epoch || entry.lostCause !== undefined) return false;
-      // Never two store calls at once for one key: a delete of an older copy finishes first.
-      await this.#storeCall;
+      if (entry.epoch !== epoch || entry.lostCause !== undefined) return this.#leaving();
+      await hibernation.deleted(this.key);
       await hibernation.limits.store.set(this.key, bytes);
       hibernation.stored(this.key, bytes.byteLength);
-      if (entry.lostCause !== undefined || this.#closed) {
-        this.#forgetStored();
-        return false;
+      if (this.#leaving()) {
+        void this.#forgetStored();
+        return true;
       }
       // The state is in the store: from here the session is hibernated. The drop is not waited for (a
       // recycle waits for this before the thread goes, and would send the drop to the new thread).
@@ -455,10 +476,15 @@ export class Session {
       events.hibernated(this.key, bytes.byteLength);
       return true;
     } catch {
-      return false;
+      return this.#leaving();
     } finally {
       release();
     }
+  }
+
+  /** Lost or closed: its instance is gone or going, hibernated or not. */
+  #leaving(): boolean {
+    return this.#closed || this.#deps.entry.lostCause !== undefined;
   }
 
   /** Restores a hibernated session from the store: its restore goes out first, operations held behind it follow. */
@@ -474,30 +500,30 @@ export class Session {
       failure = `the store's get failed: ${error instanceof Error ? error.message : String(error)}`;
     }
     if (bytes === undefined) {
-      hibernation.unstored(this.key);
+      // Whatever the store still holds for it is stale: the session is lost.
+      void this.#forgetStored();
       instances.instanceLost(entry, entry.epoch, new SnapshotStoreError(`session ${JSON.stringify(this.key)} could not be woken from hibernation: ${failure ?? ''}`, { sessionKey: this.key }));
       return;
     }
-    await this.#room();
+    // The look that finds room and the claim (the wake) run in one go: no other start takes the room between.
+    let room = this.#roomWait();
+    while (room !== undefined && (await room)) room = this.#roomWait();
     instances.wake(entry);
     this.#activated();
     this.#deps.queue.takeUnbounded();
     const restored = this.#enqueue({ kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes }, undefined);
     restored.then(() => {
-      this.#forgetStored();
+      void this.#forgetStored();
       this.#deps.events.restored(this.key, this.workerId);
     }, () => {
       // The loss rule applied (the job's failure): operations held behind it reject ERR_SESSION_LOST.
-      this.#forgetStored();
+      void this.#forgetStored();
     });
   }
 
-  /** The store's copy of the session is stale (woken, reset, restored, closed): dropped, a failure ignored. */
-  #forgetStored(): void {
-    const { hibernation } = this.#deps;
-    if (hibernation === undefined || !hibernation.unstored(this.key)) return;
-    const store = hibernation.limits.store;
-    this.#storeCall = this.#storeCall.then(() => store.delete(this.key)).catch(() => undefined);
+  /** The store's copy of the session is stale (woken, reset, restored, closed): dropped, a failure ignored; resolves once deleted. */
+  #forgetStored(): Promise<void> {
+    return this.#deps.hibernation?.discard(this.key) ?? Promise.resolve();
   }
 
   /** Counts the instance an admitted operation will start; refused past `maxInstances`, with its queue place given back. */
