@@ -10,7 +10,7 @@ import {
 } from './errors.js';
 import { loadModule, type LoadedModule } from './module-source.js';
 import type { ModuleSpec } from './module-spec.js';
-import { resolveOptions, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
+import { MAX_WORKERS, resolveOptions, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
 import type { AllocatorKind, WorkerData } from './protocol.js';
 import { checkResultOptions } from './buffers.js';
@@ -117,7 +117,15 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly allocator: AllocatorKind | undefined;
   readonly #options: ResolvedOptions;
   readonly #exports: ExportCatalog;
-  readonly #slots: readonly WorkerSlot[];
+  /** The workers; during a shrinking resize the leaving ones stay at the end until they have stopped. */
+  #slots: WorkerSlot[];
+  /** How many of {@link #slots} placement uses (the others are leaving). */
+  #placeable: number;
+  /** What a new worker is started with (the same for every worker). */
+  readonly #workerData: Omit<WorkerData, 'progress' | 'memory'>;
+  readonly #slotEvents: { onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => void };
+  /** Resizes run one after another. */
+  #resizing: Promise<void> = Promise.resolve();
   readonly #directory = new SessionDirectory();
   readonly #instances: InstanceTable;
   readonly #admission: Admission;
@@ -198,15 +206,92 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       poll: { afterSmall: POLL_MS, afterLarge: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : 0 },
       snapshot: this.#snapshots.workerData,
     };
-    const events = {
+    this.#workerData = workerData;
+    this.#slotEvents = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
     };
-    this.#slots = Array.from({ length: options.workers }, (_, id) => new WorkerSlot(id, WORKER_FILE, workerData, options.resourceLimits, events));
+    this.#slots = Array.from({ length: options.workers }, (_, id) => this.#newSlot(id));
+    this.#placeable = this.#slots.length;
   }
 
-  /** Number of worker threads. */
+  #newSlot(id: number): WorkerSlot {
+    return new WorkerSlot(id, WORKER_FILE, this.#workerData, this.#options.resourceLimits, this.#slotEvents);
+  }
+
+  /** Number of worker threads (those placement uses: during a shrinking resize, the ones that stay). */
   get workers(): number {
-    return this.#slots.length;
+    return this.#placeable;
+  }
+
+  /** The worker placement picks for `key` now: rendezvous hashing with a load cap over the workers that stay. */
+  #place(key: string): WorkerSlot {
+    const slots = this.#slots.slice(0, this.#placeable);
+    return slots[placeKey(key, slots.map((slot) => this.#instances.boundTo(slot.id)))] as WorkerSlot;
+  }
+
+  /**
+   * Grows or shrinks the pool to `workers` threads (1 to 256). Growing starts the new threads; new
+   * sessions, and hibernated ones waking, are placed over all of them (rendezvous hashing: few keys
+   * change place). Shrinking removes the highest-numbered workers: each of their sessions moves — it
+   * hibernates after the calls already made and wakes on a remaining worker at its next call — and
+   * none is lost where sessions can hibernate; otherwise (a module that cannot be snapshotted) their
+   * sessions with instances are lost (`ERR_WORKER_RECYCLED`) and start afresh elsewhere after
+   * `reset()`. Calls made meanwhile wait. Isolation `'worker'` can grow but not shrink
+   * (`ERR_INVALID_ARGUMENT`): its shared instances hold many sessions' state. Resizes run one at a time.
+   */
+  resize(workers: number): Promise<void> {
+    try {
+      if (!Number.isSafeInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+        throw new InvalidArgumentError(`Expected a worker count from 1 to ${MAX_WORKERS}, got ${describeValue(workers)}`);
+      }
+      this.#admission.assertAccepting();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#resizing.then(() => this.#resize(workers));
+    this.#resizing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #resize(workers: number): Promise<void> {
+    this.#admission.assertAccepting();
+    const current = this.#placeable;
+    if (workers > current) {
+      const added = Array.from({ length: workers - current }, (_, i) => this.#newSlot(current + i));
+      this.#slots.push(...added);
+      try {
+        await Promise.all(added.map((slot) => slot.ready()));
+      } catch (error) {
+        this.#slots.splice(current);
+        await Promise.all(added.map((slot) => slot.stop(new PoolClosedError('the resize that started this worker failed'))));
+        throw error;
+      }
+      this.#placeable = workers;
+      return;
+    }
+    if (workers === current) return;
+    if (this.#options.isolation === 'worker') {
+      throw new InvalidArgumentError(`isolation 'worker' cannot shrink from ${current} to ${workers} workers: a worker's shared instance holds the state of every session placed on it`);
+    }
+    this.#placeable = workers;
+    const leaving = this.#slots.slice(workers);
+    const on = (session: Session): boolean => session.workerId >= workers;
+    // In this turn: sessions with nothing on a leaving worker (not started, hibernated, lost) move at
+    // once; awake ones hibernate (each snapshot queued after its calls) and wake where placement puts them.
+    const moves: Promise<boolean>[] = [];
+    for (const session of [...this.#directory.all()].filter(on)) {
+      if (!session.hasInstance) session.moveTo(this.#place(session.key));
+      else if (this.#hibernation !== undefined) moves.push(session.hibernate());
+    }
+    await Promise.all(moves);
+    await Promise.all(leaving.map((slot) => slot.drain()));
+    // Whatever is still there (a pool that cannot snapshot, a store that failed) is lost with its worker.
+    for (const slot of leaving) {
+      this.#instances.threadLost(slot.id, new WorkerRecycledError(`worker ${slot.id} was removed by resize(${workers}); its instances are gone`, { workerId: slot.id }));
+    }
+    for (const session of [...this.#directory.all()].filter(on)) session.moveTo(this.#place(session.key));
+    await Promise.all(leaving.map((slot) => slot.stop(new PoolClosedError(`worker ${slot.id} was removed by resize(${workers})`))));
+    this.#slots.splice(workers);
   }
 
   /** `'session'` or `'worker'`, as created. */
@@ -224,8 +309,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     let session = this.#directory.get(key);
     if (session === undefined) {
       this.#admission.assertAccepting();
-      const loads = this.#slots.map((slot) => this.#instances.boundTo(slot.id));
-      const worker = this.#slots[placeKey(key, loads)] as WorkerSlot;
+      const worker = this.#place(key);
       session = new Session({
         key,
         worker,
@@ -241,6 +325,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         hibernation: this.#hibernation,
         events: this.#sessionEvents,
         gates: this.#gates,
+        place: (sessionKey) => this.#place(sessionKey),
       });
       this.#directory.add(session);
     }

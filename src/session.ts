@@ -24,10 +24,12 @@ import type { Hibernation } from './hibernation.js';
 export interface SessionDeps {
   /** The session key. */
   readonly key: string;
-  /** The worker position its operations go to. */
-  readonly worker: WorkerSlot;
-  /** Its binding to an instance: identity, start, loss (read here, changed only by {@link instances}). */
-  readonly entry: InstanceEntry;
+  /** The worker position its operations go to (changed only by {@link Session.moveTo}). */
+  worker: WorkerSlot;
+  /** Its binding to an instance: identity, start, loss (read here, changed only by {@link instances}; replaced by a move). */
+  entry: InstanceEntry;
+  /** The worker placement picks for the session now (a hibernated session wakes there). */
+  readonly place: (key: string) => WorkerSlot;
   /** The instance lifecycle: starts, resets, the loss rule. */
   readonly instances: InstanceTable;
   /** Its queue places (`maxQueuePerSession`, within `maxQueue`). */
@@ -94,6 +96,26 @@ export class Session {
   get idle(): boolean {
     const { entry, queue } = this.#deps;
     return !this.#closed && this.#gate === undefined && entry.lostCause === undefined && !entry.hibernated && entry.startQueued && queue.pending === 0;
+  }
+
+  /** @internal Whether an instance of the session is (or is about to be) on its worker: started, not hibernated, not lost. */
+  get hasInstance(): boolean {
+    const { entry } = this.#deps;
+    return entry.startQueued && !entry.hibernated && entry.lostCause === undefined;
+  }
+
+  /**
+   * @internal Places the session on `worker`. Only while nothing of it is on its current worker: it is
+   * hibernated, lost, or has not started an instance (operations of a lost one still settle by its entry).
+   */
+  moveTo(worker: WorkerSlot): void {
+    const { instances } = this.#deps;
+    if (worker === this.#deps.worker) return;
+    if (this.hasInstance) {
+      throw new InvalidArgumentError(`session ${JSON.stringify(this.key)} has an instance on worker ${this.#deps.worker.id}: it moves by hibernating`);
+    }
+    this.#deps.entry = instances.attach(instances.detach(this.key), worker.id);
+    this.#deps.worker = worker;
   }
 
   /** The worker (0-based) this session's instance lives on. */
@@ -231,9 +253,11 @@ export class Session {
       if (bounded) queue.take();
       else queue.takeUnbounded();
       const build = (): Op => {
-        this.#claim(() => instances.reset(entry));
+        // Read when built: a held reset may follow a move.
+        const current = this.#deps.entry;
+        this.#claim(() => instances.reset(current));
         this.#replaced();
-        return { kind: 'open', instanceId: entry.instanceId, epoch: entry.epoch };
+        return { kind: 'open', instanceId: current.instanceId, epoch: current.epoch };
       };
       if (this.#mustWait(false, true)) return this.#later(build, undefined, false);
       return this.#enqueue(build(), undefined);
@@ -280,7 +304,7 @@ export class Session {
    * with that code, as a failed `reset()` would.
    */
   restore(snapshot: Uint8Array): Promise<void> {
-    const { entry, instances, queue } = this.#deps;
+    const { instances, queue } = this.#deps;
     let bytes: Uint8Array;
     try {
       const what = `session ${JSON.stringify(this.key)}: restore`;
@@ -288,9 +312,10 @@ export class Session {
       bytes = this.#deps.snapshots.check(snapshot, what);
       queue.take();
       const build = (): Op => {
-        this.#claim(() => instances.reset(entry));
+        const current = this.#deps.entry;
+        this.#claim(() => instances.reset(current));
         this.#replaced();
-        return { kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes };
+        return { kind: 'restore', instanceId: current.instanceId, epoch: current.epoch, snapshot: bytes };
       };
       if (this.#mustWait(false, true)) return this.#later(build, undefined, false);
       return this.#enqueue(build(), undefined);
@@ -381,9 +406,11 @@ export class Session {
     const promise = new Promise<never>(capture);
     const { resolve, reject } = captured;
     const gate = (this.#gate ?? Promise.resolve()).then(async () => {
-      const { entry, queue } = this.#deps;
+      const { queue } = this.#deps;
       try {
-        if (wakes && entry.hibernated && entry.lostCause === undefined) await this.#wake();
+        if (wakes && this.#deps.entry.hibernated && this.#deps.entry.lostCause === undefined) await this.#wake();
+        // Read after the wake: it may have moved the session to another worker (a new entry).
+        const { entry } = this.#deps;
         if (wakes && entry.lostCause !== undefined) throw sessionLostError(this.key, entry.lostCause);
         // The look that finds room and the claim below run in one go: no other start takes the room between.
         let room = this.#roomWait();
@@ -489,6 +516,9 @@ export class Session {
 
   /** Restores a hibernated session from the store: its restore goes out first, operations held behind it follow. */
   async #wake(): Promise<void> {
+    // It wakes where placement puts it now (another worker after a resize, or to even the load).
+    const target = this.#deps.place(this.key);
+    if (target !== this.#deps.worker) this.moveTo(target);
     const { entry, instances, hibernation } = this.#deps;
     if (hibernation === undefined) return;
     let bytes: Uint8Array | undefined;

@@ -134,7 +134,7 @@ async function capacity(sessions: number): Promise<CapacityRow> {
   }
 }
 
-/** Sessions under continuous load while their worker is recycled again and again: none lost, none wrong. */
+/** Sessions under continuous load while workers are recycled and the pool shrinks and grows: none lost, none wrong. */
 async function moves(quick: boolean): Promise<{ recycles: number; calls: number; lost: number; wrong: number }> {
   const pool = await ReactorPool.create({ module: MODULES[0]?.path as string, workers: 2, stderr: 'ignore' });
   try {
@@ -154,7 +154,11 @@ async function moves(quick: boolean): Promise<{ recycles: number; calls: number;
       }
     });
     const recycles = quick ? 2 : 20;
-    for (let i = 0; i < recycles; i++) await pool.recycleWorker(i % 2);
+    for (let i = 0; i < recycles; i++) {
+      await pool.recycleWorker(i % pool.workers);
+      // Shrink and grow again: the sessions of the removed worker move, then new ones spread again.
+      await pool.resize(i % 2 === 0 ? 1 : 2);
+    }
     running = false;
     await Promise.all(load);
     for (const key of keys) if (await pool.session(key).call('inc', 0) !== totals.get(key)) wrong++;
@@ -190,7 +194,7 @@ async function main(): Promise<void> {
   say(`Capacity: ${cap.sessions.toLocaleString('en-US')} distinct sessions, maxActiveSessions ${cap.maxActive}: first pass ${Math.round(cap.firstPassPerSecond)} sessions/s, read-back ${Math.round(cap.readBackPerSecond)} sessions/s, peak RSS ${cap.peakRssMb.toFixed(0)} MB, ${cap.storeBytesPerSession.toFixed(0)} store bytes per hibernated session, ${cap.wrong} wrong.`);
   const moved = await moves(args.quick);
   say('');
-  say(`Moves: ${moved.recycles} recycles under load (64 sessions, ${moved.calls} calls): ${moved.lost} lost, ${moved.wrong} wrong.`);
+  say(`Moves: ${moved.recycles} recycles and ${moved.recycles} resizes (2 → 1 → 2 …) under load (64 sessions, ${moved.calls} calls): ${moved.lost} lost, ${moved.wrong} wrong.`);
   mkdirSync(args.out, { recursive: true });
   writeFileSync(join(args.out, 'snapshots-latest.md'), `${lines.join('\n')}\n`);
   writeFileSync(join(args.out, 'snapshots-latest.json'), `${JSON.stringify({ node: process.version, quick: args.quick, toolchains: rows, reactivation: wake, capacity: cap, moves: moved }, null, 2)}\n`);
