@@ -138,8 +138,9 @@ export class InstanceTable {
    * Binds a new session to an instance on `workerId`: its own at a fresh epoch, or the worker's shared
    * one. Nothing is counted until its start is claimed ({@link claimStart}).
    */
-  bind(key: string, workerId: number): InstanceEntry {
-    if (this.#byKey.has(key)) throw new InvalidArgumentError(`session ${JSON.stringify(key)} is already bound to an instance`);
+  bind(key: string, workerId: number, replacing = false): InstanceEntry {
+    // `replacing`: the key's previous session is closing (its entry leaves once its held operations ran).
+    if (this.#byKey.has(key) && !replacing) throw new InvalidArgumentError(`session ${JSON.stringify(key)} is already bound to an instance`);
     const entry = this.isolation === 'session'
       ? new Entry(key, workerId, this.#instanceIds++, this.#epochs++)
       : new Entry(key, workerId, 0, this.#sharedEpoch(workerId));
@@ -317,10 +318,11 @@ export class InstanceTable {
    * @internal Takes `key`'s entry out of its worker's table, as a record to {@link attach} elsewhere;
    * its instance stops counting meanwhile. Isolation 'session' only: a shared instance stays with its worker.
    */
-  detach(key: string): InstanceRecord {
+  detach(view: InstanceEntry): InstanceRecord {
     this.#assertMovable();
-    const entry = this.#byKey.get(key);
-    if (entry === undefined) throw new InvalidArgumentError(`session ${JSON.stringify(key)} is not bound to an instance`);
+    const entry = this.#own(view);
+    const key = entry.key;
+    if (this.#byKey.get(key) !== entry) throw new InvalidArgumentError(`session ${JSON.stringify(key)} is not bound to this entry`);
     this.#remove(entry);
     const live = this.#live.delete(entry);
     const { instanceId, epoch, startQueued, startSent, startReturned, lostCause, startRefused, hibernated } = entry;
@@ -414,7 +416,8 @@ export class InstanceTable {
   }
 
   #remove(entry: Entry): void {
-    this.#byKey.delete(entry.key);
+    // A closing session's entry may have been replaced under its key by the key's next session.
+    if (this.#byKey.get(entry.key) === entry) this.#byKey.delete(entry.key);
     this.#entriesOn(entry.workerId).delete(entry);
   }
 

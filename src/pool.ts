@@ -310,10 +310,11 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (session === undefined) {
       this.#admission.assertAccepting();
       const worker = this.#place(key);
+      const closing = this.#directory.closingOf(key);
       session = new Session({
         key,
         worker,
-        entry: this.#instances.bind(key, worker.id),
+        entry: this.#instances.bind(key, worker.id, closing !== undefined),
         instances: this.#instances,
         queue: new SessionQueue(key, this.#admission),
         admission: this.#admission,
@@ -326,7 +327,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         events: this.#sessionEvents,
         gates: this.#gates,
         place: (sessionKey) => this.#place(sessionKey),
-      });
+      }, closing);
       this.#directory.add(session);
     }
     return session;

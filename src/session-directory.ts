@@ -4,6 +4,8 @@ import type { Session } from './session.js';
 
 export class SessionDirectory {
   readonly #sessions = new Map<string, Session>();
+  /** Keys whose last session is closing: resolves once it has closed. */
+  readonly #closing = new Map<string, Promise<void>>();
 
   /** Sessions not closed. */
   get size(): number {
@@ -23,8 +25,21 @@ export class SessionDirectory {
     this.#sessions.set(session.key, session);
   }
 
-  /** `session` was closed: its key is free for a new handle. */
-  remove(session: Session): void {
-    if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key);
+  /**
+   * `session` was closed: its key is free for a new handle, whose operations wait for `closed` (the
+   * old session's held operations run first, and its stored snapshot is gone before the new one's).
+   */
+  remove(session: Session, closed: Promise<void>): void {
+    if (this.#sessions.get(session.key) !== session) return;
+    this.#sessions.delete(session.key);
+    const done = closed.then(() => {
+      if (this.#closing.get(session.key) === done) this.#closing.delete(session.key);
+    });
+    this.#closing.set(session.key, done);
+  }
+
+  /** What a new session of `key` waits for: its previous session's close, if that is still under way. */
+  closingOf(key: string): Promise<void> | undefined {
+    return this.#closing.get(key);
   }
 }

@@ -76,10 +76,11 @@ export class Session {
   /** @internal Operations made so far (the hibernation policy watches it change). */
   ops = 0;
 
-  /** @internal */
-  constructor(deps: SessionDeps) {
+  /** @internal `after`: the previous session of the key is still closing; operations wait for it. */
+  constructor(deps: SessionDeps, after?: Promise<void>) {
     this.key = deps.key;
     this.#deps = deps;
+    if (after !== undefined) this.#hold(after);
   }
 
   /** True once the session's instance is lost; calls reject with `ERR_SESSION_LOST` until {@link reset}. */
@@ -110,11 +111,12 @@ export class Session {
    */
   moveTo(worker: WorkerSlot): void {
     const { instances } = this.#deps;
-    if (worker === this.#deps.worker) return;
+    // A closing session stays where it is: its key may already belong to the key's next session.
+    if (worker === this.#deps.worker || this.#closed) return;
     if (this.hasInstance) {
       throw new InvalidArgumentError(`session ${JSON.stringify(this.key)} has an instance on worker ${this.#deps.worker.id}: it moves by hibernating`);
     }
-    this.#deps.entry = instances.attach(instances.detach(this.key), worker.id);
+    this.#deps.entry = instances.attach(instances.detach(this.#deps.entry), worker.id);
     this.#deps.worker = worker;
   }
 
@@ -331,10 +333,11 @@ export class Session {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    this.#deps.directory.remove(this);
     // Held operations run first: the session ends after the calls already made.
     const gate = this.#gate;
-    return gate === undefined ? this.#end() : gate.then(() => this.#end());
+    const closed = gate === undefined ? this.#end() : gate.then(() => this.#end());
+    this.#deps.directory.remove(this, closed.then(() => undefined, () => undefined));
+    return closed;
   }
 
   #end(): Promise<void> {

@@ -44,7 +44,7 @@ function sentCallOf(table: InstanceTable, entry: InstanceEntry): Op {
 
 /** detach and attach are internal (stripped from the published types); the table's own tests reach them here. */
 interface Movable {
-  detach(key: string): InstanceRecord;
+  detach(entry: InstanceEntry): InstanceRecord;
   attach(record: InstanceRecord, workerId: number): InstanceEntry;
 }
 const movable = (table: InstanceTable): Movable => table as unknown as Movable;
@@ -246,7 +246,7 @@ describe("instance table, isolation 'session'", () => {
     const { table, losses } = tableOf('session', 1);
     const a = table.bind('a', 0);
     sentCallOf(table, a);
-    const record = movable(table).detach('a');
+    const record = movable(table).detach(a);
     expect(record).toMatchObject({ key: 'a', instanceId: a.instanceId, epoch: a.epoch, startQueued: true, startSent: true, live: true });
     expect([table.holds(a), table.boundTo(0), table.live]).toEqual([false, 0, 0]);
 
@@ -264,8 +264,9 @@ describe("instance table, isolation 'session'", () => {
     expect(losses).toHaveLength(0);
     table.threadLost(1, threadDied());
     expect(losses.map((loss) => loss.key)).toEqual(['a']);
-    expect(() => movable(table).attach(movable(table).detach('a'), 0)).not.toThrow();
-    expect(() => movable(table).detach('nobody')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => movable(table).attach(movable(table).detach(moved), 0)).not.toThrow();
+    // An entry no longer bound (detached already, or replaced under its key) cannot be detached.
+    expect(() => movable(table).detach(moved)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 
   it('a loss listener may reset the session it is told of', () => {
@@ -337,6 +338,6 @@ describe("instance table, isolation 'worker'", () => {
     expect(() => table.claimStart(b)).toThrow(expect.objectContaining({ code: 'ERR_INSTANCE_LIMIT', sessionKey: 'b' }));
     expect(table.forget(a)).toBe(false); // a shared instance outlives its sessions: nothing to drop
     expect(table.live).toBe(1);
-    expect(() => movable(table).detach('b')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => movable(table).detach(b)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
   });
 });
