@@ -17,6 +17,7 @@ import type { OutputRouter } from './output-router.js';
 import type { SessionDirectory } from './session-directory.js';
 import type { WorkerSlot } from './worker-slot.js';
 import { SessionJob, abortedError } from './session-job.js';
+import { watchSignal } from './signal-watchers.js';
 import type { SnapshotSupport } from './snapshot-support.js';
 import type { Hibernation } from './hibernation.js';
 
@@ -408,8 +409,17 @@ export class Session {
   #later(build: () => Op, options: ResolvedCallOptions | undefined, wakes: boolean): Promise<never> {
     const promise = new Promise<never>(capture);
     const { resolve, reject } = captured;
+    // A signal that fires while the operation is held rejects it at once, as for a queued one.
+    let aborted = false;
+    const signal = options?.signal;
+    const unwatch = signal === undefined ? undefined : watchSignal(signal, () => {
+      aborted = true;
+      this.#deps.queue.give();
+      reject(abortedError(this.key, signal));
+    });
     const gate = (this.#gate ?? Promise.resolve()).then(async () => {
       const { queue } = this.#deps;
+      if (aborted) return;
       try {
         if (wakes && this.#deps.entry.hibernated && this.#deps.entry.lostCause === undefined) await this.#wake();
         // Read after the wake: it may have moved the session to another worker (a new entry).
@@ -419,10 +429,14 @@ export class Session {
         let room = this.#roomWait();
         while (room !== undefined && (await room)) room = this.#roomWait();
       } catch (error) {
+        unwatch?.();
+        if (aborted) return;
         queue.give();
         reject(error);
         return;
       }
+      unwatch?.();
+      if (aborted) return;
       let op: Op;
       try {
         // A claim that fails gives its queue place back itself.
