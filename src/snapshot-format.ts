@@ -229,6 +229,9 @@ class Reader {
   get left(): number { return this.#bytes.byteLength - this.pos; }
 }
 
+/** A block of zeros, to compare grown memory with. */
+const ZEROS = Buffer.alloc(SCAN);
+
 /** A Buffer view of `bytes` (no copy): its `compare` takes ranges, so no view is made per comparison. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -237,6 +240,8 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /** Whether `length` bytes at `from` of `memory` equal those of `base` (zeros past its end). */
 function same(memory: Buffer, base: Buffer, from: number, length: number): boolean {
   if (from + length <= base.byteLength) return base.compare(memory, from, from + length, from, from + length) === 0;
+  // Past the baseline (memory grown since): compared with zeros, natively too.
+  if (from >= base.byteLength && length <= ZEROS.byteLength) return ZEROS.compare(memory, from, from + length, 0, length) === 0;
   for (let i = 0; i < length; i++) {
     if (memory[from + i] !== (from + i < base.byteLength ? base[from + i] : 0)) return false;
   }
