@@ -28,8 +28,9 @@ describe('ERR_QUEUE_FULL', () => {
     const s = pool.session('s');
     const accepted = [s.call('inc', 1), s.call('inc', 2), s.call('inc', 3)];
     const refused = s.call('inc', 100);
+    // Refused before the end of the tick (the accepted calls may or may not have been answered by then:
+    // a small batch can come back within a few microtasks, so nothing is asserted of them here).
     expect(await settledNow(refused)).toBe('rejected');
-    expect(await settledNow(accepted[0] as Promise<number>)).toBe('pending');
     const error = await rejection(refused);
     expectQueueFull(error, 3);
     expect(error['sessionKey']).toBe('s');
