@@ -1,17 +1,18 @@
 // Rewrites a module's binary so that the host can read and set every mutable global (the stack
-// pointer a trap leaves lowered, later whole snapshots), and finds which global is the stack pointer.
+// pointer a trap leaves lowered, whole snapshots) and, when code can change its tables, every table
+// and every function that can be put in one; and finds which global is the stack pointer.
 
-import type { GlobalType, ModuleLayout, ModuleSpec, MutableGlobalSpec, StackPointerSpec } from './module-spec.js';
+import type { ExportedIndex, ExternKind, GlobalType, ModuleLayout, ModuleSpec, MutableGlobalSpec, StackPointerSpec } from './module-spec.js';
 import { readModuleLayout } from './module-spec.js';
 import { InvalidModuleError } from './errors.js';
 import { Reader } from './wasm-reader.js';
 
-/** Prefix of the exports the rewrite adds; a taken name gets `_` appended until it is free. */
-const RESERVED_EXPORT_PREFIX = '__rp_global_';
+/** Prefixes of the exports the rewrite adds; a taken name gets `_` appended until it is free. */
+const RESERVED_PREFIX = { global: '__rp_global_', table: '__rp_table_', function: '__rp_func_' } as const;
 const SECTION = { custom: 0, export: 7, code: 10 } as const;
 /** Known sections that must come after the export section (start, element, data count, code, data). */
 const AFTER_EXPORTS = new Set([8, 9, 12, 10, 11]);
-const GLOBAL_KIND = 0x03;
+const KIND_CODE: Readonly<Record<'function' | 'table' | 'global', number>> = { function: 0x00, table: 0x01, global: 0x03 };
 const GLOBAL_NAMES_SUBSECTION = 7;
 /** `processed-by` / `language` values of the `producers` section that mean LLVM's stack pointer convention. */
 const LLVM_TOOLS = new Set(['clang', 'rustc', 'LLVM', 'Zig']);
@@ -21,13 +22,14 @@ const encoder = new TextEncoder();
 export interface RewrittenModule {
   /** The bytes to compile: the input itself when nothing needed exporting. */
   readonly bytes: Uint8Array<ArrayBuffer>;
-  /** The input's spec (its own exports only), with `mutableGlobals` and `stackPointer` set. */
+  /** The input's spec (its own exports only), with `mutableGlobals` and `stackPointer` set, and `mutableTables` and `tableFunctions` when its tables change. */
   readonly spec: ModuleSpec;
 }
 
 /**
- * Exports every mutable global the module does not export yet under a reserved name, keeping every
- * other byte as it was. Throws InvalidModuleError for malformed input, as parseModuleSpec does.
+ * Exports every mutable global the module does not export yet under a reserved name, and when code
+ * can change its tables every table and every function that can be put in one, keeping every other
+ * byte as it was. Throws InvalidModuleError for malformed input, as parseModuleSpec does.
  */
 export function exportMutableGlobals(input: Uint8Array<ArrayBuffer>): RewrittenModule {
   const layout = readModuleLayout(input);
@@ -35,39 +37,75 @@ export function exportMutableGlobals(input: Uint8Array<ArrayBuffer>): RewrittenM
     const stackPointer: StackPointerSpec = { found: false, reason: 'a global initialiser could not be read, so the globals are unknown' };
     return { bytes: input, spec: { ...layout.spec, stackPointer } };
   }
-  const mutableGlobals = exportNames(layout, layout.globals);
-  const own = new Set(layout.exports.map((e) => e.name));
-  const added = mutableGlobals.filter((g): g is ExportedGlobal => g.exportName !== undefined && !own.has(g.exportName));
-  const bytes = added.length === 0 ? input : withExports(input, layout, added);
+  const names = new ExportNames(layout);
+  const mutableGlobals = globalExports(layout.globals, names);
+  const tables = tableExports(layout, names);
+  const bytes = names.added.length === 0 ? input : withExports(input, layout, names.added);
   const stackPointer = describeStackPointer(input, layout, layout.globals, mutableGlobals);
-  return { bytes, spec: { ...layout.spec, mutableGlobals, stackPointer } };
+  return { bytes, spec: { ...layout.spec, mutableGlobals, ...tables, stackPointer } };
 }
 
-type ExportedGlobal = MutableGlobalSpec & { readonly exportName: string };
+type Exportable = 'function' | 'table' | 'global';
+interface AddedExport { readonly kind: Exportable; readonly index: number; readonly exportName: string }
 
-/** Each mutable global with the export the host reads it by: its own, else a free reserved name (none for v128). */
-function exportNames(layout: ModuleLayout, globals: readonly GlobalType[]): MutableGlobalSpec[] {
-  const taken = new Set(layout.exports.map((e) => e.name));
-  // Maps and sets, not searches: a hostile module may have many globals and many exports.
-  const ownNames = new Map<number, string>();
-  for (const e of layout.exports) if (e.kind === 'global' && !ownNames.has(e.index)) ownNames.set(e.index, e.name);
+/** The name the host reads each thing by: the module's own export, else a free reserved name, which is added. */
+class ExportNames {
+  readonly added: AddedExport[] = [];
+  readonly #taken: Set<string>;
+  // Maps and sets, not searches: a hostile module may have many globals, functions and exports.
+  readonly #own = new Map<string, string>();
+
+  constructor(layout: ModuleLayout) {
+    this.#taken = new Set(layout.exports.map((e) => e.name));
+    for (const e of layout.exports) {
+      const key = `${e.kind} ${e.index}`;
+      if (!this.#own.has(key)) this.#own.set(key, e.name);
+    }
+  }
+
+  own(kind: ExternKind, index: number): string | undefined {
+    return this.#own.get(`${kind} ${index}`);
+  }
+
+  of(kind: Exportable, index: number): string {
+    const own = this.own(kind, index);
+    if (own !== undefined) return own;
+    let exportName = `${RESERVED_PREFIX[kind]}${index}`;
+    while (this.#taken.has(exportName)) exportName += '_';
+    this.#taken.add(exportName);
+    this.added.push({ kind, index, exportName });
+    return exportName;
+  }
+}
+
+/** Each mutable global with the export the host reads it by (none for v128). */
+function globalExports(globals: readonly GlobalType[], names: ExportNames): MutableGlobalSpec[] {
   const result: MutableGlobalSpec[] = [];
   globals.forEach(({ type, mutable, imported }, index) => {
     if (!mutable) return;
-    let exportName = ownNames.get(index);
-    if (exportName === undefined && type !== 'v128') {
-      exportName = `${RESERVED_EXPORT_PREFIX}${index}`;
-      while (taken.has(exportName)) exportName += '_';
-      taken.add(exportName);
-    }
+    const exportName = type === 'v128' ? names.own('global', index) : names.of('global', index);
     result.push(exportName === undefined ? { index, type, imported } : { index, type, imported, exportName });
   });
   return result;
 }
 
+/**
+ * When tables change: every table, and every function of the module's own (not imported: a host
+ * function in a table cannot be snapshotted) that can be put in one, with their exports.
+ */
+function tableExports(layout: ModuleLayout, names: ExportNames): Pick<ModuleSpec, 'mutableTables' | 'tableFunctions'> {
+  if (layout.changingTables === undefined) return {};
+  const imported = layout.spec.imports.filter((i) => i.kind === 'function').length;
+  const mutableTables: ExportedIndex[] = layout.tables.map((_table, index) => ({ index, exportName: names.of('table', index) }));
+  const tableFunctions: ExportedIndex[] = layout.changingTables.functions
+    .filter((index) => index >= imported)
+    .map((index) => ({ index, exportName: names.of('function', index) }));
+  return { mutableTables, tableFunctions };
+}
+
 /** The module with `added` appended to its export section (made if it has none), every other section as it was. */
-function withExports(bytes: Uint8Array, layout: ModuleLayout, added: readonly ExportedGlobal[]): Uint8Array<ArrayBuffer> {
-  const entries = added.flatMap((g) => [...encodeName(g.exportName), GLOBAL_KIND, ...uleb(g.index)]);
+function withExports(bytes: Uint8Array, layout: ModuleLayout, added: readonly AddedExport[]): Uint8Array<ArrayBuffer> {
+  const entries = added.flatMap((e) => [...encodeName(e.exportName), KIND_CODE[e.kind], ...uleb(e.index)]);
   const existing = layout.sections.find((s) => s.id === SECTION.export);
   let content: Uint8Array;
   let cut: { start: number; end: number };

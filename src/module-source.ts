@@ -41,7 +41,7 @@ export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
   } catch (error) {
     throw compileError(error);
   }
-  const { mutableGlobals: _unexported, ...spec } = rewritten.spec;
+  const { mutableGlobals: _unexported, mutableTables: _tables, tableFunctions: _functions, ...spec } = rewritten.spec;
   const stackPointer: StackPointerSpec = { found: false, reason: 'the module with its globals exported did not compile' };
   return { module, spec: { ...spec, stackPointer }, signaturesKnown: true, digest };
 }

@@ -2,7 +2,7 @@
 // The JS API hides function signatures, so we read them from the binary format ourselves.
 
 import { InvalidModuleError, NotAReactorError, UnsupportedImportError } from './errors.js';
-import { analyseSnapshot, type SnapshotSpec } from './snapshot-analysis.js';
+import { analyseSnapshot, type ChangingTables, type SnapshotSpec } from './snapshot-analysis.js';
 import { Reader, hex, invalid } from './wasm-reader.js';
 
 export type { SnapshotBlocker, SnapshotBlockerCode, SnapshotSpec } from './snapshot-analysis.js';
@@ -40,6 +40,17 @@ export interface ModuleSpec {
    * host; absent when the module came compiled or its globals could not be read).
    */
   readonly mutableGlobals?: readonly MutableGlobalSpec[];
+  /**
+   * When code (or the host, through an exported table) can change the module's tables, every table
+   * with the export the host reads it by (set by the pool's loader, like `mutableGlobals`; absent when
+   * the tables never change, or cannot be snapshotted anyway).
+   */
+  readonly mutableTables?: readonly ExportedIndex[];
+  /**
+   * With `mutableTables`: every function of the module that can be put in a table (the functions its
+   * element segments and global initialisers name), with the export the host reads it by.
+   */
+  readonly tableFunctions?: readonly ExportedIndex[];
   /** Whether the pool found the stack pointer it restores after a kept trap (set by the pool's loader). */
   readonly stackPointer?: StackPointerSpec;
   /**
@@ -53,6 +64,8 @@ export interface ModuleSpec {
  * reserved `__rp_global_<index>` the loader adds (never callable, never listed in `exports`);
  * absent for v128 globals, which JS cannot read.
  */
+/** A table or function and the name it is exported under: its own export, else a reserved `__rp_table_<index>` / `__rp_func_<index>`. */
+export interface ExportedIndex { readonly index: number; readonly exportName: string }
 export interface MutableGlobalSpec { readonly index: number; readonly type: ValueType; readonly imported: boolean; readonly exportName?: string }
 /**
  * The stack pointer of a C/C++/Rust/Zig (LLVM) module, which a trap leaves lowered. `foundBy`:
@@ -80,7 +93,8 @@ interface State {
   readonly types: FunctionSignature[];
   readonly functions: FunctionSignature[];
   readonly memories: (Limits & { readonly imported: boolean })[];
-  tables: number;
+  /** Every table's element type, imports first. */
+  readonly tables: TableType[];
   globals: number;
   /** Type of each global, while every initialiser so far could be stepped over (else undefined). */
   globalTypes: GlobalType[] | undefined;
@@ -109,11 +123,15 @@ function readTypeIndex(r: Reader, state: State): FunctionSignature {
   return state.types[r.index('type', state.types.length)] as FunctionSignature;
 }
 
-function readTableType(r: Reader): void {
+/** A table: its element type, and whether it is imported. */
+export interface TableType { readonly element: 'funcref' | 'externref'; readonly imported: boolean }
+
+function readTableType(r: Reader, imported: boolean): TableType {
   const at = r.pos;
-  const type = readValueType(r);
-  if (type !== 'funcref' && type !== 'externref') r.fail(`table element type must be a reference, got ${type}`, at);
+  const element = readValueType(r);
+  if (element !== 'funcref' && element !== 'externref') r.fail(`table element type must be a reference, got ${element}`, at);
   readLimits(r);
+  return { element, imported };
 }
 
 function readLimits(r: Reader): Limits {
@@ -209,7 +227,7 @@ function readImportSection(r: Reader, state: State): void {
     switch (kind) {
       case 'function': signature = readTypeIndex(r, state); state.functions.push(signature); break;
       case 'tag': signature = readTagType(r, state); state.tags.push(signature); break;
-      case 'table': readTableType(r); state.tables++; break;
+      case 'table': state.tables.push(readTableType(r, true)); break;
       case 'memory': state.memories.push({ ...readLimits(r), imported: true }); break;
       case 'global': state.globalTypes?.push(readGlobalType(r, true)); state.globals++; break;
     }
@@ -225,7 +243,7 @@ function readExportSection(r: Reader, state: State): void {
     if (seen.has(name)) r.fail(`duplicate export name ${JSON.stringify(name)}`, at);
     seen.add(name);
     const kind = readExternKind(r, 'export');
-    const limit = { function: state.functions.length, table: state.tables, memory: state.memories.length,
+    const limit = { function: state.functions.length, table: state.tables.length, memory: state.memories.length,
       global: state.globals, tag: state.tags.length }[kind];
     const index = r.index(kind, limit);
     state.exports.push({ name, kind, index });
@@ -241,7 +259,7 @@ function readSection(id: number, r: Reader, state: State): void {
       for (let n = r.count('functions'); n > 0; n--) state.functions.push(readTypeIndex(r, state));
       return;
     case 4:
-      for (let n = r.count('tables'); n > 0; n--) { readTableType(r); state.tables++; }
+      for (let n = r.count('tables'); n > 0; n--) state.tables.push(readTableType(r, false));
       return;
     case 5:
       for (let n = r.count('memories'); n > 0; n--) state.memories.push({ ...readLimits(r), imported: false });
@@ -283,6 +301,10 @@ export interface ModuleLayout {
   readonly exports: readonly { readonly name: string; readonly kind: ExternKind; readonly index: number }[];
   /** Every global's type (imports first), or undefined if an initialiser could not be read. */
   readonly globals: readonly GlobalType[] | undefined;
+  /** Every table (imports first). */
+  readonly tables: readonly TableType[];
+  /** Set when code (or the host) can change the module's tables and a snapshot can still hold them: see {@link ChangingTables}. */
+  readonly changingTables: ChangingTables | undefined;
 }
 
 /** Parses the binary as {@link parseModuleSpec} does, keeping where things are. */
@@ -290,7 +312,7 @@ export function readModuleLayout(bytes: Uint8Array): ModuleLayout {
   if (!(bytes instanceof Uint8Array)) invalid('expected the module bytes as a Uint8Array');
   checkHeader(bytes);
   const state: State = {
-    types: [], functions: [], memories: [], tables: 0, globals: 0, globalTypes: [], tags: [], imports: [], exports: [],
+    types: [], functions: [], memories: [], tables: [], globals: 0, globalTypes: [], tags: [], imports: [], exports: [],
   };
   const sections: SectionRange[] = [];
   let lastRank = -1;
@@ -314,10 +336,12 @@ export function readModuleLayout(bytes: Uint8Array): ModuleLayout {
     sections.push({ id, start: pos, contentStart: header.pos, end: r.end });
     pos = r.end;
   }
-  const snapshot = analyseSnapshot({
-    bytes, sections, memories: state.memories, imports: state.imports, globals: state.globalTypes, exports: state.exports,
+  const { spec: snapshot, changingTables } = analyseSnapshot({
+    bytes, sections, memories: state.memories, tables: state.tables, imports: state.imports, globals: state.globalTypes, exports: state.exports,
   });
-  return { spec: buildSpec(state, bytes.length, snapshot), sections, exports: state.exports, globals: state.globalTypes };
+  return {
+    spec: buildSpec(state, bytes.length, snapshot), sections, exports: state.exports, globals: state.globalTypes, tables: state.tables, changingTables,
+  };
 }
 
 function buildSpec(state: State, byteLength: number, snapshot: SnapshotSpec): ModuleSpec {

@@ -51,12 +51,16 @@ export interface WorkerData {
   readonly snapshot: SnapshotData | undefined;
 }
 
-/** The module's identity and its mutable globals, for snapshots. */
+/** The module's identity, its mutable globals and changing tables, for snapshots. */
 export interface SnapshotData {
   /** SHA-256 of the module's bytes. */
   readonly moduleDigest: Uint8Array;
   /** Every mutable global in index order: the export the loader gave it, and its type. */
   readonly globals: readonly { readonly exportName: string; readonly type: SnapshotGlobalType }[];
+  /** When code can change the module's tables: every table's export, in index order (else empty). */
+  readonly tables: readonly string[];
+  /** With `tables`: every function that can be put in one, by its function index, and its export. */
+  readonly functions: readonly { readonly index: number; readonly exportName: string }[];
   /** Pages of memory a restored instance may hold (the module's maximum, memoryLimit). */
   readonly maxPages: number;
 }

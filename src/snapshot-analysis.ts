@@ -1,8 +1,9 @@
-// Whether a session's instance could be snapshotted (linear memory + every mutable global) and
-// restored into a fresh instance of the same module, and if not why, read from the binary alone.
+// Whether a session's instance could be snapshotted (linear memory, every mutable global, and its
+// tables when they change) and restored into a fresh instance of the same module, and if not why, read from the binary alone.
 
 import { InvalidModuleError } from './errors.js';
-import type { ExternKind, GlobalType, ImportSpec, SectionRange } from './module-spec.js';
+import type { ExternKind, GlobalType, ImportSpec, SectionRange, TableType } from './module-spec.js';
+import { tableFunctions } from './table-functions.js';
 import { walkExpression, walkFunctionBody } from './wasm-code.js';
 import { Reader } from './wasm-reader.js';
 
@@ -34,10 +35,25 @@ export interface SnapshotFacts {
   readonly sections: readonly SectionRange[];
   /** Every memory, imports first. */
   readonly memories: readonly { readonly shared: boolean; readonly is64: boolean; readonly imported: boolean }[];
+  /** Every table, imports first. */
+  readonly tables: readonly TableType[];
   readonly imports: readonly ImportSpec[];
   /** Every global's type, imports first; undefined if an initialiser could not be read. */
   readonly globals: readonly GlobalType[] | undefined;
   readonly exports: readonly { readonly name: string; readonly kind: ExternKind; readonly index: number }[];
+}
+
+/**
+ * Tables that code (or the host, through an export) can change, which a snapshot must therefore
+ * hold: every table then, and the functions that can be put in one (see table-functions.ts).
+ */
+export interface ChangingTables { readonly functions: readonly number[] }
+
+/** The analysis, with what the module rewrite needs to know of its tables. */
+export interface SnapshotAnalysis {
+  readonly spec: SnapshotSpec;
+  /** Set when tables can change and nothing about them blocks a snapshot. */
+  readonly changingTables: ChangingTables | undefined;
 }
 
 /** The answer for a module that came compiled: without its bytes nothing can be told. */
@@ -53,12 +69,14 @@ const TABLE_SET = 0x26;
 const TABLE_MUTATIONS: ReadonlyMap<number, string> = new Map([
   [12, 'table.init'], [13, 'elem.drop'], [14, 'table.copy'], [15, 'table.grow'], [17, 'table.fill'],
 ]);
+/** The instructions that change a passive element segment's state (used or dropped), which no snapshot holds. */
+const SEGMENT_CHANGES: ReadonlySet<string> = new Set(['table.init', 'elem.drop']);
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const listed = (names: readonly string[]): string => names.map((n) => `\`${n}\``).join(', ');
 
 /** Analyses a parsed module; never throws for code or data it cannot read (the compiler judges those). */
-export function analyseSnapshot(facts: SnapshotFacts): SnapshotSpec {
+export function analyseSnapshot(facts: SnapshotFacts): SnapshotAnalysis {
   const found = new Map<SnapshotBlockerCode, string>();
   const block = (code: SnapshotBlockerCode, message: string): void => {
     if (!found.has(code)) found.set(code, message);
@@ -68,7 +86,7 @@ export function analyseSnapshot(facts: SnapshotFacts): SnapshotSpec {
   checkMemories(facts, block);
   checkImports(facts, block);
   checkGlobals(facts, block);
-  checkTables(facts, block);
+  const tables = checkTables(facts, block);
   const order: readonly SnapshotBlockerCode[] = ['start-section', 'passive-data', 'multiple-memories', 'shared-memory',
     'memory64', 'imported-memory', 'imported-table', 'imported-mutable-global', 'unreadable-global', 'mutable-table',
     'unknown-instruction', 'unreadable-code'];
@@ -76,7 +94,8 @@ export function analyseSnapshot(facts: SnapshotFacts): SnapshotSpec {
     const message = found.get(code);
     return message === undefined ? [] : [{ code, message }];
   });
-  return { possible: reasons.length === 0, reasons };
+  const possible = reasons.length === 0;
+  return { spec: { possible, reasons }, changingTables: possible ? tables : undefined };
 }
 
 type Block = (code: SnapshotBlockerCode, message: string) => void;
@@ -147,23 +166,46 @@ function checkGlobals(facts: SnapshotFacts, block: Block): void {
   }
 }
 
-/** Tables must stay as instantiation left them: exported ones could be changed by the host, and code must not change them. */
-function checkTables(facts: SnapshotFacts, block: Block): void {
-  const why: string[] = [];
+/**
+ * Tables that change (code's table.set, table.grow, table.fill, table.copy, or an export the host can
+ * change) are snapshotted whole, when every table is a funcref table of the module's own; passive
+ * element segments' state (table.init, elem.drop) is not. Returns the tables' facts when they change.
+ */
+function checkTables(facts: SnapshotFacts, block: Block): ChangingTables | undefined {
   const exported = facts.exports.filter((e) => e.kind === 'table').map((e) => e.name);
-  if (exported.length > 0) why.push(`it exports ${exported.length === 1 ? 'a table' : 'tables'} (${listed(exported)}), which the host could change`);
   const r = sectionReader(facts, SECTION.code, 'code section');
-  if (r !== undefined) {
-    const changes = scanCode(r, facts, block);
-    if (changes !== undefined) why.push(`its code changes tables at run time (${changes})`);
+  const changes = r === undefined ? new Map<string, number>() : scanCode(r, facts, block);
+  const where = (names: readonly string[]): string => names.map((name) => `${name} in function ${changes.get(name)}`).join(', ');
+  const segments = [...changes.keys()].filter((name) => SEGMENT_CHANGES.has(name));
+  if (segments.length > 0) {
+    block('mutable-table', `its code changes passive element segments (${where(segments)}), whose state a snapshot does not hold`);
   }
-  if (why.length > 0) block('mutable-table', why.join('; '));
+  const tableChanges = [...changes.keys()].filter((name) => !SEGMENT_CHANGES.has(name));
+  if (exported.length === 0 && tableChanges.length === 0) return undefined;
+  const why = [
+    ...(exported.length > 0 ? [`it exports ${exported.length === 1 ? 'a table' : 'tables'} (${listed(exported)}), which the host could change`] : []),
+    ...(tableChanges.length > 0 ? [`its code changes tables at run time (${where(tableChanges)})`] : []),
+  ].join(' and ');
+  const externref = facts.tables.flatMap((t, index) => (t.element === 'funcref' ? [] : [`table ${index}`]));
+  if (externref.length > 0) {
+    block('mutable-table', `${why}, and ${externref.join(', ')} ${externref.length === 1 ? 'holds' : 'hold'} externref values, which a snapshot cannot hold`);
+    return undefined;
+  }
+  // Imported tables are blocked by checkImports: the host owns them.
+  if (facts.tables.some((t) => t.imported)) return undefined;
+  try {
+    return { functions: tableFunctions(facts.bytes, facts.sections) };
+  } catch (error) {
+    if (!(error instanceof InvalidModuleError)) throw error;
+    block('unreadable-code', `${why}, and the functions its element segments name could not be read: ${error.message}`);
+    return undefined;
+  }
 }
 
-/** Walks every function body; returns the first table-changing instruction found and where, if any. */
-function scanCode(r: Reader, facts: SnapshotFacts, block: Block): string | undefined {
+/** Walks every function body; returns each table-changing instruction found, with the first function that uses it. */
+function scanCode(r: Reader, facts: SnapshotFacts, block: Block): Map<string, number> {
   const importedFunctions = facts.imports.filter((i) => i.kind === 'function').length;
-  let change: string | undefined;
+  const changes = new Map<string, number>();
   try {
     const count = r.count('function bodies');
     for (let i = 0; i < count; i++) {
@@ -173,9 +215,8 @@ function scanCode(r: Reader, facts: SnapshotFacts, block: Block): string | undef
       const body = new Reader(r.bytes, r.pos, r.pos + size, `code section, function ${index}`);
       r.pos += size;
       const walk = walkFunctionBody(body, (opcode, sub) => {
-        if (change !== undefined) return;
         const name = sub === undefined ? (opcode === TABLE_SET ? 'table.set' : undefined) : opcode === 0xfc ? TABLE_MUTATIONS.get(sub) : undefined;
-        if (name !== undefined) change = `${name} in function ${index}`;
+        if (name !== undefined && !changes.has(name)) changes.set(name, index);
       });
       if (!walk.complete) block('unknown-instruction', `function ${index} uses opcode ${walk.opcode}, which the snapshot analysis does not know`);
     }
@@ -183,5 +224,5 @@ function scanCode(r: Reader, facts: SnapshotFacts, block: Block): string | undef
     if (!(error instanceof InvalidModuleError)) throw error;
     block('unreadable-code', `its code section could not be read: ${error.message}`);
   }
-  return change;
+  return changes;
 }

@@ -1,5 +1,6 @@
 // The session snapshot format: an instance's linear memory (as the chunks that differ from a baseline
-// image every process can rebuild), its mutable globals and its host-side state, compressed, checksummed
+// image every process can rebuild), its mutable globals, its tables (when code can change them) and
+// its host-side state, compressed, checksummed
 // and tied to the module's digest. Read by the main thread (to refuse bad bytes before anything runs)
 // and by workers (which take and restore snapshots). RATIONALE.md "Snapshots" explains the choices.
 
@@ -21,6 +22,8 @@ import { InvalidSnapshotError, SnapshotMismatchError, describeValue } from './er
  *  56  4  body length before compression
  *  60     body, compressed:
  *           u32 global count, then per global: u8 type (0 i32, 1 i64, 2 f32, 3 f64), 8 bytes of value
+ *           u32 table count (0 when the module's code cannot change its tables), then per table:
+ *               u32 size, then per element: u32 function index (0xffffffff: null)
  *           host state: u64 monotonic clock (ns), i64 stack top (-1: none), u32 scratch, u32 scratch size,
  *                       per stdio fd 0-2: u8 open, u16 fdflags, u64 rights; u32 stdin bytes read
  *           memory: u32 chunk count, then runs of chunks that differ from the baseline:
@@ -43,6 +46,10 @@ const SCAN = 1024;
 const MAX_PAGES = 65_536;
 const DIGEST_BYTES = 32;
 const GLOBAL_TYPES = ['i32', 'i64', 'f32', 'f64'] as const;
+/** A null table element. */
+const NULL_ELEMENT = 0xffff_ffff;
+/** The most table elements a snapshot holds, all tables together (V8's limit on one table's size). */
+export const MAX_TABLE_ELEMENTS = 10_000_000;
 
 /** A global a snapshot can hold. */
 export type SnapshotGlobalType = (typeof GLOBAL_TYPES)[number];
@@ -62,9 +69,14 @@ export interface InstanceHostState {
   readonly stdinRead: number;
 }
 
+/** A table's contents: each element's function index, or null. */
+export type TableContents = readonly (number | null)[];
+
 /** A whole instance state, as taken from a live instance or read from a snapshot. */
 export interface InstanceState {
   readonly globals: readonly (number | bigint)[];
+  /** Every table, in index order, when code can change them (see {@link SnapshotIdentity.tables}); absent: none. */
+  readonly tables?: readonly TableContents[];
   readonly host: InstanceHostState;
 }
 
@@ -89,6 +101,11 @@ export interface SnapshotIdentity {
   /** The types of the module's mutable globals, in index order. */
   readonly globalTypes: readonly SnapshotGlobalType[];
   /**
+   * When code can change the module's tables: how many it has, and the functions they can hold (by
+   * function index). Absent: its tables never change, and snapshots hold none.
+   */
+  readonly tables?: { readonly count: number; readonly functions: ReadonlySet<number> };
+  /**
    * Pages of memory a snapshot may hold here: the module's maximum, and the pool's memoryLimit. A
    * snapshot past it is refused from its header, before its body is decompressed.
    */
@@ -108,6 +125,7 @@ export interface SnapshotHeader {
 
 /** A decoded snapshot: its state, and its memory to write into a fresh instance. */
 export interface DecodedSnapshot extends InstanceState {
+  readonly tables: readonly TableContents[];
   readonly pages: number;
   /** Writes the snapshot's memory into `target` (a fresh instance's memory, grown to `pages`). */
   writeMemory(target: Uint8Array): void;
@@ -168,7 +186,7 @@ export function readSnapshotHeader(bytes: unknown, moduleDigest: Uint8Array): Sn
 /** The most a body can hold for `pages` of memory: every chunk changed, one run each, globals and host state aside. */
 function maxBodyBytes(pages: number): number {
   const chunks = (pages * PAGE) / CHUNK;
-  return 4 + chunks * (CHUNK + 8) + 4 + 9 * 1_000_000 + 128;
+  return 4 + chunks * (CHUNK + 8) + 4 + 9 * 1_000_000 + 4 * MAX_TABLE_ELEMENTS + 4 * 100_000 + 128;
 }
 
 /** Appends little-endian values to a growing buffer. */
@@ -307,6 +325,7 @@ export function encodeSnapshot(memory: Uint8Array, state: InstanceState, identit
       body.f64(value as number);
     }
   });
+  writeTables(body, state.tables ?? [], identity);
   const { host } = state;
   body.u64(host.monotonicNs);
   body.i64(host.stackTop === undefined ? -1n : BigInt(host.stackTop));
@@ -342,6 +361,43 @@ export function encodeSnapshot(memory: Uint8Array, state: InstanceState, identit
   out.set(packed, HEADER_BYTES);
   view.setUint32(8, crc32(out.subarray(12)), true);
   return out;
+}
+
+/** The tables part of a body; throws (a plain Error: the snapshot cannot be taken) on a state the identity does not describe. */
+function writeTables(body: Writer, tables: readonly TableContents[], identity: SnapshotIdentity): void {
+  const count = identity.tables?.count ?? 0;
+  if (tables.length !== count) throw new Error(`the instance has ${tables.length} tables to hold, the module ${count}`);
+  if (tables.reduce((sum, t) => sum + t.length, 0) > MAX_TABLE_ELEMENTS) throw new Error(`its tables hold more than ${MAX_TABLE_ELEMENTS} elements`);
+  body.u32(count);
+  for (const table of tables) {
+    body.u32(table.length);
+    for (const element of table) body.u32(element ?? NULL_ELEMENT);
+  }
+}
+
+/** Reads the tables part of a body, checked against the module's tables and the functions they can hold. */
+function readTables(r: Reader, identity: SnapshotIdentity): TableContents[] {
+  const count = r.u32();
+  const expected = identity.tables?.count ?? 0;
+  if (count !== expected) throw new SnapshotMismatchError(`the snapshot holds ${count} tables, this module has ${expected} that change`);
+  const functions = identity.tables?.functions ?? new Set<number>();
+  const tables: TableContents[] = [];
+  let total = 0;
+  for (let t = 0; t < count; t++) {
+    const size = r.u32();
+    total += size;
+    if (total > MAX_TABLE_ELEMENTS || size * 4 > r.left) throw invalid(`table ${t} of ${size} elements does not fit in the body (or past ${MAX_TABLE_ELEMENTS} elements in all)`);
+    const elements: (number | null)[] = new Array<number | null>(size);
+    for (let i = 0; i < size; i++) {
+      const element = r.u32();
+      if (element !== NULL_ELEMENT && !functions.has(element)) {
+        throw invalid(`element ${i} of table ${t} is function ${element}, which is not one this module can put in a table`);
+      }
+      elements[i] = element === NULL_ELEMENT ? null : element;
+    }
+    tables.push(elements);
+  }
+  return tables;
 }
 
 /**
@@ -381,6 +437,7 @@ export function decodeSnapshot(bytes: Uint8Array, identity: SnapshotIdentity, ba
     const view = new DataView(raw.buffer, raw.byteOffset, 8);
     globals.push(type === 'i64' ? view.getBigInt64(0, true) : type === 'i32' ? view.getInt32(0, true) : type === 'f32' ? view.getFloat32(0, true) : view.getFloat64(0, true));
   }
+  const tables = readTables(r, identity);
   const monotonicNs = r.u64();
   const stack = r.i64();
   if (stack > 0xffff_ffffn) throw invalid(`the stack top ${stack} is not a 32-bit value`);
@@ -405,6 +462,7 @@ export function decodeSnapshot(bytes: Uint8Array, identity: SnapshotIdentity, ba
   return {
     pages: header.pages,
     globals,
+    tables,
     host,
     writeMemory(target: Uint8Array): void {
       const size = header.pages * PAGE;

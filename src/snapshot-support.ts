@@ -44,8 +44,10 @@ export class SnapshotSupport {
       refusals.push({ code: 'preopens', message: 'preopened directories are configured: files the guest opens through them would not survive a restore' });
     }
     this.refusals = refusals;
+    const tables = (spec.mutableTables ?? []).map((t) => t.exportName);
+    const functions = spec.tableFunctions ?? [];
     this.workerData = refusals.length === 0 && moduleDigest !== undefined && globals !== undefined
-      ? { moduleDigest, globals: globals as SnapshotData['globals'], maxPages: this.#maxPages }
+      ? { moduleDigest, globals: globals as SnapshotData['globals'], tables, functions, maxPages: this.#maxPages }
       : undefined;
   }
 

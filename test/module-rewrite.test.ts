@@ -38,7 +38,7 @@ const globalNames = (names: readonly string[]): { name: string; bytes: number[] 
 const PROLOGUE = [0x23, 0x00, 0x41, 0x10, 0x6b, 0x24, 0x00, 0x0b];
 
 describe('the module rewrite', () => {
-  it('keeps every export and section of every fixture and conformance module, and adds exactly the mutable globals', () => {
+  it('keeps every export and section of every fixture and conformance module, and adds exactly the mutable globals (and changing tables)', () => {
     expect(real.length).toBeGreaterThan(10);
     for (const { file, bytes } of real) {
       const { bytes: out, spec } = rewrite(bytes);
@@ -46,7 +46,13 @@ describe('the module rewrite', () => {
       const added = exportsOf(out).slice(before.length);
       expect(exportsOf(out).slice(0, before.length), file).toEqual(before);
       const unexported = (spec.mutableGlobals ?? []).filter((g) => !before.some((e) => e.name === g.exportName));
-      expect(added, file).toEqual(unexported.map((g) => ({ name: `__rp_global_${g.index}`, kind: 'global' })));
+      const reserved = (list: readonly { index: number; exportName: string }[] | undefined, prefix: string, kind: string): { name: string; kind: string }[] =>
+        (list ?? []).filter((t) => !before.some((e) => e.name === t.exportName)).map((t) => ({ name: `${prefix}${t.index}`, kind }));
+      expect(added, file).toEqual([
+        ...unexported.map((g) => ({ name: `__rp_global_${g.index}`, kind: 'global' })),
+        ...reserved(spec.mutableTables, '__rp_table_', 'table'),
+        ...reserved(spec.tableFunctions, '__rp_func_', 'function'),
+      ]);
       expect(sectionBytes(out), file).toEqual(sectionBytes(bytes));
       expect(parseModuleSpec(out).exports.slice(0, before.length), file).toEqual(parseModuleSpec(bytes).exports);
       // The spec describes the user's module: no reserved names among its exports.

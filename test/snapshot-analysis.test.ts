@@ -32,10 +32,13 @@ const FIXTURE_BLOCKERS: readonly [string, SnapshotBlockerCode][] = [
   ['imported-table', 'imported-table'],
   ['imported-mutable-global', 'imported-mutable-global'],
   ['unreadable-global', 'unreadable-global'],
-  ['table-set', 'mutable-table'],
-  ['table-export', 'mutable-table'],
+  ['table-init', 'mutable-table'],
+  ['externref-table', 'mutable-table'],
   ['unknown-instruction', 'unknown-instruction'],
 ];
+
+/** Fixtures of tables that change, which once blocked snapshots: a snapshot now holds the tables. */
+const FIXTURES_POSSIBLE: readonly string[] = ['table-set', 'table-export'];
 
 /** A module whose one function (type () -> ()) has `body`, beside a funcref table and a passive element segment. */
 function withBody(body: readonly number[], extra: Partial<ModuleDef> = {}): Uint8Array {
@@ -72,15 +75,28 @@ describe('snapshot analysis: one fixture per blocker', () => {
 
   it('every fixture in test/fixtures/snapshot/ is listed above', () => {
     const files = readdirSync(fixture('snapshot')).filter((f) => f.endsWith('.wasm')).map((f) => f.slice(0, -'.wasm'.length));
-    expect(files.sort()).toEqual(FIXTURE_BLOCKERS.map(([file]) => file).sort());
+    expect(files.sort()).toEqual([...FIXTURE_BLOCKERS.map(([file]) => file), ...FIXTURES_POSSIBLE].sort());
+  });
+
+  it.each(FIXTURES_POSSIBLE)('%s.wasm (its tables change) can be snapshotted; the loader exports its tables and table functions', async (file) => {
+    expect(snapshotOf(read(fixture(`snapshot/${file}.wasm`)))).toEqual({ possible: true, reasons: [] });
+    const { spec } = await loadModule(fixture(`snapshot/${file}.wasm`));
+    expect(spec.mutableTables).toEqual([{ index: 0, exportName: file === 'table-export' ? 'callbacks' : '__rp_table_0' }]);
+    expect(spec.tableFunctions).toEqual(file === 'table-export' ? [] : [{ index: 0, exportName: '__rp_func_0' }]);
+  });
+
+  it('a module whose tables never change gets no table exports', async () => {
+    const { spec } = await loadModule(REACTOR);
+    expect(spec.mutableTables).toBeUndefined();
+    expect(spec.tableFunctions).toBeUndefined();
   });
 
   it('messages say what was found: the import, the instruction and where, the opcode, the global', () => {
     const message = (file: string): string => snapshotOf(read(fixture(`snapshot/${file}.wasm`))).reasons[0]?.message ?? '';
     expect(message('imported-memory')).toContain('`env.memory`');
     expect(message('imported-mutable-global')).toContain('`env.counter`');
-    expect(message('table-set')).toContain('table.set in function 1');
-    expect(message('table-export')).toContain('`callbacks`');
+    expect(message('table-init')).toContain('table.init in function 1, elem.drop in function 1');
+    expect(message('externref-table')).toMatch(/table\.grow in function 0\), and table 0 holds externref values/);
     expect(message('unknown-instruction')).toContain('opcode 0x14');
     expect(message('unreadable-global')).toMatch(/global 0 \(v128\), global 1 \(externref\)/);
   });
@@ -101,7 +117,7 @@ describe('snapshot analysis: one fixture per blocker', () => {
     });
     expect(isValidWasm(bytes)).toBe(true);
     const snapshot = snapshotOf(bytes);
-    expect(snapshot.reasons.map((r) => r.code)).toEqual(['start-section', 'shared-memory', 'imported-memory', 'imported-mutable-global', 'mutable-table']);
+    expect(snapshot.reasons.map((r) => r.code)).toEqual(['start-section', 'shared-memory', 'imported-memory', 'imported-mutable-global']);
     expect(snapshot.reasons[3]?.message).toContain('`env.a`, `env.b`');
     expect(snapshot.reasons[3]?.message).not.toContain('env.c');
   });
@@ -157,12 +173,28 @@ describe('snapshot analysis: instructions that change tables', () => {
     ['table.fill', [0x41, 0, 0xd0, 0x70, 0x41, 1, 0xfc, 17, 0]],
   ];
 
-  it.each(tableOps)('%s blocks a snapshot', (name, instructions) => {
+  const segmentOps = new Set(['table.init', 'elem.drop']);
+
+  it.each(tableOps)('%s: a passive segment change blocks a snapshot; a funcref table change does not', (name, instructions) => {
     const bytes = withBody([0x00, ...instructions, 0x0b]);
     expect(isValidWasm(bytes)).toBe(true);
     const snapshot = snapshotOf(bytes);
+    if (segmentOps.has(name)) {
+      expect(snapshot.reasons.map((r) => r.code)).toEqual(['mutable-table']);
+      expect(snapshot.reasons[0]?.message).toContain(`${name} in function 0`);
+    } else {
+      expect(snapshot).toEqual({ possible: true, reasons: [] });
+    }
+  });
+
+  it.each(tableOps.filter(([name]) => !segmentOps.has(name)))('%s beside an externref table blocks a snapshot', (name, instructions) => {
+    const bytes = withBody([0x00, ...instructions, 0x0b], {
+      tables: [{ element: 'funcref', limits: { initial: 1 } }, { element: 'externref', limits: { initial: 1 } }],
+    });
+    expect(isValidWasm(bytes)).toBe(true);
+    const snapshot = snapshotOf(bytes);
     expect(snapshot.reasons.map((r) => r.code)).toEqual(['mutable-table']);
-    expect(snapshot.reasons[0]?.message).toContain(`${name} in function 0`);
+    expect(snapshot.reasons[0]?.message).toContain(`${name} in function 0), and table 1 holds externref values`);
   });
 
   it('table.get and table.size only read: no blocker', () => {
@@ -235,7 +267,7 @@ describe('reactor-pool inspect', () => {
     const no = cli('inspect', fixture('snapshot/start-section.wasm'));
     expect(no.status).toBe(0);
     expect(no.stdout).toMatch(/^snapshot: no — start-section: it has a start function \(function 0\)/m);
-    const json = JSON.parse(cli('inspect', fixture('snapshot/table-export.wasm'), '--json').stdout) as { spec: { snapshot: SnapshotSpec } };
+    const json = JSON.parse(cli('inspect', fixture('snapshot/table-init.wasm'), '--json').stdout) as { spec: { snapshot: SnapshotSpec } };
     expect(json.spec.snapshot.reasons.map((r) => r.code)).toEqual(['mutable-table']);
   });
 });

@@ -107,9 +107,9 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.byteLength === b.byteLength ? -1 : length;
 }
 
-/** The body size a snapshot of `memory` against `base` has: the fixed parts, then only the differing chunks. */
+/** The body size a snapshot of `memory` against `base` has: the fixed parts (no tables), then only the differing chunks. */
 function expectedBodyBytes(globalCount: number, memory: Uint8Array, base: Uint8Array): number {
-  return 4 + 9 * globalCount + 65 + differingRuns(memory, base).reduce((sum, [, chunks]) => sum + 8 + chunks * CHUNK, 0);
+  return 4 + 9 * globalCount + 4 + 65 + differingRuns(memory, base).reduce((sum, [, chunks]) => sum + 8 + chunks * CHUNK, 0);
 }
 
 function expectSameValues(actual: readonly (number | bigint)[], expected: readonly (number | bigint)[]): void {
@@ -252,13 +252,14 @@ describe('codecs', () => {
 
   it.each([
     { name: 'a small body is stored', globals: 2, chunks: 3, stored: true },
-    { name: 'a body of exactly 1 KiB is stored', globals: 27, chunks: 11, stored: true },
-    { name: 'a body of 1 KiB and a byte is deflated', globals: 20, chunks: 12, stored: false },
+    { name: 'a body of exactly 1 KiB is stored', globals: 55, chunks: 7, stored: true },
+    { name: 'a body of 1 KiB and a byte is deflated', globals: 48, chunks: 8, stored: false },
     { name: 'a large body is deflated', globals: 3, chunks: 300, stored: false },
   ])('$name, and comes back exactly', ({ globals: count, chunks, stored }) => {
     const { bytes, live, globals } = snapshotWith(count, chunks, seeded(SEED + count));
     const header = readSnapshotHeader(bytes, MODULE);
-    expect(header.bodyBytes).toBe(69 + 9 * count + 8 + chunks * CHUNK);
+    // Globals, the table count (no tables), host state and the memory's size; then one run.
+    expect(header.bodyBytes).toBe(73 + 9 * count + 8 + chunks * CHUNK);
     expect(header.stored).toBe(stored);
     expect(bytes[Field.codec]).toBe(stored ? 0 : 1);
     if (stored) expect(bytes.byteLength).toBe(HEADER_BYTES + header.bodyBytes);
@@ -497,7 +498,7 @@ describe('forged snapshots (checksum fixed up)', () => {
     ['more pages than a 32-bit memory holds', { pages: 65_537 }, /65537 pages of memory is more than a 32-bit memory holds/],
     ['the largest page count', { pages: 2 ** 32 - 1 }, /4294967295 pages/],
     ['a body larger than 1 page could need', { codec: 1, bodyBytes: 2 ** 32 - 1 }, /a body of 4294967295 bytes cannot belong to 1 pages of memory/],
-    ['a body larger than 0 pages could need', { codec: 1, pages: 0, bodyBytes: 10_000_000 }, /a body of 10000000 bytes cannot belong to 0 pages/],
+    ['a body larger than 0 pages could need', { codec: 1, pages: 0, bodyBytes: 60_000_000 }, /a body of 60000000 bytes cannot belong to 0 pages/],
     ['a stored body longer than the header says', { codec: 0, bodyBytes: bodyLength - 1 }, new RegExp(`the stored body is ${bodyLength} bytes, the header says ${bodyLength - 1}`)],
     ['a stored body shorter than the header says', { codec: 0, bodyBytes: bodyLength + 1 }, new RegExp(`the stored body is ${bodyLength} bytes, the header says ${bodyLength + 1}`)],
     ['a deflated body shorter than the header says', { codec: 1, bodyBytes: bodyLength + 1 }, new RegExp(`the body holds ${bodyLength} bytes, the header says ${bodyLength + 1}`)],
@@ -550,6 +551,26 @@ describe('forged snapshots (checksum fixed up)', () => {
     expectRefused(() => decodeForged(forged({}, plainBody(parts([], { chunks })))), 'ERR_INVALID_SNAPSHOT', new RegExp(`the body describes ${chunks} chunks of memory, the header 1 pages`));
   });
 
+  it('tables: round trip, another count, a function no table can hold, sizes past the body', () => {
+    const withTables: SnapshotIdentity = { ...identity, tables: { count: 2, functions: new Set([3, 7]) } };
+    const decodeTables = (bytes: Uint8Array, id: SnapshotIdentity = withTables): DecodedSnapshot => decodeSnapshot(bytes, id, () => base);
+    const tables = [[3, null, 7, 7], []];
+    for (const codec of [0, 1]) expect(decodeTables(forged({ codec }, plainBody(parts(undefined, { tables })))).tables).toEqual(tables);
+    // The encoder writes the same bytes as the documented layout.
+    const memory = restored(decodeForged(forged()), base.memory);
+    const encoded = encodeSnapshot(memory, { globals: [-7, 2n ** 62n], tables, host }, withTables, base);
+    expect(plainBodyOf(encoded)).toEqual(plainBody(parts(undefined, { tables })));
+    expect(() => encodeSnapshot(memory, { globals: [-7, 2n ** 62n], tables: [[3]], host }, withTables, base)).toThrow(/has 1 tables to hold, the module 2/);
+    // A body without tables (as before tables were held) against a module whose tables change, and the reverse.
+    expectRefused(() => decodeTables(forged()), 'ERR_SNAPSHOT_MISMATCH', /holds 0 tables, this module has 2 that change/);
+    expectRefused(() => decodeForged(forged({}, plainBody(parts(undefined, { tables })))), 'ERR_SNAPSHOT_MISMATCH', /holds 2 tables, this module has 0 that change/);
+    expectRefused(() => decodeTables(forged({}, plainBody(parts(undefined, { tables: [[3, 4], []] })))), 'ERR_INVALID_SNAPSHOT', /element 1 of table 0 is function 4, which is not one this module can put in a table/);
+    const huge = plainBody(parts(undefined, { tables: [[], []] }));
+    // The first table's size, right after the table count.
+    new DataView(huge.buffer).setUint32(4 + 9 * 2 + 4, 2 ** 30, true);
+    expectRefused(() => decodeTables(forged({}, huge)), 'ERR_INVALID_SNAPSHOT', /table 0 of 1073741824 elements does not fit in the body/);
+  });
+
   it('globals of another count or type', () => {
     const globals = (...list: BodyGlobal[]): Uint8Array => plainBody(parts(undefined, { globals: list }));
     expectRefused(() => decodeForged(forged({}, globals({ type: 'i32', value: 1 }))), 'ERR_SNAPSHOT_MISMATCH', /holds 1 mutable globals, this module has 2/);
@@ -564,16 +585,17 @@ describe('forged snapshots (checksum fixed up)', () => {
 
   it('seeded fuzz: random changes with the checksum fixed up are decoded or refused, never anything else', () => {
     const random = seeded(SEED + 8);
-    const fuzzIdentity: SnapshotIdentity = { moduleDigest: MODULE, globalTypes: ['i32', 'f64', 'i64'] };
+    const fuzzIdentity: SnapshotIdentity = { moduleDigest: MODULE, globalTypes: ['i32', 'f64', 'i64'], tables: { count: 1, functions: new Set([2, 5]) } };
+    const tables = [[2, null, 5, 2]];
     const { data, initialized, live } = randomImages(random);
     const globals = fuzzIdentity.globalTypes.map((type) => randomGlobal(random, type));
     const baselines = { initialized: baselineOf(true, initialized, globals, patchFrom(data, initialized)), data: baselineOf(false, data, globals, []) };
     const sparse = grown(initialized, initialized.byteLength / PAGE);
     sparse[100] = 1;
     const seeds = [
-      encodeSnapshot(sparse, { globals, host: randomHost(random) }, fuzzIdentity, baselines.initialized),
-      encodeSnapshot(live, { globals, host: randomHost(random) }, fuzzIdentity, baselines.initialized),
-      encodeSnapshot(live, { globals, host: randomHost(random) }, fuzzIdentity, baselines.data),
+      encodeSnapshot(sparse, { globals, tables, host: randomHost(random) }, fuzzIdentity, baselines.initialized),
+      encodeSnapshot(live, { globals, tables, host: randomHost(random) }, fuzzIdentity, baselines.initialized),
+      encodeSnapshot(live, { globals, tables, host: randomHost(random) }, fuzzIdentity, baselines.data),
     ];
     const interesting = [0, 1, 2, 3, 4, 63, 64, 1023, 1024, 1025, 65_535, 65_536, 65_537, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1];
     const outcomes = { decoded: 0, ERR_INVALID_SNAPSHOT: 0, ERR_SNAPSHOT_MISMATCH: 0 };
@@ -629,6 +651,8 @@ describe('forged snapshots (checksum fixed up)', () => {
       }
       outcomes.decoded++;
       expect(decoded.globals, `iteration ${i}`).toHaveLength(3);
+      expect(decoded.tables, `iteration ${i}`).toHaveLength(1);
+      for (const element of decoded.tables[0] ?? []) expect([null, 2, 5], `iteration ${i}`).toContain(element);
       expect(decoded.host.stdio).toHaveLength(3);
       if (decoded.pages <= 8) restored(decoded, data);
     }

@@ -51,10 +51,13 @@ describe('host state in snapshots', () => {
     const before = await load64(a, OUT);
     const bytes = await a.snapshot();
     // As if taken on a host whose monotonic clock is far ahead: move the stored clock (the body is
-    // stored uncompressed under 1 KiB: u32 global count, 9 bytes per global, then the clock) and re-seal.
+    // stored uncompressed under 1 KiB: u32 global count, 9 bytes per global, u32 table count (0: its
+    // tables never change), then the clock) and re-seal.
     const view = new DataView(bytes.buffer, bytes.byteOffset);
     expect(bytes[52]).toBe(0);
-    const clockAt = HEADER + 4 + 9 * view.getUint32(HEADER, true);
+    const tablesAt = HEADER + 4 + 9 * view.getUint32(HEADER, true);
+    expect(view.getUint32(tablesAt, true)).toBe(0);
+    const clockAt = tablesAt + 4;
     const taken = view.getBigUint64(clockAt, true);
     expect(taken).toBeGreaterThanOrEqual(before);
     view.setBigUint64(clockAt, taken + 1000n * HOUR_NS, true);

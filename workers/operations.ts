@@ -37,6 +37,7 @@ const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run:
 const setup: InstanceSetup = {
   WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, allocator: data.allocator,
   stackPointer: data.stackPointer, globals: data.snapshot?.globals.map((g) => g.exportName) ?? [],
+  tables: data.snapshot?.tables ?? [], functions: new Map(data.snapshot?.functions.map((f) => [f.index, f.exportName])),
 };
 /** Taking and restoring snapshots; undefined when the pool cannot (the main thread then never asks). */
 const snapshots = data.snapshot === undefined ? undefined : new Snapshots(setup, data.snapshot);

@@ -3,7 +3,7 @@
 
 import type { WASI as WasiClass } from 'node:wasi';
 import type { AllocatorKind, BufferArg, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
-import { PAGE, type DecodedSnapshot, type InstanceState } from '../src/snapshot-format.js';
+import { PAGE, type DecodedSnapshot, type InstanceState, type TableContents } from '../src/snapshot-format.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
 import type { OutputSink } from './output-sink.js';
 import { SealedWasi, type WasiInputs } from './sealed-wasi.js';
@@ -24,6 +24,10 @@ export interface InstanceSetup {
   readonly stackPointer: string | undefined;
   /** The exports of the module's mutable globals in index order (the loader exports them all): what snapshots hold. */
   readonly globals: readonly string[];
+  /** When code can change the module's tables: every table's export, in index order (else empty). */
+  readonly tables: readonly string[];
+  /** With `tables`: the export of each function that can be put in one, by function index. */
+  readonly functions: ReadonlyMap<number, string>;
 }
 
 /** How an instance starts (see the {@link ReactorInstance} constructor); `inputs`: its clocks and generator. */
@@ -52,6 +56,8 @@ export class ReactorInstance {
   /** The instance's exports (its mutable globals are read from here for snapshots). */
   readonly #exports: WebAssembly.Exports;
   readonly #wasi: SealedWasi;
+  /** The function index of each function a table can hold, by its JS function object (made at the first capture). */
+  #functionIndices: Map<unknown, number> | undefined;
 
   /**
    * Instantiates and starts: runs `_initialize` (`'initialize'`), nothing (`'bare'`: the image its data
@@ -94,6 +100,7 @@ export class ReactorInstance {
     this.#globals(setup).forEach((global, i) => {
       global.value = snapshot.globals[i];
     });
+    this.#restoreTables(setup, snapshot.tables);
     this.#wasi.restoreState(snapshot.host);
     this.#guest?.restoreScratch(snapshot.host.scratch, snapshot.host.scratchSize);
     const stack = stackPointerOf(this.#exports, setup.stackPointer);
@@ -110,6 +117,62 @@ export class ReactorInstance {
     });
   }
 
+  /** The module's tables that change, by the export names the loader gave them. */
+  #tables(setup: InstanceSetup): WebAssembly.Table[] {
+    return setup.tables.map((name) => {
+      const table = this.#exports[name];
+      if (!(table instanceof WebAssembly.Table)) throw new SnapshotRejected(`the module's table export ${JSON.stringify(name)} is missing`);
+      return table;
+    });
+  }
+
+  /** Grows each table to its size in the snapshot and sets every element: null, or the instance's own function. */
+  #restoreTables(setup: InstanceSetup, tables: readonly TableContents[]): void {
+    this.#tables(setup).forEach((table, t) => {
+      const contents = tables[t] ?? [];
+      if (contents.length < table.length) {
+        throw new SnapshotRejected(`its table ${t} (${contents.length} elements) is smaller than the module's initial table (${table.length} elements)`);
+      }
+      try {
+        if (contents.length > table.length) table.grow(contents.length - table.length);
+      } catch (error) {
+        throw new SnapshotRejected(`its table ${t} (${contents.length} elements) cannot be grown to here: ${(error as Error).message}`);
+      }
+      contents.forEach((index, i) => {
+        if (index === null) {
+          table.set(i, null);
+          return;
+        }
+        const fn = this.#exports[setup.functions.get(index) ?? ''];
+        if (typeof fn !== 'function') throw new SnapshotRejected(`element ${i} of table ${t} is function ${index}, which the module does not export for tables`);
+        table.set(i, fn);
+      });
+    });
+  }
+
+  /**
+   * Every table's elements as function indices (V8 gives a table element and the export of the same
+   * function of the same instance as one object). Throws, leaving the instance as it was, when a
+   * table holds a function the module cannot put there itself (a host's).
+   */
+  #captureTables(setup: InstanceSetup): TableContents[] {
+    if (setup.tables.length === 0) return [];
+    if (this.#functionIndices === undefined) {
+      this.#functionIndices = new Map();
+      for (const [index, name] of setup.functions) this.#functionIndices.set(this.#exports[name], index);
+    }
+    const indices = this.#functionIndices;
+    return this.#tables(setup).map((table, t) => Array.from({ length: table.length }, (_, i) => {
+      const element: unknown = table.get(i);
+      if (element === null) return null;
+      const index = indices.get(element);
+      if (index === undefined) {
+        throw new Error(`element ${i} of table ${t} holds a function that is not one of the module's own its element segments name (a host's?), which a snapshot cannot hold`);
+      }
+      return index;
+    }));
+  }
+
   /** The instance's whole state for a snapshot: a view of its linear memory (valid until it next runs) and the rest. */
   capture(setup: InstanceSetup): { readonly memory: Uint8Array; readonly state: InstanceState } {
     const memory = this.#memory === undefined ? new Uint8Array(0) : new Uint8Array(this.#memory.buffer);
@@ -117,6 +180,7 @@ export class ReactorInstance {
     const scratch = this.#guest?.scratch ?? { at: 0, size: 0 };
     const state: InstanceState = {
       globals,
+      tables: this.#captureTables(setup),
       host: { ...this.#wasi.state(), stackTop: this.#stack?.top, scratch: scratch.at, scratchSize: scratch.size },
     };
     return { memory, state };

@@ -21,11 +21,17 @@ export class Snapshots {
   #data: SnapshotBaseline | undefined;
 
   constructor(setup: InstanceSetup, data: SnapshotData) {
-    this.#setup = { ...setup, sink: DISCARD, globals: data.globals.map((g) => g.exportName) };
-    this.#identity = { moduleDigest: data.moduleDigest, globalTypes: data.globals.map((g) => g.type), maxPages: data.maxPages };
+    const functions = new Map(data.functions.map((f) => [f.index, f.exportName]));
+    this.#setup = { ...setup, sink: DISCARD, globals: data.globals.map((g) => g.exportName), tables: data.tables, functions };
+    this.#identity = {
+      moduleDigest: data.moduleDigest,
+      globalTypes: data.globals.map((g) => g.type),
+      ...(data.tables.length === 0 ? {} : { tables: { count: data.tables.length, functions: new Set(functions.keys()) } }),
+      maxPages: data.maxPages,
+    };
   }
 
-  /** The instances this worker makes, with the globals snapshots hold. */
+  /** The instances this worker makes, with the globals and tables snapshots hold. */
   setupFor(sink: OutputSink): InstanceSetup {
     return { ...this.#setup, sink };
   }

@@ -69,13 +69,15 @@ export interface BodyRun { readonly first: number; readonly chunks: number; read
 
 export interface BodyParts {
   readonly globals: readonly BodyGlobal[];
+  /** Each table's elements: a function index, or null (written 0xffffffff). Default: no tables. */
+  readonly tables?: readonly (readonly (number | null)[])[];
   readonly host: InstanceHostState;
   /** The memory's size in chunks. */
   readonly chunks: number;
   readonly runs: readonly BodyRun[];
 }
 
-/** A body laid out as documented: globals, host state, then the memory's runs. */
+/** A body laid out as documented: globals, tables, host state, then the memory's runs. */
 export function plainBody(parts: BodyParts): Uint8Array {
   const w = new BodyWriter().u32(parts.globals.length);
   for (const global of parts.globals) {
@@ -84,6 +86,12 @@ export function plainBody(parts: BodyParts): Uint8Array {
     else if (global.type === 'i64') w.u8(1).i64(global.value);
     else if (global.type === 'f32') w.u8(2).f32(global.value).u32(0);
     else w.u8(3).f64(global.value);
+  }
+  const tables = parts.tables ?? [];
+  w.u32(tables.length);
+  for (const table of tables) {
+    w.u32(table.length);
+    for (const element of table) w.u32(element ?? 0xffff_ffff);
   }
   const { host } = parts;
   w.u64(host.monotonicNs).i64(host.stackTop === undefined ? -1n : BigInt(host.stackTop)).u32(host.scratch).u32(host.scratchSize);
