@@ -253,10 +253,17 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return run;
   }
 
+  /** Whether the threads were stopped (read afresh after each await). */
+  #isStopped(): boolean {
+    return this.#state === 'closed';
+  }
+
   async #resize(workers: number): Promise<void> {
-    this.#admission.assertAccepting();
+    // Accepted before a close: a shrink still moves its sessions (the close waits); a grow is pointless then.
+    if (this.#isStopped()) return;
     const current = this.#placeable;
     if (workers > current) {
+      if (this.#state !== 'open') return;
       const added = Array.from({ length: workers - current }, (_, i) => this.#newSlot(current + i));
       this.#slots.push(...added);
       try {
@@ -285,6 +292,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     }
     await Promise.all(moves);
     await Promise.all(leaving.map((slot) => slot.drain()));
+    // Destroyed meanwhile: the slots were stopped with the pool.
+    if (this.#isStopped()) return;
     // Whatever is still there (a pool that cannot snapshot, a store that failed) is lost with its worker.
     for (const slot of leaving) {
       this.#instances.threadLost(slot.id, new WorkerRecycledError(`worker ${slot.id} was removed by resize(${workers}); its instances are gone`, { workerId: slot.id }));
@@ -410,6 +419,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     if (this.#stopped !== undefined) return this.#stopped;
     this.#stopAccepting();
     this.#stopped = (async () => {
+      // A resize under way finishes first (its sessions are moving).
+      await this.#resizing;
       // Operations held while sessions hibernate or wake (or wait for room) are accepted ones: they go
       // out before the drain, and sessions still hibernate to make room for them.
       this.#hibernation?.closing();

@@ -99,6 +99,19 @@ describe('pool.resize', () => {
     expect(shared.workers).toBe(3);
   });
 
+  it('close() during a shrink waits for the moves; calls accepted before it settle exactly', async () => {
+    const pool = await createPool({ module: REACTOR, workers: 3 });
+    const sessions = Array.from({ length: 12 }, (_, i) => pool.session(`z${i}`));
+    await Promise.all(sessions.map((s) => s.call('inc', 1)));
+    const calls = sessions.map((s) => s.call('inc', 1));
+    const shrinking = pool.resize(1);
+    const closing = pool.close();
+    expect(await Promise.all(calls)).toEqual(sessions.map(() => 22));
+    await shrinking;
+    await closing;
+    expect((await rejection(pool.resize(2))).code).toBe('ERR_POOL_CLOSED');
+  });
+
   it('runs resizes one at a time, in order', async () => {
     const pool = await createPool({ module: REACTOR, workers: 1 });
     const a = pool.session('a');
