@@ -43,7 +43,8 @@ export const PAGE = 65_536;
 const CHUNK = 64;
 /** ...after a first pass over blocks of this many (a multiple of CHUNK that divides a page). */
 const SCAN = 1024;
-const MAX_PAGES = 65_536;
+/** Pages a 32-bit memory holds at most. */
+export const MAX_PAGES = 65_536;
 const DIGEST_BYTES = 32;
 const GLOBAL_TYPES = ['i32', 'i64', 'f32', 'f64'] as const;
 /** A null table element. */

@@ -2,8 +2,9 @@
 // embedded directory store, and how the `store` option becomes one of them.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from './atomic-file.js';
 import { InvalidOptionError, describeValue } from './errors.js';
 
 /**
@@ -48,7 +49,6 @@ export class MemorySnapshotStore implements SnapshotStore {
 export class DirectorySnapshotStore implements SnapshotStore {
   readonly directory: string;
   #ready: Promise<unknown> | undefined;
-  #temporary = 0;
 
   constructor(directory: string) {
     this.directory = directory;
@@ -66,10 +66,7 @@ export class DirectorySnapshotStore implements SnapshotStore {
   async set(key: string, snapshot: Uint8Array): Promise<void> {
     this.#ready ??= mkdir(this.directory, { recursive: true });
     await this.#ready;
-    const path = this.#path(key);
-    const temporary = `${path}.${process.pid}.${this.#temporary++}.tmp`;
-    await writeFile(temporary, snapshot);
-    await rename(temporary, path);
+    await writeFileAtomically(this.#path(key), snapshot, { sync: false });
   }
 
   async delete(key: string): Promise<void> {

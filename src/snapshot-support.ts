@@ -5,10 +5,7 @@ import { types } from 'node:util';
 import { MemoryLimitError, NotSnapshottableError, SnapshotMismatchError } from './errors.js';
 import type { ModuleSpec } from './module-spec.js';
 import type { SnapshotData } from './protocol.js';
-import { PAGE, readSnapshotHeader, type SnapshotGlobalType } from './snapshot-format.js';
-
-/** Pages a 32-bit memory holds at most. */
-const MAX_PAGES = 65_536;
+import { MAX_PAGES, PAGE, readSnapshotHeader, type SnapshotGlobalType } from './snapshot-format.js';
 
 /** One reason the pool cannot snapshot: the module's (`spec.snapshot.reasons`) or its configuration's. */
 export interface SnapshotRefusal { readonly code: string; readonly message: string }

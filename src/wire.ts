@@ -228,23 +228,22 @@ export class BatchEncoder {
   }
 
   #structured(value: unknown, at: number): number {
-    const bytes = serialize(value);
-    if (wordsFor(bytes.length) > this.#sideWords) return this.#toSide(value, at);
-    const words = this.words;
-    words.i32[2 * at + 3] = bytes.length;
-    const from = words.reserve(wordsFor(bytes.length));
-    words.u8.set(bytes, from * 8);
-    return Form.Structured << FORM_SHIFT;
+    return this.#raw(serialize(value), value, at, Form.Structured);
   }
 
   /** Raw bytes (a restore's snapshot): no serializer on either side. */
   #bytes(bytes: Uint8Array, at: number): number {
-    if (wordsFor(bytes.byteLength) > this.#sideWords) return this.#toSide(bytes, at);
+    return this.#raw(bytes, bytes, at, Form.Bytes);
+  }
+
+  /** `bytes` as the payload of the operation at `at` in `form`, or `value` on the side port if too big for the ring. */
+  #raw(bytes: Uint8Array, value: unknown, at: number, form: Form): number {
+    if (wordsFor(bytes.byteLength) > this.#sideWords) return this.#toSide(value, at);
     const words = this.words;
     words.i32[2 * at + 3] = bytes.byteLength;
     const from = words.reserve(wordsFor(bytes.byteLength));
     words.u8.set(bytes, from * 8);
-    return Form.Bytes << FORM_SHIFT;
+    return form << FORM_SHIFT;
   }
 
   #toSide(value: unknown, at: number): number {

@@ -264,20 +264,7 @@ function isOutOfAddressSpace(error: unknown): error is RangeError {
 
 /** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
 function create(instanceId: number, epoch: number): Failure | undefined {
-  try {
-    const instance = new ReactorInstance(setup);
-    setEntry(instanceId, { epoch, instance });
-    return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, '_initialize', instance.countedBytes) : undefined;
-  } catch (error) {
-    if (isOutOfAddressSpace(error)) {
-      const refused = engineOutOfAddressSpace(error.message);
-      setEntry(instanceId, { epoch, refusedBy: refused.error });
-      return refused;
-    }
-    const failed = startFailed(error);
-    setEntry(instanceId, { epoch, lostBy: failed.error });
-    return failed;
-  }
+  return start(instanceId, epoch, () => new ReactorInstance(setup), '_initialize', startFailed, false);
 }
 
 /**
@@ -285,20 +272,37 @@ function create(instanceId: number, epoch: number): Failure | undefined {
  * cannot be restored here leaves a tombstone, as a failed start does: the session is lost.
  */
 function restore(instanceId: number, epoch: number, bytes: Uint8Array): Failure | undefined {
-  try {
+  return start(instanceId, epoch, () => {
     if (snapshots === undefined) throw new Error('this pool restores no snapshots');
-    const instance = snapshots.restore(bytes, sink);
+    return snapshots.restore(bytes, sink);
+  }, 'restore', restoreFailed, true);
+}
+
+/**
+ * Makes the instance of `epoch` with `make` (named `name` in a memory-limit failure). On failure it
+ * leaves a tombstone with `failed`'s record; an engine out of address space leaves a refusal the next
+ * start retries, unless `refusalLoses` (a restore: the instance it replaced is gone already).
+ */
+function start(
+  instanceId: number, epoch: number, make: () => ReactorInstance, name: string, failed: (error: unknown) => Failure, refusalLoses: boolean,
+): Failure | undefined {
+  try {
+    const instance = make();
     setEntry(instanceId, { epoch, instance });
-    return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, 'restore', instance.countedBytes) : undefined;
+    return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, name, instance.countedBytes) : undefined;
   } catch (error) {
     if (isOutOfAddressSpace(error)) {
       const refused = engineOutOfAddressSpace(error.message);
+      if (!refusalLoses) {
+        setEntry(instanceId, { epoch, refusedBy: refused.error });
+        return refused;
+      }
       setEntry(instanceId, { epoch, lostBy: refused.error });
       return { ...refused, lost: true };
     }
-    const failed = restoreFailed(error);
-    setEntry(instanceId, { epoch, lostBy: failed.error });
-    return failed;
+    const failure = failed(error);
+    setEntry(instanceId, { epoch, lostBy: failure.error });
+    return failure;
   }
 }
 

@@ -1,11 +1,11 @@
 // The files of `run --snapshot-in` / `--snapshot-out`: both checked before a pool starts (a path that
 // cannot be read or written is a usage mistake), and a snapshot written whole or not at all.
 
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
+export { writeFileAtomically } from '../atomic-file.js';
 
 /** The bytes of the `--snapshot-in` file; `ERR_INVALID_OPTION` naming the path when it cannot be read. */
 export async function readSnapshotIn(path: string): Promise<Uint8Array> {
@@ -27,23 +27,3 @@ export async function checkSnapshotOut(path: string): Promise<void> {
   await access(dirname(path), constants.W_OK).catch((error: unknown) => refuse((error as Error).message));
 }
 
-/**
- * Writes `bytes` to `path` through a temporary file in the same directory, flushed to disk, then renamed
- * over `path`: a crash leaves `path` as it was or whole, never half-written.
- */
-export async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(temporary, 'wx');
-  try {
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-}
