@@ -32,13 +32,16 @@ export const ERROR_CODES = [
   'ERR_INVALID_SNAPSHOT',
   'ERR_SNAPSHOT_MISMATCH',
   'ERR_SNAPSHOT_STORE',
+  'ERR_JOURNAL_WRITE',
+  'ERR_REPLAY_DIVERGED',
+  'ERR_DURABLE_STORE',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes whose call may succeed if made again, unchanged, a little later (nothing ran, nothing was lost). */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT', 'ERR_JOURNAL_WRITE']);
 
 /** Extra, serialisable facts an error may carry. */
 export interface ErrorDetails {
@@ -95,7 +98,7 @@ export class ReactorPoolError extends Error implements ErrorDetails {
 
   /**
    * True when making the same call again later may succeed with nothing else done first
-   * (`ERR_QUEUE_FULL`, `ERR_INSTANCE_LIMIT`: nothing ran). False otherwise: a lost session needs `reset()` first, a bad
+   * (`ERR_QUEUE_FULL`, `ERR_INSTANCE_LIMIT`: nothing ran; `ERR_JOURNAL_WRITE`: nothing was acknowledged). False otherwise: a lost session needs `reset()` first, a bad
    * argument stays bad, a closed pool stays closed.
    */
   get retryable(): boolean {
@@ -241,6 +244,31 @@ export class SnapshotStoreError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_SNAPSHOT_STORE', message, details, cause); }
 }
 
+/**
+ * Durability: the journal could not be written or flushed (a full disk, an I/O error). The call was
+ * not acknowledged and its effect was rolled back: the session continues from its last acknowledged
+ * call. Retryable (with an idempotency key, a retry applies it at most once).
+ */
+export class JournalWriteError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_JOURNAL_WRITE', message, details, cause); }
+}
+
+/**
+ * Durability: rebuilding a session from its journal did not reproduce what the journal recorded (the
+ * module read something the pool does not record, or the journal was altered): the session is lost.
+ */
+export class ReplayDivergedError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_REPLAY_DIVERGED', message, details, cause); }
+}
+
+/**
+ * Durability: the durable store cannot be used (held by another live process, written for another
+ * module, unreadable), or a session's durable state in it is missing or corrupt (that session is lost).
+ */
+export class DurableStoreError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_DURABLE_STORE', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -271,6 +299,9 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_INVALID_SNAPSHOT: InvalidSnapshotError,
   ERR_SNAPSHOT_MISMATCH: SnapshotMismatchError,
   ERR_SNAPSHOT_STORE: SnapshotStoreError,
+  ERR_JOURNAL_WRITE: JournalWriteError,
+  ERR_REPLAY_DIVERGED: ReplayDivergedError,
+  ERR_DURABLE_STORE: DurableStoreError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

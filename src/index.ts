@@ -23,6 +23,7 @@ export {
   UnsupportedImportError, UnknownExportError, InvalidArgumentError, ReactorTrapError, ReactorExitError, ReactorSignalError,
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
-  InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, SnapshotStoreError, ERROR_CODES,
+  InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, SnapshotStoreError,
+  JournalWriteError, ReplayDivergedError, DurableStoreError, ERROR_CODES,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';
