@@ -60,6 +60,8 @@ export interface SnapshotRecord {
   readonly key: string;
   readonly seq: number;
   readonly generation: number;
+  /** The snapshot replaced the session's state (a restore) rather than compacting its records: nothing before it can stand in for it. */
+  readonly replaces: boolean;
 }
 
 export interface CloseRecord {
@@ -344,6 +346,7 @@ export function encodeRecord(out: ByteWriter, record: JournalRecord): void {
       break;
     case RecordType.Snapshot:
       out.f64(record.generation);
+      out.u8(record.replaces ? 1 : 0);
       break;
     case RecordType.Close:
       break;
@@ -382,7 +385,7 @@ export function decodeRecord(body: Uint8Array): JournalRecord {
       record = { type, key, seq, tape: input.blob() };
       break;
     case RecordType.Snapshot:
-      record = { type, key, seq, generation: input.f64() };
+      record = { type, key, seq, generation: input.f64(), replaces: input.u8() === 1 };
       break;
     case RecordType.Close:
       record = { type, key, seq };
