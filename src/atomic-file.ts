@@ -6,8 +6,9 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Writes `bytes` to `path` atomically. `sync` (default true): flushed to the disk before the rename,
- * so the new contents survive a power loss once this resolves.
+ * Writes `bytes` to `path` atomically. `sync` (default true): the file is flushed to the disk before
+ * the rename and its directory after it, so the new contents survive a power loss once this resolves
+ * (a rename is only durable once the directory holding it is).
  */
 export async function writeFileAtomically(path: string, bytes: Uint8Array, { sync = true }: { readonly sync?: boolean } = {}): Promise<void> {
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -23,5 +24,20 @@ export async function writeFileAtomically(path: string, bytes: Uint8Array, { syn
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
+  }
+  if (sync) await syncDirectory(dirname(path));
+}
+
+/**
+ * Flushes a directory's entries (files created, renamed or removed in it) to the disk. A no-op on
+ * Windows, where a directory cannot be opened for this and entries are durable with their files.
+ */
+export async function syncDirectory(directory: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
