@@ -81,7 +81,11 @@ export interface VoidRecord {
 
 export type JournalRecord = CallRecord | StartRecord | SnapshotRecord | CloseRecord | VoidRecord;
 
-/** A growable byte buffer written front to back. */
+/**
+ * A growable byte buffer written front to back. (Each writer reserves before it reads `view`: a
+ * reserve that grows the buffer replaces the view, and `this.view.setX(this.reserve(n))` would
+ * still write through the old one.)
+ */
 export class ByteWriter {
   bytes: Uint8Array;
   view: DataView;
@@ -106,23 +110,28 @@ export class ByteWriter {
   }
 
   u8(value: number): void {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
   }
 
   u16(value: number): void {
-    this.view.setUint16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
   }
 
   u32(value: number): void {
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
   }
 
   f64(value: number): void {
-    this.view.setFloat64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, value, true);
   }
 
   i64(value: bigint): void {
-    this.view.setBigInt64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setBigInt64(at, value, true);
   }
 
   raw(bytes: Uint8Array): void {
