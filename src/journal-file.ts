@@ -80,13 +80,15 @@ export function scanSegment(bytes: Uint8Array): SegmentScan {
   const version = view.getUint16(4, true);
   if (magic !== MAGIC) return cut(0, 'header', `the segment starts with 0x${magic.toString(16).padStart(8, '0')}, not a journal segment's magic`);
   if (version !== JOURNAL_FORMAT_VERSION) return cut(0, 'header', `the segment is format version ${version}; this version reads ${JOURNAL_FORMAT_VERSION}`);
+  const reserved = view.getUint16(6, true);
+  if (reserved !== 0) return cut(0, 'header', `the segment header's reserved field holds ${reserved}, not 0`);
   let at = SEGMENT_HEADER_BYTES;
   while (at < bytes.byteLength) {
     const left = bytes.byteLength - at;
     if (left < FRAME_BYTES) return cut(at, 'torn-frame', `${left} bytes at the end, fewer than a record's ${FRAME_BYTES}-byte frame`);
     const length = view.getUint32(at, true);
     if (length === 0 || length > MAX_RECORD_BYTES) return cut(at, 'bad-length', `a record length of ${length} (1 to ${MAX_RECORD_BYTES} expected)`);
-    if (length > left - FRAME_BYTES) return cut(at, 'past-end', `a record of ${length} bytes with ${left - FRAME_BYTES} left`);
+    if (length > left - FRAME_BYTES) return cut(at, 'past-end', `a record of ${length} bytes with only ${left - FRAME_BYTES} bytes left in the segment`);
     const body = bytes.subarray(at + FRAME_BYTES, at + FRAME_BYTES + length);
     const expected = view.getUint32(at + 4, true);
     const actual = crc32(body);
