@@ -73,6 +73,8 @@ export function decodeDurableSnapshot(bytes: Uint8Array): DurableSnapshot {
   if (magic !== MAGIC) throw corrupt(`it starts with 0x${magic.toString(16).padStart(8, '0')}, not a durable snapshot's magic`);
   const version = view.getUint16(4, true);
   if (version !== DURABLE_SNAPSHOT_VERSION) throw corrupt(`format version ${version}; this version reads ${DURABLE_SNAPSHOT_VERSION}`);
+  const reserved = view.getUint16(6, true);
+  if (reserved !== 0) throw corrupt(`its header's reserved field holds ${reserved}, not 0`);
   const bodyBytes = view.getUint32(12, true);
   if (bytes.byteLength !== HEADER_BYTES + bodyBytes) {
     throw corrupt(`${bytes.byteLength} bytes where its header says ${HEADER_BYTES + bodyBytes}${bytes.byteLength < HEADER_BYTES + bodyBytes ? ' (truncated)' : ''}`);
