@@ -7,6 +7,8 @@ export type {
 } from './pool.js';
 export { DirectorySnapshotStore, MemorySnapshotStore } from './snapshot-store.js';
 export type { SnapshotStore, StoreOption } from './snapshot-store.js';
+export { DirectoryDurableStore } from './durable-store.js';
+export type { DurableStore } from './durable-store.js';
 export { Session } from './session.js';
 export type { CallArg, CallOptions, SessionCalls, TypedArgs, TypedResults } from './call-options.js';
 export type {
