@@ -92,8 +92,11 @@ function replayAll(host: ReplayHost, base: ReactorInstance | undefined, records:
       if ((record.flags & CallFlags.Opened) !== 0) instance = start(host, where);
       if (instance === undefined) throw diverged(where, 'a call on no instance: there is no base and no earlier record starts one');
       replayCall(host, instance, record);
-    } else if (record.type !== RecordType.Snapshot) {
-      // A snapshot record is skipped: the state it names is the state the replay has reached.
+    } else if (record.type === RecordType.Snapshot) {
+      // A compaction is skipped (the state it holds is the one the replay has reached); a restore replaced
+      // the state with one no record here builds: it is a base, never a record to replay.
+      if (record.replaces) throw diverged(where, `a snapshot record that replaced the state (generation ${record.generation}) is a base, not a record to replay`);
+    } else {
       throw diverged(where, `a ${record.type === RecordType.Close ? 'close' : 'void'} record cannot be replayed`);
     }
     if (host.tape.unread > 0) throw diverged(where, `the call left ${host.tape.unread} bytes of its tape unread (fewer clock, random or poll calls than recorded)`);
