@@ -73,9 +73,14 @@ class Entry implements InstanceEntry {
   ) {}
 }
 
-/** Whether `op` is the one that creates its instance (its start): an open, a restore, or a first call (or snapshot) allowed to open. */
+/** Whether `op` is the one that creates its instance (its start): an open, a restore or replay, or a first call (or snapshot) allowed to open. */
 export function createsInstance(op: Op): boolean {
-  return op.kind === 'open' || op.kind === 'restore' || (op.kind !== 'drop' && op.open);
+  return op.kind === 'open' || op.kind === 'restore' || op.kind === 'replay' || (op.kind !== 'drop' && op.open);
+}
+
+/** A restore or a replay: it replaces the instance, so a start of it that fails loses the session (no retry, never carried by a later operation). */
+function replacesInstance(op: Op): boolean {
+  return op.kind === 'restore' || op.kind === 'replay';
 }
 
 /** The error a session's operations reject with while its instance is lost. */
@@ -224,7 +229,7 @@ export class InstanceTable {
     const entry = this.#own(view);
     // A restore is not carried by the next operation (that would start a fresh instance in its place):
     // it still counts as sent, so the thread's loss loses the session.
-    if (!createsInstance(op) || op.epoch !== entry.epoch || op.kind === 'restore') return;
+    if (!createsInstance(op) || op.epoch !== entry.epoch || replacesInstance(op)) return;
     entry.startSent = false;
     entry.startReturned = true;
   }
@@ -361,7 +366,7 @@ export class InstanceTable {
   /** The engine had no room to start the instance `op` was to create: not lost, the next call starts it afresh. */
   #startRefused(entry: Entry, op: Op): void {
     // A refused restore lost the instance it replaced: the loss rule applies, not a retry.
-    if (!createsInstance(op) || op.kind === 'restore' || op.epoch !== entry.epoch || !entry.startQueued || entry.lostCause !== undefined) return;
+    if (!createsInstance(op) || replacesInstance(op) || op.epoch !== entry.epoch || !entry.startQueued || entry.lostCause !== undefined) return;
     entry.startQueued = false;
     entry.startSent = false;
     entry.startReturned = false;

@@ -205,6 +205,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       // core is left for the main thread, and takes that core's time otherwise.
       poll: { afterSmall: POLL_MS, afterLarge: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : 0 },
       snapshot: this.#snapshots.workerData,
+      // Durable sessions set this (the worker then reports input tapes and serves replays).
+      durable: false,
     };
     this.#workerData = workerData;
     this.#slotEvents = {

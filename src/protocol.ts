@@ -49,6 +49,11 @@ export interface WorkerData {
   readonly poll: { readonly afterSmall: number; readonly afterLarge: number };
   /** What the worker needs to take and restore snapshots; undefined when the pool cannot (see `spec.snapshot`). */
   readonly snapshot: SnapshotData | undefined;
+  /**
+   * Durable sessions: every operation reports the input tape of what it ran (the results of the clock,
+   * random and poll calls it made; see {@link OkWithOutput.tape}), and replay operations are served.
+   */
+  readonly durable: boolean;
 }
 
 /** The module's identity, its mutable globals and changing tables, for snapshots. */
@@ -215,7 +220,23 @@ export interface RestoreOp extends InstanceRef {
   readonly snapshot: Uint8Array;
 }
 
-export type Op = CallOp | CallManyOp | OpenOp | DropOp | SnapshotOp | RestoreOp;
+/**
+ * Rebuild the instance at `epoch` from a journal: restore `base` (if set), then run `records` again with
+ * the inputs their tapes recorded, output suppressed, checking every outcome is the recorded one. Fails
+ * with `lost` and `ERR_REPLAY_DIVERGED` when one is not (the base's own failure if it cannot be restored).
+ */
+export interface ReplayOp extends InstanceRef {
+  readonly kind: 'replay';
+  /** A snapshot to start from (owned by the operation); undefined: the first record starts a fresh instance. */
+  readonly base: Uint8Array | undefined;
+  /**
+   * The records to replay in order: each a record body (`encodeRecord`, journal-record.ts) prefixed by
+   * its length as a u32, little-endian (see `frameReplayRecords`). Start and Call records only.
+   */
+  readonly records: Uint8Array;
+}
+
+export type Op = CallOp | CallManyOp | OpenOp | DropOp | SnapshotOp | RestoreOp | ReplayOp;
 
 export const TYPED_RESULT_KINDS = ['Int32Array', 'BigInt64Array', 'Float32Array', 'Float64Array'] as const;
 export type TypedResultKind = (typeof TYPED_RESULT_KINDS)[number];
@@ -233,7 +254,10 @@ export type Status = (typeof Status)[keyof typeof Status];
 
 export interface OkWithOutput {
   readonly value: unknown;
+  /** What the operation wrote (may be empty when only a tape came back). */
   readonly output: readonly OutputChunk[];
+  /** With {@link WorkerData.durable}: the input tape of the operation, when it made a clock, random or poll call. */
+  readonly tape?: Uint8Array;
 }
 
 export interface Failure {
@@ -241,6 +265,8 @@ export interface Failure {
   /** The instance this operation targeted is gone (exit, failed start). */
   readonly lost: boolean;
   readonly output?: readonly OutputChunk[];
+  /** As {@link OkWithOutput.tape}: a failure that keeps the instance (`lost` false) is journaled with it. */
+  readonly tape?: Uint8Array;
 }
 
 /** Bytes a reactor wrote to fd 1 or 2 while running one operation. */

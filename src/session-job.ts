@@ -95,7 +95,7 @@ export class SessionJob implements Job {
 
   describe(): string {
     const { op, session } = this;
-    if (op.kind === 'snapshot' || op.kind === 'restore') return `session ${JSON.stringify(session.key)}: ${op.kind}`;
+    if (op.kind === 'snapshot' || op.kind === 'restore' || op.kind === 'replay') return `session ${JSON.stringify(session.key)}: ${op.kind}`;
     const name = op.kind === 'open' ? '_initialize' : op.kind === 'drop' ? 'close' : session.exports.nameAt(op.exportIndex);
     return `session ${JSON.stringify(session.key)}: ${op.kind === 'callMany' ? 'callMany of ' : ''}\`${name}\``;
   }

@@ -3,7 +3,7 @@
 
 import { deserialize, serialize } from 'node:v8';
 import {
-  RESULT_MODES, Status, TYPED_RESULT_KINDS, type CallManyOp, type CallOp, type Op, type ResultMode, type TypedResultKind,
+  RESULT_MODES, Status, TYPED_RESULT_KINDS, type CallManyOp, type CallOp, type Op, type ReplayOp, type ResultMode, type TypedResultKind,
 } from './protocol.js';
 import { WordBuffer, wordsFor } from './ring.js';
 
@@ -14,6 +14,7 @@ import { WordBuffer, wordsFor } from './ring.js';
  *   word 2   i32 operation count        | i32 unused
  *   then each operation:
  *   word 0   i32 OP_BITS (tag, open, form, result mode, typed result, input kind) | i32 export index
+ *            (a replay: its base's length in bytes, -1 for none)
  *   word 1   i32 instance id            | i32 count (arguments, list items, or payload bytes, by form)
  *   word 2   f64 epoch
  *   then its payload, by form:
@@ -22,7 +23,9 @@ import { WordBuffer, wordsFor } from './ring.js';
  *     structured  `v8.serialize` of the arguments or list (buffers, tuples, mixed lists), or of a restore's
  *                 snapshot bytes, padded to a word
  *     side        nothing: the value travels as a message on the side port (too big for the ring)
- *     bytes       a restore's snapshot, raw, padded to a word (count: its length)
+ *     bytes       a restore's snapshot, raw, padded to a word (count: its length); a replay's base then its
+ *                 framed records, back to back, padded to a word (count: both lengths together)
+ *     (side: a replay's value is the pair [base | undefined, records])
  *   (open, drop and snapshot carry nothing; snapshot and calls may set the open bit)
  * A response record:
  *   word 0   i32 record length in words | i32 unused
@@ -34,11 +37,11 @@ import { WordBuffer, wordsFor } from './ring.js';
  */
 
 /** Operation tags (the low bits of an operation's first word). */
-export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3, Snapshot: 4, Restore: 5 } as const;
+export const Tag = { Call: 0, CallMany: 1, Open: 2, Drop: 3, Snapshot: 4, Restore: 5, Replay: 6 } as const;
 export type Tag = (typeof Tag)[keyof typeof Tag];
 
 const TAGS: Record<Op['kind'], Tag> = {
-  call: Tag.Call, callMany: Tag.CallMany, open: Tag.Open, drop: Tag.Drop, snapshot: Tag.Snapshot, restore: Tag.Restore,
+  call: Tag.Call, callMany: Tag.CallMany, open: Tag.Open, drop: Tag.Drop, snapshot: Tag.Snapshot, restore: Tag.Restore, replay: Tag.Replay,
 };
 
 /** How an operation's arguments travel. */
@@ -146,6 +149,9 @@ export class BatchEncoder {
       if (op.open) bits |= OPEN_BIT;
     } else if (op.kind === 'restore') {
       bits |= this.#bytes(op.snapshot, at);
+    } else if (op.kind === 'replay') {
+      exportIndex = op.base === undefined ? -1 : op.base.byteLength;
+      bits |= this.#replay(op, at);
     } else if (op.kind === 'call' || op.kind === 'callMany') {
       exportIndex = op.exportIndex;
       if (op.open) bits |= OPEN_BIT;
@@ -236,6 +242,19 @@ export class BatchEncoder {
     return this.#raw(bytes, bytes, at, Form.Bytes);
   }
 
+  /** A replay's base and records back to back, raw (two copies into the ring, none before). */
+  #replay(op: ReplayOp, at: number): number {
+    const { base, records } = op;
+    const length = (base?.byteLength ?? 0) + records.byteLength;
+    if (wordsFor(length) > this.#sideWords) return this.#toSide([base, records], at);
+    const words = this.words;
+    words.i32[2 * at + 3] = length;
+    const from = words.reserve(wordsFor(length)) * 8;
+    if (base !== undefined) words.u8.set(base, from);
+    words.u8.set(records, from + (base?.byteLength ?? 0));
+    return Form.Bytes << FORM_SHIFT;
+  }
+
   /** `bytes` as the payload of the operation at `at` in `form`, or `value` on the side port if too big for the ring. */
   #raw(bytes: Uint8Array, value: unknown, at: number, form: Form): number {
     if (wordsFor(bytes.byteLength) > this.#sideWords) return this.#toSide(value, at);
@@ -302,6 +321,18 @@ export function bytesValue(words: Words, at: number): Uint8Array {
   return words.u8.slice(from, from + (words.i32[2 * at + 3] as number));
 }
 
+/** Copies of a replay's base and records, from its header at `at` ({@link Form.Bytes}) or its side-port value. */
+export function replayValue(words: Words, at: number, side: unknown): Pick<ReplayOp, 'base' | 'records'> {
+  if ((((words.i32[2 * at] as number) >> FORM_SHIFT) & FORM_MASK) === Form.Side) {
+    const [base, records] = side as [Uint8Array | undefined, Uint8Array];
+    return { base, records };
+  }
+  const baseLength = words.i32[2 * at + 1] as number;
+  const bytes = bytesValue(words, at);
+  const split = Math.max(baseLength, 0);
+  return { base: baseLength < 0 ? undefined : bytes.subarray(0, split), records: bytes.subarray(split) };
+}
+
 /** The result mode of a call through guest memory, or undefined. */
 export function modeOf(bits: number): ResultMode | undefined {
   const mode = (bits >> MODE_SHIFT) & 0x3;
@@ -336,6 +367,9 @@ export function decodeOps(words: Words, at: number, takeSide: () => unknown): Op
       const form = (bits >> FORM_SHIFT) & FORM_MASK;
       const snapshot = form === Form.Side ? takeSide() : bytesValue(words, p);
       ops.push({ kind: 'restore', instanceId, epoch, snapshot: snapshot as Uint8Array });
+    } else if (tag === Tag.Replay) {
+      const form = (bits >> FORM_SHIFT) & FORM_MASK;
+      ops.push({ kind: 'replay', instanceId, epoch, ...replayValue(words, p, form === Form.Side ? takeSide() : undefined) });
     } else if (tag === Tag.Call || tag === Tag.CallMany) {
       const open = (bits & OPEN_BIT) !== 0;
       const exportIndex = words.i32[2 * p + 1] as number;

@@ -49,7 +49,9 @@ const bufferedMany: fc.Arbitrary<CallManyOp> = fc.record({
 
 const openOp: fc.Arbitrary<Op> = fc.record(instance).map((fields) => ({ kind: 'open', ...fields }));
 const dropOp: fc.Arbitrary<Op> = fc.record(instance).map((fields) => ({ kind: 'drop', ...fields }));
-const anyOp: fc.Arbitrary<Op> = fc.oneof(plainCall, bufferedCall, plainMany, bufferedMany, openOp, dropOp);
+const replayOp: fc.Arbitrary<Op> = fc.record({ ...instance, base: fc.option(fc.uint8Array({ maxLength: 40 }), { nil: undefined }), records: fc.uint8Array({ maxLength: 40 }) })
+  .map((fields) => ({ kind: 'replay', ...fields }));
+const anyOp: fc.Arbitrary<Op> = fc.oneof(plainCall, bufferedCall, plainMany, bufferedMany, openOp, dropOp, replayOp);
 
 /** Encodes `ops` as one record; values over `sideWords` words go to the side list. */
 function encode(ops: readonly Op[], sideWords: number): { encoder: BatchEncoder; side: unknown[] } {
@@ -110,10 +112,36 @@ describe('the request wire format', () => {
     ]);
   });
 
+  it('lays a replay out as its base (its length in the export index word, -1 for none) then its records, raw', () => {
+    const base = new Uint8Array([1, 2, 3]);
+    const records = new Uint8Array([4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const { encoder } = encode([
+      { kind: 'replay', instanceId: 2, epoch: 5, base, records },
+      { kind: 'replay', instanceId: 2, epoch: 6, base: undefined, records },
+    ], 1 << 20);
+    const { i32, u8 } = encoder.words;
+    const first = REQUEST_HEADER_WORDS;
+    expect((i32[2 * first] as number) & TAG_MASK).toBe(Tag.Replay);
+    expect(((i32[2 * first] as number) >> FORM_SHIFT) & FORM_MASK).toBe(Form.Bytes);
+    expect([i32[2 * first + 1], i32[2 * first + 3]]).toEqual([3, 12]);
+    expect(Array.from(u8.subarray((first + OP_HEADER_WORDS) * 8, (first + OP_HEADER_WORDS) * 8 + 12))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const second = first + OP_HEADER_WORDS + payloadWords(encoder.words, first);
+    expect(second).toBe(first + OP_HEADER_WORDS + 2);
+    expect([i32[2 * second + 1], i32[2 * second + 3]]).toEqual([-1, 9]);
+  });
+
+  it('sends a replay too big for the ring on the side port as the pair [base, records]', () => {
+    const base = new Uint8Array(64).fill(1);
+    const records = new Uint8Array(8).fill(2);
+    const { encoder, side } = encode([{ kind: 'replay', instanceId: 1, epoch: 1, base, records }], 4);
+    expect(((encoder.words.i32[2 * REQUEST_HEADER_WORDS] as number) >> FORM_SHIFT) & FORM_MASK).toBe(Form.Side);
+    expect(side).toEqual([[base, records]]);
+  });
+
   it('refuses a record with a tag no operation has', () => {
     const { encoder } = encode([{ kind: 'open', instanceId: 0, epoch: 0 }], 1 << 20);
-    encoder.words.i32[2 * REQUEST_HEADER_WORDS] = 6;
-    expect(() => decodeOps(encoder.words, 0, () => undefined)).toThrow(/no operation has tag 6/);
+    encoder.words.i32[2 * REQUEST_HEADER_WORDS] = 7;
+    expect(() => decodeOps(encoder.words, 0, () => undefined)).toThrow(/no operation has tag 7/);
   });
 });
 
@@ -126,6 +154,10 @@ const outcome: fc.Arbitrary<[Status, unknown]> = fc.oneof(
   fc.array(value, { maxLength: 4 }).map((items): [Status, unknown] => [Status.Ok, items]),
   buffer.map((b): [Status, unknown] => [Status.Ok, b]),
   fc.record({ value: value, output: fc.constant([[1, new Uint8Array([104, 105])]]) }).map((p): [Status, unknown] => [Status.OkWithOutput, { ...p }]),
+  // A durable operation's input tape comes back with its value (output may be empty then), or with a failure.
+  fc.record({ value: value, output: fc.constant([]), tape: fc.uint8Array({ minLength: 1, maxLength: 40 }) }).map((p): [Status, unknown] => [Status.OkWithOutput, { ...p }]),
+  fc.record({ error: fc.record({ code: fc.constant('ERR_REACTOR_TRAP'), message: fc.string() }), lost: fc.constant(false), tape: fc.uint8Array({ minLength: 1, maxLength: 40 }) })
+    .map((p): [Status, unknown] => [Status.Failed, { ...p, error: { ...p.error } }]),
   fc.record({ error: fc.record({ name: fc.constant('ReactorTrapError'), code: fc.constant('ERR_REACTOR_TRAP'), message: fc.string() }), lost: fc.boolean() })
     .map((p): [Status, unknown] => [Status.Failed, { ...p, error: { ...p.error } }]),
 );

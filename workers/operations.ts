@@ -4,18 +4,21 @@
 import { workerData } from 'node:worker_threads';
 import type { SerializedError } from '../src/errors.js';
 import {
-  MemoryBoard, Progress, Status, TYPED_RESULT_KINDS, type BufferArg, type Failure, type ResultMode, type WasmValue, type WorkerData,
+  MemoryBoard, Progress, Status, type BufferArg, type Failure, type ResultMode, type TypedResultKind, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import {
-  FORM_MASK, FORM_SHIFT, Form, OPEN_BIT, TAG_MASK, Tag, bytesValue, modeOf, readValues, structuredValue, typedList, typedResultOf, type Words,
+  FORM_MASK, FORM_SHIFT, Form, OPEN_BIT, TAG_MASK, Tag, bytesValue, modeOf, readValues, replayValue, structuredValue, typedList, typedResultOf,
+  type Words,
 } from '../src/wire.js';
-import { ReactorInstance, takeOutput, type InstanceSetup, type OutputSink } from './reactor-instance.js';
+import { InputTape, TapeMode } from './input-tape.js';
+import { ListCallFailed, ReactorInstance, takeOutput, type InstanceSetup, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
+import { replayRecords, type ReplayHost } from './replay.js';
 import { SealedWasi } from './sealed-wasi.js';
 import { Snapshots } from './snapshots.js';
 import {
-  describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, failedAfterAll, failedPartWay, invalidArgument, moduleCannotInstantiate,
-  noInstance, overMemoryLimit, restoreFailed, sessionLost, snapshotFailed, startFailed,
+  describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, failedAfterAll, failedPartWay, invalidArgument, isArgumentConversion,
+  isOutOfAddressSpace, moduleCannotInstantiate, noInstance, overMemoryLimit, restoreFailed, sessionLost, snapshotFailed, startFailed,
 } from './worker-failures.js';
 
 const data = workerData as WorkerData;
@@ -34,8 +37,11 @@ interface Entry {
 
 const entries = new Map<number, Entry>();
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
+/** Durable sessions: every instance's clock, random and poll results, recorded per operation (or replayed). */
+const tapeMode = data.durable ? TapeMode.Record : TapeMode.Off;
+const tape = new InputTape(tapeMode);
 const setup: InstanceSetup = {
-  WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, allocator: data.allocator,
+  WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, tape, allocator: data.allocator,
   stackPointer: data.stackPointer, globals: data.snapshot?.globals.map((g) => g.exportName) ?? [],
   tables: data.snapshot?.tables ?? [], functions: new Map(data.snapshot?.functions.map((f) => [f.index, f.exportName])),
 };
@@ -60,6 +66,7 @@ export function publishMemory(): void {
 /** Called before and after each batch: output written meanwhile is captured per operation. */
 export function beginBatch(): void {
   sink.chunks = [];
+  tape.clear();
 }
 
 export function endBatch(): void {
@@ -156,6 +163,11 @@ export function runOp(words: Words, at: number, emit: Emit, takeSide: () => unkn
     const bytes = (form === Form.Side ? takeSide() : bytesValue(words, at)) as Uint8Array;
     const failure = restore(instanceId, epoch, bytes);
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
+  } else if (tag === Tag.Replay) {
+    const form = (bits >> FORM_SHIFT) & FORM_MASK;
+    const { base, records } = replayValue(words, at, form === Form.Side ? takeSide() : undefined);
+    const failure = replay(instanceId, epoch, base, records);
+    if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   } else if (tag === Tag.Snapshot) {
     let entry = entries.get(instanceId);
     let failure: Failure | undefined;
@@ -236,9 +248,12 @@ export function runOp(words: Words, at: number, emit: Emit, takeSide: () => unkn
     if (failure !== undefined) [status, payload] = [Status.Failed, failure];
   }
   const output = sink.run === undefined ? undefined : takeOutput(sink);
-  if (output !== undefined) {
-    if (status === Status.Ok) [status, payload] = [Status.OkWithOutput, { value: payload, output }];
-    else payload = { ...(payload as Failure), output };
+  // One check per operation when nothing non-deterministic ran (or without durability).
+  const taped = tape.recorded ? tape.take() : undefined;
+  if (output !== undefined || taped !== undefined) {
+    const extra = taped === undefined ? {} : { tape: taped };
+    if (status === Status.Ok) [status, payload] = [Status.OkWithOutput, { value: payload, output: output ?? [], ...extra }];
+    else payload = { ...(payload as Failure), ...(output === undefined ? {} : { output }), ...extra };
   }
   emit(status, payload);
 }
@@ -254,13 +269,6 @@ function needsStart(entry: Entry | undefined, epoch: number): boolean {
   return entry === undefined || entry.epoch < epoch || (entry.epoch === epoch && entry.refusedBy !== undefined);
 }
 
-/**
- * V8 throws this RangeError when it cannot reserve a new wasm memory: the process is out of address
- * space (each memory reserves about 10 GiB), not the module at fault.
- */
-function isOutOfAddressSpace(error: unknown): error is RangeError {
-  return error instanceof RangeError && error.message.includes('Out of memory');
-}
 
 /** Creates the instance of `epoch`; on failure leaves a tombstone (or a refusal) and returns the failure. */
 function create(instanceId: number, epoch: number): Failure | undefined {
@@ -276,6 +284,32 @@ function restore(instanceId: number, epoch: number, bytes: Uint8Array): Failure 
     if (snapshots === undefined) throw new Error('this pool restores no snapshots');
     return snapshots.restore(bytes, sink);
   }, 'restore', restoreFailed, true);
+}
+
+/** What a replay needs of this worker. */
+const replayHost: ReplayHost = {
+  fresh: () => new ReactorInstance(setup), exportNames: data.exportNames, onTrap: data.onTrap, memoryLimit: data.memoryLimit,
+  tape, tapeModeAfter: tapeMode, output: sink,
+};
+
+/**
+ * Rebuilds the instance of `instanceId` at `epoch`: restores `base` (its failure is the replay's), then
+ * replays `records` onto it. A divergence leaves a tombstone, as a failed restore does.
+ */
+function replay(instanceId: number, epoch: number, base: Uint8Array | undefined, records: Uint8Array): Failure | undefined {
+  let instance: ReactorInstance | undefined;
+  if (base !== undefined) {
+    const failure = restore(instanceId, epoch, base);
+    if (failure !== undefined) return failure;
+    instance = entries.get(instanceId)?.instance;
+  }
+  const result = replayRecords(replayHost, instance, records);
+  if (result.failure !== undefined) {
+    setEntry(instanceId, { epoch, lostBy: result.failure.error });
+    return result.failure;
+  }
+  setEntry(instanceId, { epoch, instance: result.instance });
+  return undefined;
 }
 
 /**
@@ -321,39 +355,16 @@ function fail(error: unknown, name: string, instanceId: number, epoch: number, p
 }
 
 function runMany(
-  instance: ReactorInstance, index: number, instanceId: number, epoch: number, list: ArrayLike<unknown>, kind: (typeof TYPED_RESULT_KINDS)[number] | undefined,
+  instance: ReactorInstance, index: number, instanceId: number, epoch: number, list: ArrayLike<unknown>, kind: TypedResultKind | undefined,
   mode: ResultMode | undefined, done: (value: unknown) => void,
 ): Failure | undefined {
-  const count = list.length;
-  const out: { [index: number]: unknown; length: number } = kind === undefined ? new Array<unknown>(count) : new globalThis[kind](count);
-  let i = 0;
   try {
-    if (mode !== undefined) {
-      for (; i < count; i++) {
-        const item = list[i] as WasmValue | BufferArg | readonly (WasmValue | BufferArg)[];
-        out[i] = instance.callBuffers(index, Array.isArray(item) ? item : [item as WasmValue | BufferArg], mode);
-      }
-    } else {
-      for (; i < count; i++) {
-        const args = list[i] as WasmValue | readonly WasmValue[];
-        out[i] = typeof args === 'object' ? instance.call(index, args, 0, args.length) : instance.callOne(index, args);
-      }
-    }
-  } catch (error) {
+    done(instance.callList(index, list, kind, mode));
+    return undefined;
+  } catch (thrown) {
+    const { error, completed } = thrown as ListCallFailed;
     const failure = fail(error, data.exportNames[index] as string, instanceId, epoch, mode === undefined);
-    failedPartWay(failure, i, count);
+    failedPartWay(failure, completed, list.length);
     return failure;
   }
-  done(out);
-  return undefined;
-}
-
-/**
- * The TypeError V8 throws at the JS→wasm boundary for an argument it cannot convert (a bigint for an
- * i32, a number for an i64: with a compiled module the main thread knows no signatures). Thrown
- * before the export is entered, so no wasm frame is on its stack; a TypeError from inside the call
- * (an import) has one.
- */
-function isArgumentConversion(error: unknown): error is TypeError {
-  return error instanceof TypeError && typeof error.stack === 'string' && !/wasm:\/\/|wasm-function\[/.test(error.stack);
 }

@@ -2,9 +2,10 @@
 // started by running `_initialize` once; its exports are called through here.
 
 import type { WASI as WasiClass } from 'node:wasi';
-import type { AllocatorKind, BufferArg, ResultMode, WasiConfig, WasmValue } from '../src/protocol.js';
+import type { AllocatorKind, BufferArg, ResultMode, TypedResultKind, WasiConfig, WasmValue } from '../src/protocol.js';
 import { PAGE, type DecodedSnapshot, type InstanceState, type TableContents } from '../src/snapshot-format.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
+import type { InputTape } from './input-tape.js';
 import type { OutputSink } from './output-sink.js';
 import { SealedWasi, type WasiInputs } from './sealed-wasi.js';
 
@@ -20,6 +21,8 @@ export interface InstanceSetup {
   readonly exportNames: readonly string[];
   readonly config: WasiConfig;
   readonly sink: OutputSink;
+  /** Where the instance's clock, random and poll inputs are recorded or replayed from (durable sessions); undefined: none. */
+  readonly tape?: InputTape | undefined;
   readonly allocator: AllocatorKind | undefined;
   readonly stackPointer: string | undefined;
   /** The exports of the module's mutable globals in index order (the loader exports them all): what snapshots hold. */
@@ -39,6 +42,13 @@ const INITIALIZE: InstanceStart = { kind: 'initialize' };
 
 /** A snapshot that cannot become an instance here (its memory does not fit the module). */
 export class SnapshotRejected extends Error {}
+
+/** Thrown by {@link ReactorInstance.callList}: call `completed` of the list threw `error` (the ones before it ran). */
+export class ListCallFailed extends Error {
+  constructor(readonly error: unknown, readonly completed: number) {
+    super(`call ${completed} of the list failed`);
+  }
+}
 
 export class ReactorInstance {
   /** The callable exports, by their index in the pool's export table. */
@@ -66,7 +76,7 @@ export class ReactorInstance {
    * see sealed-wasi.ts), and `SnapshotRejected` when the snapshot does not fit.
    */
   constructor(setup: InstanceSetup, start: InstanceStart = INITIALIZE) {
-    const wasi = new SealedWasi(setup.WASI, setup.module, setup.config, setup.sink, start.inputs);
+    const wasi = new SealedWasi(setup.WASI, setup.module, setup.config, setup.sink, start.inputs, setup.tape);
     const instance = new WebAssembly.Instance(setup.module, { wasi_snapshot_preview1: wasi.imports });
     this.#exports = instance.exports;
     this.#wasi = wasi;
@@ -220,9 +230,41 @@ export class ReactorInstance {
     return this.#guest.call(this.#fns[index] as ExportFn, args, mode);
   }
 
+  /**
+   * Calls export `index` once per item of `list` (an argument tuple or a single argument), in order:
+   * the results in an array, or a typed array of `kind`. Items may hold buffers when `mode` is set.
+   * Throws {@link ListCallFailed}.
+   */
+  callList(index: number, list: ArrayLike<unknown>, kind: TypedResultKind | undefined, mode: ResultMode | undefined): unknown {
+    const count = list.length;
+    const out: { [index: number]: unknown; length: number } = kind === undefined ? new Array<unknown>(count) : new globalThis[kind](count);
+    let i = 0;
+    try {
+      if (mode !== undefined) {
+        for (; i < count; i++) {
+          const item = list[i] as WasmValue | BufferArg | readonly (WasmValue | BufferArg)[];
+          out[i] = this.callBuffers(index, Array.isArray(item) ? item : [item as WasmValue | BufferArg], mode);
+        }
+      } else {
+        for (; i < count; i++) {
+          const args = list[i] as WasmValue | readonly WasmValue[];
+          out[i] = typeof args === 'object' ? this.call(index, args, 0, args.length) : this.callOne(index, args);
+        }
+      }
+    } catch (error) {
+      throw new ListCallFailed(error, i);
+    }
+    return out;
+  }
+
   /** Calls a one-parameter export. */
   callOne(index: number, arg: WasmValue): unknown {
     return (this.#fns[index] as ExportFn)(arg);
+  }
+
+  /** Moves the instance's monotonic clock forward, if need be, to read `ns` at least (a replay fed it times up to `ns`). */
+  continueClockFrom(ns: bigint): void {
+    this.#wasi.continueMonotonicFrom(ns);
   }
 
   /**

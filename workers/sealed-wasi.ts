@@ -6,11 +6,12 @@ import type { WASI as WasiClass } from 'node:wasi';
 import type { WasiConfig } from '../src/protocol.js';
 import { seeded } from '../src/seeded-random.js';
 import type { InstanceHostState } from '../src/snapshot-format.js';
+import { TapeMode, type InputTape } from './input-tape.js';
 import { appendOutput, type OutputSink } from './output-sink.js';
 import {
   Clock, Errno, EventType, FDFLAGS_ALL, Filetype, PREVIEW1_FUNCTIONS, Rights, SIZE, type Preview1Function, type WasiArg, type WasiFunction,
 } from './wasi-abi.js';
-import { clockNow, clockResolution, pollOneoff, type FdReadiness } from './wasi-poll.js';
+import { checkPoll, clockNow, clockResolution, pollOneoff, type FdReadiness } from './wasi-poll.js';
 
 /** Thrown through the wasm stack when the reactor calls `proc_exit`: the instance is finished. */
 export class ReactorExit extends Error {
@@ -158,9 +159,14 @@ export class SealedWasi {
   #monotonicOffset = 0n;
   /** Set for {@link WasiInputs} `'deterministic'`: the fixed clock and generator. */
   readonly #fixed: { time: bigint; random: () => number } | undefined;
+  /** Where host inputs are recorded, or replayed from (durable sessions); never for fixed inputs. */
+  readonly #tape: InputTape | undefined;
 
-  constructor(WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink, inputs: WasiInputs = 'host') {
+  constructor(
+    WASI: typeof WasiClass, module: WebAssembly.Module, config: WasiConfig, sink: OutputSink, inputs: WasiInputs = 'host', tape?: InputTape,
+  ) {
     this.#fixed = inputs === 'deterministic' ? { time: 0n, random: seeded(DETERMINISTIC_SEED) } : undefined;
+    this.#tape = inputs === 'deterministic' ? undefined : tape;
     this.#grant = grantOf(config);
     this.#sink = sink;
     const preopens = this.#grant.preopens;
@@ -211,6 +217,58 @@ export class SealedWasi {
     this.#monotonicOffset = state.monotonicNs - process.hrtime.bigint();
   }
 
+  /** Moves the monotonic clock forward, if need be, so that it reads `ns` at least from now on (after a replay). */
+  continueMonotonicFrom(ns: bigint): void {
+    const behind = ns - this.monotonicNow;
+    if (behind > 0n) this.#monotonicOffset += behind;
+  }
+
+  /** `clock_time_get`'s value: the host's (recorded when durable), or the tape's in a replay; undefined for an unknown clock. */
+  #clockTime(clock: number): bigint | undefined {
+    const tape = this.#tape;
+    if (tape === undefined || tape.mode === TapeMode.Off) return this.#now(clock);
+    if (clockResolution(clock) === undefined) return undefined;
+    if (tape.mode === TapeMode.Replay) return tape.replayClock(clock);
+    const now = this.#now(clock) as bigint;
+    tape.recordClock(clock, now);
+    return now;
+  }
+
+  /** `random_get` into `bytes`: the host's generator (recorded when durable), the tape's bytes in a replay, or the fixed sequence. */
+  #random(bytes: Uint8Array): void {
+    const fixed = this.#fixed;
+    const tape = this.#tape;
+    if (fixed !== undefined) {
+      for (let i = 0; i < bytes.byteLength; i++) bytes[i] = Math.floor(fixed.random() * 256);
+    } else if (tape?.mode === TapeMode.Replay) {
+      tape.replayRandom(bytes);
+    } else {
+      fillRandom(bytes);
+      if (tape?.mode === TapeMode.Record) tape.recordRandom(bytes);
+    }
+  }
+
+  /** `poll_oneoff`: waits on the host's clocks (the events recorded when durable), or writes the tape's events in a replay, at once. */
+  #poll(subscriptions: number, events: number, count: number, out: number, file: (name: Preview1Function) => WasiFunction): number {
+    const view = this.#memoryView();
+    const tape = this.#tape;
+    if (tape?.mode === TapeMode.Replay) {
+      const refused = checkPoll(view, subscriptions, events, count, out);
+      if (refused !== Errno.SUCCESS) return refused;
+      const replayed = tape.replayPoll(count);
+      new Uint8Array(view.buffer, view.byteOffset + events, replayed.events.byteLength).set(replayed.events);
+      view.setUint32(out, replayed.count, true);
+      return Errno.SUCCESS;
+    }
+    const errno = pollOneoff(view, subscriptions, events, count, out,
+      (fd, type, scratch) => this.#readiness(fd, type, scratch, file('fd_fdstat_get')), this.#monotonicOffset);
+    if (errno === Errno.SUCCESS && tape?.mode === TapeMode.Record) {
+      const written = view.getUint32(out, true);
+      tape.recordPoll(count, new Uint8Array(view.buffer, view.byteOffset + events, written * SIZE.event), this.monotonicNow);
+    }
+    return errno;
+  }
+
   /** `clock` now as this instance sees it, or undefined for an unknown clock id. */
   #now(clock: number): bigint | undefined {
     const fixed = this.#fixed;
@@ -249,7 +307,7 @@ export class SealedWasi {
       environ_get: (s, list, buffer) => s.#writeStrings('env', list as number, buffer as number),
       environ_sizes_get: (s, count, bytes) => s.#writeSizes('env', count as number, bytes as number),
       clock_res_get: (s, clock, out) => s.#writeTime(clockResolution(clock as number), out as number),
-      clock_time_get: (s, clock, _precision, out) => s.#writeTime(s.#now(clock as number), out as number),
+      clock_time_get: (s, clock, _precision, out) => s.#writeTime(s.#clockTime(clock as number), out as number),
       fd_advise: byFd('fd_advise', errno(Errno.SPIPE)),
       fd_allocate: byFd('fd_allocate', errno(Errno.SPIPE)),
       fd_close: byFd('fd_close', (s, fd) => {
@@ -295,9 +353,8 @@ export class SealedWasi {
       path_rename: atDirs('path_rename', 0, 3),
       path_symlink: atDirs('path_symlink', 2),
       path_unlink_file: atDirs('path_unlink_file', 0),
-      poll_oneoff: (s, subscriptions, events, count, out) => pollOneoff(s.#memoryView(), (subscriptions as number) >>> 0,
-        (events as number) >>> 0, (count as number) >>> 0, (out as number) >>> 0,
-        (fd, type, scratch) => s.#readiness(fd, type, scratch, file(s, 'fd_fdstat_get')), s.#monotonicOffset),
+      poll_oneoff: (s, subscriptions, events, count, out) => s.#poll((subscriptions as number) >>> 0, (events as number) >>> 0,
+        (count as number) >>> 0, (out as number) >>> 0, (name) => file(s, name)),
       proc_exit: (_s, code) => {
         throw new ReactorExit(code as number);
       },
@@ -306,10 +363,7 @@ export class SealedWasi {
       },
       sched_yield: errno(Errno.SUCCESS),
       random_get: (s, buffer, length) => {
-        const bytes = s.#bytes(buffer as number, length as number);
-        const fixed = s.#fixed;
-        if (fixed === undefined) fillRandom(bytes);
-        else for (let i = 0; i < bytes.byteLength; i++) bytes[i] = Math.floor(fixed.random() * 256);
+        s.#random(s.#bytes(buffer as number, length as number));
         return Errno.SUCCESS;
       },
       // The pool grants no sockets (node:wasi cannot preopen any): never the host's.

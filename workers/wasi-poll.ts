@@ -45,6 +45,24 @@ export interface FdReadiness {
 }
 
 /**
+ * What `poll_oneoff` answers before it looks at any clock or descriptor: INVAL for no subscriptions or
+ * one of no known type, FAULT for records outside memory, else SUCCESS. Deterministic, so a replay
+ * (which takes the events from its tape) checks the same.
+ */
+export function checkPoll(view: DataView, subscriptions: number, events: number, count: number, eventsWritten: number): number {
+  if (count === 0) return Errno.INVAL;
+  if (subscriptions + count * SIZE.subscription > view.byteLength || events + count * SIZE.event > view.byteLength ||
+    eventsWritten + 4 > view.byteLength) {
+    return Errno.FAULT;
+  }
+  for (let i = 0; i < count; i++) {
+    const tag = view.getUint8(subscriptions + i * SIZE.subscription + 8);
+    if (tag !== EventType.CLOCK && tag !== EventType.FD_READ && tag !== EventType.FD_WRITE) return Errno.INVAL;
+  }
+  return Errno.SUCCESS;
+}
+
+/**
  * Runs `poll_oneoff` over guest memory `view`. `fdReadiness` answers for fd subscriptions (it may use
  * the 32-byte event slot at `scratch` as scratch space). Virtual stdio and files are always ready, so
  * the call sleeps only when every subscription is a clock; then until the earliest deadline.
@@ -53,14 +71,8 @@ export function pollOneoff(
   view: DataView, subscriptions: number, events: number, count: number, eventsWritten: number,
   fdReadiness: (fd: number, type: number, scratch: number) => FdReadiness, monotonicOffset = 0n,
 ): number {
-  if (count === 0) return Errno.INVAL;
-  if (subscriptions + count * SIZE.subscription > view.byteLength || events + count * SIZE.event > view.byteLength) {
-    return Errno.FAULT;
-  }
-  for (let i = 0; i < count; i++) {
-    const tag = view.getUint8(subscriptions + i * SIZE.subscription + 8);
-    if (tag !== EventType.CLOCK && tag !== EventType.FD_READ && tag !== EventType.FD_WRITE) return Errno.INVAL;
-  }
+  const refused = checkPoll(view, subscriptions, events, count, eventsWritten);
+  if (refused !== Errno.SUCCESS) return refused;
   const monotonicNow = process.hrtime.bigint();
   /** Monotonic deadline of each clock subscription (undefined: an fd subscription, or a clock in error). */
   const deadlines: (bigint | undefined)[] = [];

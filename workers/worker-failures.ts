@@ -13,6 +13,24 @@ export interface OpenFailure {
   lost: boolean;
 }
 
+/**
+ * The TypeError V8 throws at the JS→wasm boundary for an argument it cannot convert (a bigint for an
+ * i32, a number for an i64: with a compiled module the main thread knows no signatures). Thrown
+ * before the export is entered, so no wasm frame is on its stack; a TypeError from inside the call
+ * (an import) has one.
+ */
+export function isArgumentConversion(error: unknown): error is TypeError {
+  return error instanceof TypeError && typeof error.stack === 'string' && !/wasm:\/\/|wasm-function\[/.test(error.stack);
+}
+
+/**
+ * V8 throws this RangeError when it cannot reserve a new wasm memory: the process is out of address
+ * space (each memory reserves about 10 GiB), not the module at fault.
+ */
+export function isOutOfAddressSpace(error: unknown): error is RangeError {
+  return error instanceof RangeError && error.message.includes('Out of memory');
+}
+
 /** How messages name what ran: `_initialize` is not an export the caller called. */
 function subject(name: string): string {
   return name === '_initialize' ? '`_initialize`' : `export \`${name}\``;
@@ -145,4 +163,26 @@ export function restoreFailed(error: unknown): Failure {
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof SnapshotRejected ? 'ERR_INVALID_SNAPSHOT' : 'ERR_REACTOR_TRAP';
   return { lost: true, error: { code, message: `restoring the snapshot failed: ${message}` } };
+}
+
+/**
+ * Replaying a durable session's journal did not end as the journal says, at `where` (a record's seq):
+ * `what` differed (expected vs got), or the instance was lost (`cause`). The instance is gone.
+ */
+export function replayDiverged(where: string, what: string, cause?: SerializedError): Failure {
+  const error: SerializedError = {
+    code: 'ERR_REPLAY_DIVERGED',
+    message: `replaying the journal diverged at ${where}: ${what}${cause === undefined ? '' : ` (${cause.code}: ${cause.message})`}; the session cannot be rebuilt`,
+  };
+  if (cause !== undefined) error.cause = cause;
+  return { error, lost: true };
+}
+
+/** A replay rebuilt an instance holding `bytes` of linear memory, over `limit` (the limit was lowered since?): it is discarded. */
+export function replayOverMemoryLimit(bytes: number, limit: number): Failure {
+  return replayDiverged('the end', 'the rebuilt instance is over the memory limit', {
+    code: 'ERR_MEMORY_LIMIT',
+    message: `the instance's linear memory is ${bytes} bytes, over the memoryLimit of ${limit}; the instance is discarded`,
+    limit,
+  });
 }
