@@ -36,6 +36,14 @@ export interface CallOptions {
    * @default the export's mode in the pool's `results` option, else 'value'
    */
   readonly result?: ResultMode;
+  /**
+   * Durability only: the call's idempotency key (a string of 1 to 1024 characters). A call whose key
+   * was already acknowledged in this session returns the recorded outcome (its value or its error)
+   * without running again, so a client that lost an answer can retry safely. A call made while one
+   * with the same key is still out gets that one's outcome. The pool's `durability.idempotencyKeys`
+   * bounds how many keys each session remembers (oldest forgotten first).
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** The calls of a session with {@link CallOptions} applied, from {@link Session.with}. */
@@ -53,16 +61,17 @@ export interface ResolvedCallOptions {
   readonly timeout: number;
   /** `undefined`: the export's own default (the pool's `results` option, else `'value'`). */
   readonly result: ResultMode | undefined;
+  readonly idempotencyKey: string | undefined;
 }
 
-export function resolveCallOptions(options: unknown, fallbackTimeout: number): ResolvedCallOptions {
+export function resolveCallOptions(options: unknown, fallbackTimeout: number, durable: boolean): ResolvedCallOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError(`Expected call options to be an object, got ${describeValue(options)}`);
   }
   const given = readOptionObject(options, 'call options');
   for (const name of Object.keys(given)) {
-    if (name !== 'signal' && name !== 'timeout' && name !== 'result') {
-      throw new InvalidOptionError(`Unknown call option \`${name}\` (known: signal, timeout, result)`);
+    if (name !== 'signal' && name !== 'timeout' && name !== 'result' && name !== 'idempotencyKey') {
+      throw new InvalidOptionError(`Unknown call option \`${name}\` (known: signal, timeout, result, idempotencyKey)`);
     }
   }
   const signal = given['signal'];
@@ -73,7 +82,17 @@ export function resolveCallOptions(options: unknown, fallbackTimeout: number): R
   if (result !== undefined && !(RESULT_MODES as readonly unknown[]).includes(result)) {
     throw new InvalidOptionError(`Expected \`result\` to be 'value', 'bytes' or 'string', got ${describeValue(result)}`);
   }
-  return Object.freeze({ signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout), result: result as ResultMode | undefined });
+  const idempotencyKey = given['idempotencyKey'];
+  if (idempotencyKey !== undefined) {
+    if (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > 1024) {
+      throw new InvalidOptionError(`Expected \`idempotencyKey\` to be a string of 1 to 1024 characters, got ${describeValue(idempotencyKey)}`);
+    }
+    if (!durable) throw new InvalidOptionError('`idempotencyKey` needs a durable pool (the `durability` option): without a journal no outcome outlives its call');
+  }
+  return Object.freeze({
+    signal, timeout: resolveTimeout('timeout', given['timeout'], fallbackTimeout), result: result as ResultMode | undefined,
+    idempotencyKey: idempotencyKey,
+  });
 }
 
 /** A brand check: AbortSignal's own `aborted` getter throws for anything else (an object posing as one, a Proxy that throws). */

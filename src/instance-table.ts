@@ -55,6 +55,11 @@ export interface InstanceTableOptions {
    * `sessionLost` here). It may reset, bind or forget entries: the table reads them afresh after it.
    */
   readonly onLost: (entry: InstanceEntry, cause: ReactorPoolError) => void;
+  /**
+   * Durability: called instead of the loss rule, with the entry still at the lost epoch. True when the
+   * session is to be rebuilt from its journal: the entry is then hibernated at a fresh epoch, not lost.
+   */
+  readonly recover?: (entry: InstanceEntry, cause: ReactorPoolError) => boolean;
 }
 
 class Entry implements InstanceEntry {
@@ -102,6 +107,7 @@ export class InstanceTable {
   /** Live instances at most; `Infinity` for no cap. */
   readonly maxInstances: number;
   readonly #onLost: InstanceTableOptions['onLost'];
+  readonly #recover: InstanceTableOptions['recover'];
   readonly #byKey = new Map<string, Entry>();
   readonly #byWorker = new Map<number, Set<Entry>>();
   /** Isolation 'worker': the epoch of each worker's shared instance (a new one after it is lost). */
@@ -115,6 +121,7 @@ export class InstanceTable {
     this.isolation = options.isolation;
     this.maxInstances = options.maxInstances;
     this.#onLost = options.onLost;
+    this.#recover = options.recover;
   }
 
   /** Live instances now (counted from the moment their start is queued). */
@@ -201,6 +208,18 @@ export class InstanceTable {
    */
   wake(view: InstanceEntry): void {
     this.reset(view);
+  }
+
+  /**
+   * Durability: a hibernated session whose journal holds nothing acknowledged: it starts afresh, its
+   * next operation creating the instance (at the epoch it has now).
+   */
+  unhibernate(view: InstanceEntry): void {
+    const entry = this.#own(view);
+    entry.hibernated = false;
+    entry.startQueued = false;
+    entry.startSent = false;
+    entry.startReturned = false;
   }
 
   /**
@@ -356,6 +375,10 @@ export class InstanceTable {
   /** Applies the loss rule to one session, once per lost instance. */
   #lose(entry: Entry, cause: ReactorPoolError): void {
     if (entry.lostCause !== undefined) return;
+    if (!entry.hibernated && this.#recover?.(entry, cause) === true) {
+      this.hibernate(entry);
+      return;
+    }
     entry.lostCause = cause;
     // A hibernated session lost (its snapshot could not be read back) holds its state nowhere.
     entry.hibernated = false;

@@ -310,7 +310,7 @@ export function readValue(input: ByteReader): unknown {
       const bytes = input.blob();
       if (Type === undefined || bytes.byteLength % Type.BYTES_PER_ELEMENT !== 0) throw new RecordDecodeError('a typed array of no known kind or size');
       const copy = bytes.slice();
-      return new Type(copy.buffer, 0, copy.byteLength / Type.BYTES_PER_ELEMENT) as TypedArray;
+      return new Type(copy.buffer, 0, copy.byteLength / Type.BYTES_PER_ELEMENT);
     }
     case Value.Error: return { error: JSON.parse(input.string()) as SerializedError };
     default: throw new RecordDecodeError(`unknown value tag ${tag}`);

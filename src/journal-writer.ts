@@ -39,9 +39,8 @@ interface Group {
  * safe to share between writers; the store must not be written by anyone else meanwhile.
  *
  * A record's position is the `segment` the writer reports right after `append` returned (read it
- * then, synchronously) and the offset `append` returned. Should an earlier group's write fail, the
- * records gathered behind it move to a later segment: a position is then a lower bound (the record
- * is in that segment or a later one), which is what deciding which segments are still needed takes.
+ * then, synchronously) and the offset `append` returned. Should a group's write fail, its records
+ * and every record gathered behind it fail (`done(error)`), unwritten; later records go to a new segment.
  */
 export class JournalWriter {
   readonly #store: DurableStore;
@@ -214,23 +213,17 @@ export class JournalWriter {
   #failed(group: Group, reason: unknown): void {
     this.#inFlight = undefined;
     const error = reason instanceof Error ? reason : new Error(`the durable store's append failed with ${String(reason)}`);
-    // Whatever of the group reached the segment is void; the records gathered behind it (their
-    // offsets assumed it was whole) move to a new segment, after the voids.
+    // Whatever of the group reached the segment is void. The records gathered behind it fail with it,
+    // unwritten: each may follow a failed record of its session (made on state that is now rolled
+    // back), and nothing acknowledged may ever depend on what was not. Later records start a new segment.
     this.#voids.push({ type: RecordType.Void, key: '', seq: 0, segment: group.segment, from: group.start, to: group.start + group.out.length });
     const behind = this.#open === undefined ? this.#sealed : [...this.#sealed, this.#open];
     this.#sealed = [];
     this.#open = undefined;
     this.#segment += 1;
     this.#offset = 0;
-    if (behind.some((waiting) => waiting.dones.length > 0)) {
-      const moved = this.#startGroup();
-      for (const waiting of behind) {
-        moved.out.raw(waiting.out.bytes.subarray(waiting.recordsFrom, waiting.out.length));
-        for (const done of waiting.dones) moved.dones.push(done);
-      }
-      this.#offset = moved.out.length;
-    }
     settle(group.dones, error);
+    for (const waiting of behind) settle(waiting.dones, error);
     this.#flushNext();
   }
 }

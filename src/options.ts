@@ -5,6 +5,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { HIBERNATION_OPTIONS, resolveHibernationOptions, type HibernationOptions } from './hibernation-options.js';
 import type { StoreOption } from './snapshot-store.js';
+import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from './durability-options.js';
 import { InvalidOptionError, describeValue } from './errors.js';
 import { RESULT_MODES, type ResultMode } from './protocol.js';
 
@@ -181,6 +182,18 @@ export interface ReactorPoolOptions {
    * @default in memory
    */
   readonly store?: StoreOption;
+  /**
+   * Durable sessions: every call resolves only once its record (export, arguments, outcome, and the
+   * results of the clocks, randomness and polls it used) is on stable storage; a session whose
+   * instance is lost (a crash, a timeout, a memory limit, a trap that discards it, an exit) is rebuilt
+   * from its last snapshot and its journal instead (the faulting call alone rejects), and a process
+   * restarted on the same store recovers every session to its last acknowledged call. Needs a module
+   * that can be snapshotted, isolation 'session' and no `store` (snapshots go to the durable store).
+   * See {@link DurabilityOptions}.
+   * @default undefined (no durability: the loss rule applies)
+   * @example { durability: { dir: './sessions' } }
+   */
+  readonly durability?: DurabilityOptions;
 }
 
 /** The options after validation and defaults. */
@@ -208,6 +221,7 @@ export interface ResolvedOptions {
   /** Export name → default result mode; checked against the module when the pool is made. */
   readonly results: ReadonlyMap<string, ResultMode>;
   readonly hibernation: HibernationOptions;
+  readonly durability: ResolvedDurability | undefined;
 }
 
 /** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
@@ -226,7 +240,7 @@ export const MAX_WORKERS = 256;
 const KNOWN = new Set([
   'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
   'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
-  'maxInstances', 'results', ...HIBERNATION_OPTIONS,
+  'maxInstances', 'results', ...HIBERNATION_OPTIONS, 'durability',
 ]);
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -258,7 +272,16 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxInstances: positiveLimit('maxInstances', given['maxInstances'], DEFAULT_MAX_INSTANCES),
     results: resolveResults(given['results']),
     hibernation: resolveHibernationOptions(given),
+    durability: resolveDurabilityWithout(given),
   });
+}
+
+/** `durability`, which takes the place of `store`: both given is a mistake. */
+function resolveDurabilityWithout(given: Readonly<Record<string, unknown>>): ResolvedDurability | undefined {
+  if (given['durability'] !== undefined && given['store'] !== undefined) {
+    throw new InvalidOptionError('Expected `store` or `durability`, got both: under durability, hibernated sessions\' snapshots go to the durable store');
+  }
+  return resolveDurability(given['durability']);
 }
 
 /** The shape of `results` (export names are checked against the module once it is loaded). */

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
-  CallTimeoutError, InvalidArgumentError, PoolClosedError, RestartLimitError, WorkerRecycledError, describeValue,
+  CallTimeoutError, InvalidArgumentError, InvalidOptionError, PoolClosedError, RestartLimitError, WorkerRecycledError, describeValue,
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule, type LoadedModule } from './module-source.js';
@@ -24,7 +24,9 @@ import { SessionDirectory } from './session-directory.js';
 import { SnapshotSupport } from './snapshot-support.js';
 import { Hibernation } from './hibernation.js';
 import { DEFAULT_MAX_ACTIVE_SESSIONS } from './hibernation-options.js';
+import type { SnapshotStore } from './snapshot-store.js';
 import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
+import { DurabilityLink } from './durability-link.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
 
@@ -70,9 +72,20 @@ export interface SessionRestoredEvent {
   readonly workerId: number;
 }
 
+/**
+ * Durability: emitted when a session was rebuilt from its snapshot and `records` journal records (after
+ * its instance was lost, or on its first use after a restart), on `workerId`.
+ */
+export interface SessionRecoveredEvent {
+  readonly key: string;
+  readonly workerId: number;
+  readonly records: number;
+}
+
 /** The pool's events, by name. */
 export interface ReactorPoolEvents {
   sessionLost: [event: SessionLostEvent];
+  sessionRecovered: [event: SessionRecoveredEvent];
   sessionHibernated: [event: SessionHibernatedEvent];
   sessionRestored: [event: SessionRestoredEvent];
   workerFailed: [event: WorkerFailedEvent];
@@ -137,6 +150,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly #gates = new Set<Promise<void>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
   #stopped: Promise<void> | undefined;
+  /** Durability: the store and each session's journal side (set by create before the pool is handed out). */
+  #durable: DurabilityLink | undefined;
 
   /**
    * Loads and checks the module, compiles it once, and starts the workers.
@@ -148,6 +163,11 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     const pool = new ReactorPool(resolved, loaded);
     let timer: NodeJS.Timeout | undefined;
     try {
+      // The store is read while the threads start.
+      const durable = resolved.durability === undefined
+        ? undefined
+        : DurabilityLink.open(resolved.durability, Buffer.from(loaded.digest ?? new Uint8Array(0)).toString('hex'), pool.#directory);
+      durable?.catch(() => undefined);
       // Thread start-up is not the module's doing and may be slow on a loaded machine: wait for it
       // unbounded, then bound only linking (which runs the module's start function).
       await Promise.all(pool.#slots.map((slot) => slot.ready()));
@@ -164,6 +184,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
           )), limit);
         })]);
       }
+      pool.#durable = await durable;
+      if (resolved.durability?.recover === 'eager') await pool.#recoverEagerly();
     } catch (error) {
       await pool.destroy();
       throw error;
@@ -171,6 +193,23 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       clearTimeout(timer);
     }
     return pool;
+  }
+
+  /** Durability, `recover: 'eager'`: rebuilds every stored session now (up to the active-session cap; the rest stay stored). */
+  async #recoverEagerly(): Promise<void> {
+    const cap = this.#hibernation?.limits.maxActiveSessions ?? Number.POSITIVE_INFINITY;
+    const keys = this.#durable?.keys() ?? [];
+    await Promise.all(keys.slice(0, Math.min(keys.length, cap)).map((key) => this.session(key).wakeUp()));
+  }
+
+  /**
+   * Durability: the keys of every session the durable store holds state for (whose last acknowledged
+   * operation left state behind), open in this pool or not; after a restart, the sessions it can recover.
+   * Rejects with `ERR_INVALID_OPTION` for a pool without durability.
+   */
+  durableSessions(): Promise<string[]> {
+    if (this.#durable === undefined) return Promise.reject(new InvalidOptionError('durableSessions() needs a durable pool (the `durability` option)'));
+    return Promise.resolve(this.#durable.keys());
   }
 
   private constructor(options: ResolvedOptions, { module, spec, signaturesKnown, digest }: LoadedModule) {
@@ -181,6 +220,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       isolation: options.isolation,
       maxInstances: options.maxInstances,
       onLost: (entry, cause) => this.#sessionLost(entry, cause),
+      recover: (entry, cause) => this.#state !== 'closed' && this.#durable?.recoverable(entry, cause) === true,
     });
     this.#output = new OutputRouter(options.stdout, options.stderr);
     this.spec = spec;
@@ -188,6 +228,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#snapshots = new SnapshotSupport(spec, digest, {
       isolation: options.isolation, preopens: Object.keys(options.wasi.preopens).length, memoryLimit: options.memoryLimit,
     });
+    if (options.durability !== undefined) this.#snapshots.assertPossible('durability');
     this.#hibernation = this.#makeHibernation(options);
     this.allocator = this.#exports.allocator;
     // Before any worker starts: a refusal here leaves nothing to stop.
@@ -205,8 +246,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       // core is left for the main thread, and takes that core's time otherwise.
       poll: { afterSmall: POLL_MS, afterLarge: availableParallelism() > options.workers ? POLL_MS_SPARE_CORE : 0 },
       snapshot: this.#snapshots.workerData,
-      // Durable sessions set this (the worker then reports input tapes and serves replays).
-      durable: false,
+      // Durable sessions: the worker reports input tapes and serves replays.
+      durable: options.durability !== undefined,
     };
     this.#workerData = workerData;
     this.#slotEvents = {
@@ -322,10 +363,14 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       this.#admission.assertAccepting();
       const worker = this.#place(key);
       const closing = this.#directory.closingOf(key);
+      const entry = this.#instances.bind(key, worker.id, closing !== undefined);
+      const durable = this.#durable?.sessionFor(key);
+      // A session the store holds state for starts as a hibernated one: its first operation rebuilds it.
+      if (durable?.history.holdsState === true) this.#instances.hibernate(entry);
       session = new Session({
         key,
         worker,
-        entry: this.#instances.bind(key, worker.id, closing !== undefined),
+        entry,
         instances: this.#instances,
         queue: new SessionQueue(key, this.#admission),
         admission: this.#admission,
@@ -338,6 +383,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         events: this.#sessionEvents,
         gates: this.#gates,
         place: (sessionKey) => this.#place(sessionKey),
+        durable,
       }, closing);
       this.#directory.add(session);
     }
@@ -348,6 +394,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   readonly #sessionEvents: SessionEvents = {
     hibernated: (key, bytes) => this.#notify('sessionHibernated', { key, bytes }),
     restored: (key, workerId) => this.#notify('sessionRestored', { key, workerId }),
+    recovered: (key, workerId, records) => this.#notify('sessionRecovered', { key, workerId, records }),
   };
 
   /**
@@ -362,11 +409,20 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       return undefined;
     }
     const maxActiveSessions = given.maxActiveSessions ?? Math.min(DEFAULT_MAX_ACTIVE_SESSIONS, options.maxInstances);
+    // Under durability a hibernation is a checkpoint: the snapshot goes to the durable store.
+    const store = options.durability === undefined ? given.store : this.#durableStore;
     return new Hibernation(
-      { idleTimeout: given.idleTimeout, maxActiveSessions, maxActiveMemory: given.maxActiveMemory, store: given.store },
+      { idleTimeout: given.idleTimeout, maxActiveSessions, maxActiveMemory: given.maxActiveMemory, store },
       () => this.#slots.reduce((sum, slot) => sum + slot.memory, 0),
     );
   }
+
+  /** Durability: hibernation's store, the durable one (reached once the store is open). */
+  readonly #durableStore: SnapshotStore = {
+    get: (key) => this.#durable?.store.get(key) ?? Promise.resolve(undefined),
+    set: (key, bytes) => this.#durable?.store.set(key, bytes) ?? Promise.reject(new Error('the durable store is not open')),
+    delete: (key) => this.#durable?.store.delete(key) ?? Promise.resolve(),
+  };
 
   /**
    * @internal Terminates a worker thread as a crash would: its sessions are lost and it is replaced.
@@ -453,6 +509,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#hibernation?.stop();
     this.#instances.releaseAll();
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
+    // Records already appended are flushed (their calls acknowledged) before the store is let go.
+    await this.#durable?.close();
   }
 
   /** The instance table lost `entry`'s instance: tell the listeners, and reset it if the pool is to. */

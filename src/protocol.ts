@@ -182,6 +182,8 @@ export interface CallOp extends InstanceRef {
   readonly args: readonly WasmValue[] | readonly (WasmValue | BufferArg)[];
   /** Set when an argument is a buffer or the result is read as one: the call goes through guest memory. */
   readonly buffers?: ResultMode;
+  /** Durability: the call's idempotency key (kept on the main thread; not sent to the worker). */
+  readonly idempotencyKey?: string;
 }
 
 export interface CallManyOp extends InstanceRef {
@@ -194,6 +196,8 @@ export interface CallManyOp extends InstanceRef {
   readonly typedResult?: TypedResultKind;
   /** As {@link CallOp.buffers}, for every call of the list. */
   readonly buffers?: ResultMode;
+  /** As {@link CallOp.idempotencyKey}, for the whole list. */
+  readonly idempotencyKey?: string;
 }
 
 /** Replace the instance with a fresh one at `epoch` (runs `_initialize` again). */

@@ -7,13 +7,14 @@ import { Status, type Failure, type OkWithOutput, type Op } from './protocol.js'
 import { watchSignal } from './signal-watchers.js';
 import type { Job } from './job.js';
 import type { SessionDeps } from './session.js';
+import type { DurableJob } from './durable-session.js';
 
 /** The job has been handed to its worker. */
 const SENT = 1;
 /** The job's promise has settled and its queue places were given back. */
 const SETTLED = 2;
 
-export class SessionJob implements Job {
+export class SessionJob implements Job, DurableJob {
   op: Op;
   /** {@link SENT} and {@link SETTLED} bits: one small integer keeps the per-call object lean. */
   #flags = 0;
@@ -27,8 +28,11 @@ export class SessionJob implements Job {
     readonly timeout: number,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
+    /** Under durability: worker threads that died while this operation was out (see DurableSession.fail). */
+    readonly crashes = 0,
   ) {
     this.op = op;
+    if (session.durable !== undefined) session.durable.out++;
   }
 
   /** Rejects the job with ERR_ABORTED if `signal` fires while it is still queued. */
@@ -41,6 +45,11 @@ export class SessionJob implements Job {
 
   beforeSend(): boolean {
     const { session, op } = this;
+    if ((this.#flags & SETTLED) === 0 && session.durable?.isRetired(op) === true) {
+      // Its instance is being rebuilt: it goes out again afterwards.
+      session.durable.park(this);
+      return false;
+    }
     if ((this.#flags & SETTLED) !== 0) {
       // Aborted while queued. If it was to create the instance, the instance is still created (calls
       // behind it count on that), but the export is not called.
@@ -69,6 +78,14 @@ export class SessionJob implements Job {
 
   settle(status: Status, payload: unknown): void {
     const { session } = this;
+    if (session.durable !== undefined) {
+      const output = status === Status.Ok ? undefined : (payload as OkWithOutput | Failure).output;
+      if (output !== undefined && output.length > 0) session.output.deliver(session.key, output);
+      if (session.durable.settle(this, status, payload, session.entry, session.instances)) return;
+      if (status !== Status.Failed) throw new Error('durability settles every success');
+      this.#failed(payload as Failure, false);
+      return;
+    }
     if (status === Status.Ok) {
       this.#resolveWith(payload);
       return;
@@ -79,8 +96,13 @@ export class SessionJob implements Job {
       this.#resolveWith(value);
       return;
     }
-    const failure = payload as Failure;
-    if (failure.output !== undefined) session.output.deliver(session.key, failure.output);
+    this.#failed(payload as Failure, true);
+  }
+
+  /** The worker answered with a failure: the instance table applies what it means; the job rejects with it. */
+  #failed(failure: Failure, deliver: boolean): void {
+    const { session } = this;
+    if (deliver && failure.output !== undefined) session.output.deliver(session.key, failure.output);
     const error = deserializeError(failure.error);
     error.message = `session ${JSON.stringify(session.key)}: ${error.message}`;
     error.sessionKey = session.key;
@@ -90,6 +112,7 @@ export class SessionJob implements Job {
 
   fail(error: ReactorPoolError, lost: boolean): void {
     const { session } = this;
+    if (session.durable?.fail(this, error, lost, session.entry, session.instances) === true) return;
     this.#rejectWith(session.instances.operationDropped(session.entry, this.op, error, lost));
   }
 
@@ -98,6 +121,16 @@ export class SessionJob implements Job {
     if (op.kind === 'snapshot' || op.kind === 'restore' || op.kind === 'replay') return `session ${JSON.stringify(session.key)}: ${op.kind}`;
     const name = op.kind === 'open' ? '_initialize' : op.kind === 'drop' ? 'close' : session.exports.nameAt(op.exportIndex);
     return `session ${JSON.stringify(session.key)}: ${op.kind === 'callMany' ? 'callMany of ' : ''}\`${name}\``;
+  }
+
+  /** Resolves the job (durability: once its record is durable). */
+  acknowledge(value: unknown): void {
+    this.#resolveWith(value);
+  }
+
+  /** Rejects the job (durability: its record could not be written, or the failure it recorded). */
+  refuse(error: unknown): void {
+    this.#rejectWith(error);
   }
 
   #resolveWith(value: unknown): void {
@@ -116,8 +149,9 @@ export class SessionJob implements Job {
       this.#unwatch();
       this.#unwatch = undefined;
     }
-    const { queue, hibernation } = this.session;
+    const { queue, hibernation, durable } = this.session;
     queue.give();
+    durable?.left();
     // The session may be idle now: a start waiting for room at maxInstances may hibernate it.
     if (queue.pending === 0) hibernation?.settledWork();
     return true;

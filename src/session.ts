@@ -2,7 +2,10 @@
 // on the same reactor instance, until that instance is lost (then calls reject until `reset()`).
 
 import { checkArgs, type Callable } from './arguments.js';
-import { InvalidArgumentError, SessionClosedError, SnapshotStoreError } from './errors.js';
+import {
+  DurableStoreError, InvalidArgumentError, ReactorPoolError, SessionClosedError, SnapshotStoreError,
+} from './errors.js';
+import type { RecoveryPlan } from './durability.js';
 import { checkBufferArgs, checkResultMode } from './buffers.js';
 import {
   resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions, type SessionCalls, type TypedArgs,
@@ -20,6 +23,7 @@ import { SessionJob, abortedError } from './session-job.js';
 import { watchSignal } from './signal-watchers.js';
 import type { SnapshotSupport } from './snapshot-support.js';
 import type { Hibernation } from './hibernation.js';
+import type { DurableSession, ParkedOperation } from './durable-session.js';
 
 /** What a session is wired to, given by its pool; its jobs share it. */
 export interface SessionDeps {
@@ -53,12 +57,16 @@ export interface SessionDeps {
   readonly events: SessionEvents;
   /** Every session's gate (operations held back while it hibernates or wakes): the pool waits for them before it stops. */
   readonly gates: Set<Promise<void>>;
+  /** Under durability: the session's journal side (undefined without durability). */
+  readonly durable: DurableSession | undefined;
 }
 
 /** What a session tells its pool about its hibernation. */
 export interface SessionEvents {
   hibernated(key: string, bytes: number): void;
   restored(key: string, workerId: number): void;
+  /** Durability: the session was rebuilt from its snapshot and `records` journal records. */
+  recovered(key: string, workerId: number, records: number): void;
 }
 
 /** A session's handle, from {@link ReactorPool.session}. */
@@ -81,6 +89,7 @@ export class Session {
   constructor(deps: SessionDeps, after?: Promise<void>) {
     this.key = deps.key;
     this.#deps = deps;
+    if (deps.durable !== undefined) deps.durable.onParked = () => this.#scheduleRebuild();
     if (after !== undefined) this.#hold(after);
   }
 
@@ -121,6 +130,25 @@ export class Session {
     this.#deps.worker = worker;
   }
 
+  /** @internal Durability: the session's journal side (undefined without durability). */
+  get durable(): DurableSession | undefined {
+    return this.#deps.durable;
+  }
+
+  /**
+   * @internal Durability (eager recovery): rebuilds a session the store holds state for now, rather
+   * than at its first operation. Resolves once rebuilt (or lost).
+   */
+  wakeUp(): Promise<void> {
+    if (this.#closed || !this.#deps.entry.hibernated) return Promise.resolve();
+    const gate = (this.#gate ?? Promise.resolve()).then(async () => {
+      const { entry } = this.#deps;
+      if (entry.hibernated && entry.lostCause === undefined && !this.#closed) await this.#wake();
+    });
+    this.#hold(gate);
+    return gate;
+  }
+
   /** The worker (0-based) this session's instance lives on. */
   get workerId(): number {
     return this.#deps.worker.id;
@@ -155,7 +183,7 @@ export class Session {
    * read the result. `session.with({ signal }).call('inc', 1)`. Options are checked now (`ERR_INVALID_OPTION`).
    */
   with(options: CallOptions): SessionCalls {
-    const resolved = resolveCallOptions(options, this.#deps.callTimeout);
+    const resolved = resolveCallOptions(options, this.#deps.callTimeout, this.#deps.durable !== undefined);
     return {
       call: (name: string, ...args: CallArg[]) => this.#call(name, args, resolved),
       callMany: (name: string, list: unknown) => this.#callMany(name, list, resolved),
@@ -177,21 +205,50 @@ export class Session {
         checkResultMode(callable, mode, allocator);
         buffers = mode;
       }
-      this.#admit(options);
-      if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(() => this.#callOp(callable.index, args, buffers), options, true);
-      return this.#enqueue(this.#callOp(callable.index, args, buffers), options);
+      const build = (): CallOp => this.#callOp(callable.index, args, buffers, options?.idempotencyKey);
+      return this.#send(build, options);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #callOp(exportIndex: number, args: readonly (WasmValue | BufferArg)[], buffers: ResultMode | undefined): CallOp {
+  #callOp(exportIndex: number, args: readonly (WasmValue | BufferArg)[], buffers: ResultMode | undefined, idempotencyKey: string | undefined): CallOp {
     const open = this.#claimStart();
     const { instanceId, epoch } = this.#deps.entry;
-    // Two literals rather than a spread: no throwaway object per call.
+    // Literals rather than a spread: no throwaway object per call.
+    if (idempotencyKey !== undefined) return { kind: 'call', instanceId, epoch, open, exportIndex, args, ...(buffers === undefined ? {} : { buffers }), idempotencyKey };
     return buffers === undefined
       ? { kind: 'call', instanceId, epoch, open, exportIndex, args }
       : { kind: 'call', instanceId, epoch, open, exportIndex, args, buffers };
+  }
+
+  /**
+   * Admits a call (or callMany) and sends it, or holds it behind the gate. With an idempotency key,
+   * a key already acknowledged (or out) settles it from that outcome instead; a held call looks once
+   * it is through the gate (a session rebuilt after a restart learns its keys as it wakes).
+   */
+  #send(build: () => Op, options: ResolvedCallOptions | undefined): Promise<never> {
+    const idempotencyKey = options?.idempotencyKey;
+    if (idempotencyKey !== undefined && this.#gate === undefined && !this.#deps.entry.hibernated) {
+      const recorded = this.#deps.durable?.recorded(idempotencyKey);
+      if (recorded !== undefined) return recorded;
+    }
+    this.#admit(options);
+    if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(build, options, true);
+    return this.#pending(idempotencyKey, this.#enqueue(build(), options));
+  }
+
+  /** Marks the call of `idempotencyKey` as out: a call with the same key made meanwhile gets its outcome. */
+  #pending(idempotencyKey: string | undefined, promise: Promise<never>): Promise<never> {
+    const history = this.#deps.durable?.history;
+    if (idempotencyKey === undefined || history === undefined) return promise;
+    history.pending.set(idempotencyKey, promise);
+    // Settled: an acknowledged outcome is remembered by then; one never journaled may run again.
+    const settled = (): void => {
+      if (history.pending.get(idempotencyKey) === promise) history.pending.delete(idempotencyKey);
+    };
+    promise.then(settled, settled);
+    return promise;
   }
 
   #callMany(name: string, list: unknown, options: ResolvedCallOptions | undefined): Promise<never> {
@@ -210,7 +267,7 @@ export class Session {
         }
         checkResultMode(callable, mode, allocator);
       }
-      this.#admit(options);
+      const idempotencyKey = options?.idempotencyKey;
       const build = (): Op => {
         const open = this.#claimStart();
         const { instanceId, epoch } = this.#deps.entry;
@@ -218,10 +275,10 @@ export class Session {
           kind: 'callMany', instanceId, epoch, open, exportIndex: callable.index, argsList,
           ...(typedResult === undefined ? {} : { typedResult }),
           ...(throughMemory ? { buffers: mode } : {}),
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         };
       };
-      if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(build, options, true);
-      return this.#enqueue(build(), options);
+      return this.#send(build, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -341,7 +398,19 @@ export class Session {
     return closed;
   }
 
-  #end(): Promise<void> {
+  async #end(): Promise<void> {
+    const durable = this.#deps.durable;
+    if (durable !== undefined) {
+      // Its durable state goes first: a restart must not bring a closed session back.
+      const written = await new Promise<ReactorPoolError | undefined>((resolve) => durable.durability.recordClose(durable.history, resolve));
+      await this.#drop();
+      if (written !== undefined) throw written;
+      return;
+    }
+    await this.#drop();
+  }
+
+  #drop(): Promise<void> {
     const { entry, instances, queue, hibernation } = this.#deps;
     // A hibernated session's close is done once its snapshot is gone from the store.
     const discarded = entry.hibernated ? this.#forgetStored() : undefined;
@@ -437,6 +506,16 @@ export class Session {
       }
       unwatch?.();
       if (aborted) return;
+      const idempotencyKey = options?.idempotencyKey;
+      if (idempotencyKey !== undefined) {
+        const recorded = this.#deps.durable?.recorded(idempotencyKey);
+        if (recorded !== undefined) {
+          this.#deps.queue.give();
+          recorded.then(resolve, reject);
+          return;
+        }
+        void this.#pending(idempotencyKey, promise);
+      }
       let op: Op;
       try {
         // A claim that fails gives its queue place back itself.
@@ -533,6 +612,10 @@ export class Session {
 
   /** Restores a hibernated session from the store: its restore goes out first, operations held behind it follow. */
   async #wake(): Promise<void> {
+    if (this.#deps.durable !== undefined) {
+      await this.#rebuild(this.#deps.durable);
+      return;
+    }
     // It wakes where placement puts it now (another worker after a resize, or to even the load).
     const target = this.#deps.place(this.key);
     if (target !== this.#deps.worker) this.moveTo(target);
@@ -566,6 +649,136 @@ export class Session {
       // The loss rule applied (the job's failure): operations held behind it reject ERR_SESSION_LOST.
       void this.#forgetStored();
     });
+  }
+
+  /**
+   * Durability: rebuilds the session from its snapshot and journal, once every operation its lost
+   * instance took down is back (parked). The replay goes out first, then the parked operations in the
+   * order they were made, then whatever is held behind the gate.
+   */
+  async #rebuild(durable: DurableSession): Promise<void> {
+    await durable.drained();
+    const target = this.#deps.place(this.key);
+    if (target !== this.#deps.worker) this.moveTo(target);
+    const { entry, instances } = this.#deps;
+    if (!entry.hibernated || entry.lostCause !== undefined || this.#closed) {
+      this.#resend(durable.takeParked());
+      return;
+    }
+    let plan: RecoveryPlan;
+    try {
+      plan = await durable.durability.plan(durable.history);
+    } catch (error) {
+      instances.instanceLost(entry, entry.epoch, error instanceof ReactorPoolError ? error : new DurableStoreError(String(error), { sessionKey: this.key }));
+      this.#resend(durable.takeParked());
+      return;
+    }
+    let room = this.#roomWait();
+    while (room !== undefined && (await room)) room = this.#roomWait();
+    if (plan.base === undefined && plan.count === 0) {
+      // Nothing was ever acknowledged: the next operation starts a fresh instance.
+      instances.unhibernate(entry);
+    } else {
+      instances.wake(entry);
+      this.#activated();
+      this.#deps.queue.takeUnbounded();
+      const { instanceId, epoch } = entry;
+      durable.rebuilding = epoch;
+      const done = (): void => {
+        if (durable.rebuilding === epoch) durable.rebuilding = undefined;
+      };
+      this.#enqueue({ kind: 'replay', instanceId, epoch, base: plan.base, records: plan.records }, undefined).then(() => {
+        done();
+        this.#deps.events.recovered(this.key, this.workerId, plan.count);
+      }, done);
+    }
+    this.#resend(durable.takeParked());
+  }
+
+  /** Sends parked operations again, in order, to the session's instance now. */
+  #resend(parked: readonly ParkedOperation[]): void {
+    for (const { op, timeout, resolve, reject, crashes } of parked) {
+      const { entry, instances } = this.#deps;
+      if (entry.lostCause !== undefined) {
+        reject(sessionLostError(this.key, entry.lostCause));
+        this.#deps.queue.give();
+        continue;
+      }
+      let again: Op;
+      try {
+        switch (op.kind) {
+          case 'call':
+          case 'callMany':
+          case 'snapshot':
+            again = { ...op, instanceId: entry.instanceId, epoch: entry.epoch, open: this.#claimStart() };
+            break;
+          case 'open':
+          case 'restore':
+            this.#claim(() => instances.reset(entry));
+            this.#activated();
+            again = { ...op, instanceId: entry.instanceId, epoch: entry.epoch };
+            break;
+          default:
+            // A replay taken down is replaced by the next rebuild; a drop always ran.
+            this.#deps.queue.give();
+            reject(sessionLostError(this.key, entry.lostCause ?? new DurableStoreError('the rebuild was interrupted', { sessionKey: this.key })));
+            continue;
+        }
+      } catch (error) {
+        reject(error);
+        continue;
+      }
+      const job = new SessionJob(this.#deps, again, timeout, resolve, reject, crashes);
+      this.#deps.worker.submit(job);
+    }
+  }
+
+  /**
+   * @internal Durability: the session's instance was lost at `epoch` and is to be rebuilt. Operations
+   * still out for it come back parked; the first one to park schedules the rebuild (a session with
+   * none out is rebuilt by its next operation).
+   */
+  lostForRecovery(epoch: number): void {
+    this.#deps.durable?.retired.add(epoch);
+    this.#deps.hibernation?.deactivated(this);
+  }
+
+  /** Called when the first operation parks: the rebuild is scheduled behind whatever is held. */
+  #scheduleRebuild(): void {
+    const gate = (this.#gate ?? Promise.resolve()).then(async () => {
+      const { entry } = this.#deps;
+      if (entry.hibernated && entry.lostCause === undefined) await this.#wake();
+      // Woken meanwhile by an operation that was held (its wake sent them), or lost: settled from here.
+      else if (this.#deps.durable !== undefined) this.#resend(this.#deps.durable.takeParked());
+    });
+    this.#hold(gate);
+  }
+
+  /** @internal Durability: the session's journal is due a compaction: a snapshot after the operations made so far. */
+  checkpoint(): void {
+    const durable = this.#deps.durable;
+    const { entry, queue } = this.#deps;
+    if (durable === undefined || this.#closed || this.#gate !== undefined || !this.hasInstance || durable.history.checkpointing) return;
+    const history = durable.history;
+    history.checkpointing = true;
+    queue.takeUnbounded();
+    const { instanceId, epoch } = entry;
+    (this.#enqueue({ kind: 'snapshot', instanceId, epoch, open: false }, undefined) as Promise<Uint8Array>)
+      .then((bytes) => durable.durability.checkpoint(history, bytes, durable.covered.get(bytes) ?? 0))
+      .catch(() => false)
+      .finally(() => {
+        history.checkpointing = false;
+      });
+  }
+
+  /**
+   * @internal Durability: records of the session could not be written: its instance holds effects that
+   * were never acknowledged, so it is rebuilt from what is durable.
+   */
+  rollback(cause: ReactorPoolError): void {
+    const { entry, instances } = this.#deps;
+    if (this.#closed || entry.hibernated || entry.lostCause !== undefined || !entry.startQueued) return;
+    instances.instanceLost(entry, entry.epoch, cause);
   }
 
   /** The store's copy of the session is stale (woken, reset, restored, closed): dropped, a failure ignored; resolves once deleted. */

@@ -84,7 +84,7 @@ describe('a failed journal write', () => {
     expect(journal.damage).toEqual([]);
   });
 
-  it('moves the records gathered behind the failed group to the new segment, and they are written', async () => {
+  it('fails the records gathered behind the failed group with it, unwritten; later records go to the new segment', async () => {
     const store = await openStore();
     const writer = new JournalWriter(store, { segment: 1 });
     expect(await appendAll(writer, before)).toEqual(durable(before));
@@ -93,12 +93,13 @@ describe('a failed journal write', () => {
     const error = enospc();
     const failed = appendAll(writer, failing);
     await held.started;
-    // These gather while the failing group is in flight; their offsets assumed it would be whole.
-    const behind = appendAll(writer, after);
+    // These gather while the failing group is in flight: they may follow its records, so they fail with them.
+    const behind = appendAll(writer, failing);
     store.failNextAppend({ error, writeBytes: 30 });
     held.release();
     expect(await failed).toEqual(failing.map(() => error));
-    expect(await behind).toEqual(durable(after));
+    expect(await behind).toEqual(failing.map(() => error));
+    expect(await appendAll(writer, after)).toEqual(durable(after));
     expect(store.appends.map(([segment]) => segment)).toEqual([1, 1, 2]);
 
     const journal = await readJournal(store);

@@ -1,0 +1,401 @@
+// Durable sessions on the main thread: the journal every acknowledged operation is written to (group
+// commit), each session's history in it, checkpoints that compact it into snapshots, and the plans
+// that rebuild a session (snapshot + records) after a loss or a restart.
+
+import { createHash } from 'node:crypto';
+import { DurableStoreError, JournalWriteError, type SerializedError } from './errors.js';
+import type { ResolvedDurability } from './durability-options.js';
+import { decodeDurableSnapshot, encodeDurableSnapshot } from './durable-snapshot-file.js';
+import {
+  ByteWriter, CallFlags, RecordType, encodeRecord, writeError, writeValue, type CallRecord, type JournalRecord,
+} from './journal-record.js';
+import { readJournal } from './journal-reader.js';
+import { frameReplayRecords } from './replay-records.js';
+import { JournalWriter } from './journal-writer.js';
+import type { ResultMode, TypedResultKind } from './protocol.js';
+import { SessionHistory } from './session-history.js';
+
+/** What the pool does when durability needs a session to act. */
+export interface DurabilityHooks {
+  /** Records of the session were never acknowledged (a write failed): rebuild it from what is durable. */
+  rollback(key: string, cause: JournalWriteError): void;
+  /** The session is due a checkpoint (its journal is to be compacted into a snapshot). */
+  checkpointDue(key: string): void;
+}
+
+/** How to rebuild a session: a snapshot to restore (or none: a fresh instance) and the records to replay after it. */
+export interface RecoveryPlan {
+  readonly base: Uint8Array | undefined;
+  /** The records' bodies, framed for the replay operation (see replay-records.ts). */
+  readonly records: Uint8Array;
+  readonly count: number;
+}
+
+/** A call's outcome as the journal keeps it. */
+export interface CallEntry {
+  readonly flags: number;
+  readonly exportIndex: number;
+  readonly mode: ResultMode | undefined;
+  readonly typedResult: TypedResultKind | undefined;
+  readonly idempotencyKey: string | undefined;
+  readonly args: unknown;
+  /** The value, or (with {@link CallFlags.Failed}) the error. */
+  readonly outcome: unknown;
+  readonly tape: Uint8Array | undefined;
+}
+
+/** Called once the record is durable (no error), or could not be made so. */
+export type Acknowledge = (error: JournalWriteError | undefined) => void;
+
+const NO_BYTES = new Uint8Array(0);
+
+type BaseRead =
+  | { readonly ok: true; readonly bytes: Uint8Array | undefined; readonly table: readonly (readonly [string, Uint8Array])[] }
+  | { readonly ok: false; readonly why: string };
+
+export class Durability {
+  readonly options: ResolvedDurability;
+  readonly #writer: JournalWriter;
+  readonly #histories = new Map<string, SessionHistory>();
+  /** Histories with records not yet in a snapshot: the time policy looks at these only. */
+  readonly #dirty = new Set<SessionHistory>();
+  /** Journal segments on the store, ascending. */
+  #segments: number[];
+  #generation: number;
+  #hooks: DurabilityHooks | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #scratch = new ByteWriter(1024);
+  #closed = false;
+  /** What reading the journal back found that was not whole records (torn tails, undecodable records). */
+  damage: readonly string[] = [];
+
+  private constructor(options: ResolvedDurability, writer: JournalWriter, segments: number[], generation: number) {
+    this.options = options;
+    this.#writer = writer;
+    this.#segments = segments;
+    this.#generation = generation;
+  }
+
+  /** Takes the store, reads its journal back and rebuilds every session's history from it. */
+  static async open(options: ResolvedDurability, identity: string): Promise<Durability> {
+    const { store, where } = options;
+    try {
+      await store.open(identity);
+    } catch (error) {
+      if (error instanceof DurableStoreError) throw error;
+      throw new DurableStoreError(`${where} could not be opened: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    let journal: Awaited<ReturnType<typeof readJournal>>;
+    try {
+      journal = await readJournal(store);
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw new DurableStoreError(`${where}: the journal could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const names = await store.snapshots();
+    let generation = 1;
+    for (const name of names) {
+      const parsed = /-(\d+)$/.exec(name);
+      if (parsed !== null) generation = Math.max(generation, Number(parsed[1]) + 1);
+    }
+    const segments = [...new Set([...journal.segments, journal.nextSegment])].sort((a, b) => a - b);
+    const writer = new JournalWriter(store, { segment: journal.nextSegment });
+    const durability = new Durability(options, writer, segments, generation);
+    for (const { segment, record } of journal.entries) durability.#replayRecord(record, segment);
+    durability.damage = journal.damage.map((damage) => `segment ${damage.segment} at ${damage.offset}: ${damage.message}`);
+    // Snapshot files no history names any more (a close, a crash between a snapshot and its record) are garbage.
+    const named = new Set<string>();
+    for (const history of durability.#histories.values()) {
+      for (const base of [history.base, history.previous]) {
+        if (base?.generation !== undefined) named.add(snapshotName(history.key, base.generation));
+      }
+    }
+    await Promise.all(names.filter((name) => !named.has(name)).map((name) => store.deleteSnapshot(name).catch(() => undefined)));
+    return durability;
+  }
+
+  /** Starts the time policy; `hooks` act on sessions. */
+  start(hooks: DurabilityHooks): void {
+    this.#hooks = hooks;
+    const ms = this.options.snapshotEvery.ms;
+    if (ms === Number.POSITIVE_INFINITY) return;
+    this.#timer = setInterval(() => this.#sweep(), Math.max(10, Math.min(ms / 4, 1000)));
+    this.#timer.unref();
+  }
+
+  /** The keys of every session the store holds state for. */
+  keys(): string[] {
+    const keys: string[] = [];
+    for (const history of this.#histories.values()) if (history.holdsState) keys.push(history.key);
+    return keys;
+  }
+
+  /** The session's history, if the store holds any. */
+  historyOf(key: string): SessionHistory | undefined {
+    return this.#histories.get(key);
+  }
+
+  /** The session's history, made empty if it has none yet. */
+  historyFor(key: string): SessionHistory {
+    let history = this.#histories.get(key);
+    if (history === undefined) {
+      history = new SessionHistory(key);
+      this.#histories.set(key, history);
+    }
+    return history;
+  }
+
+  /** Journals a call (or callMany) that ran: `done` is called once it is durable. */
+  recordCall(history: SessionHistory, entry: CallEntry, done: Acknowledge): void {
+    const scratch = this.#scratch;
+    scratch.length = 0;
+    writeValue(scratch, entry.args);
+    const args = scratch.take();
+    scratch.length = 0;
+    if ((entry.flags & CallFlags.Failed) !== 0) writeError(scratch, entry.outcome as SerializedError);
+    else writeValue(scratch, entry.outcome);
+    const outcome = scratch.take();
+    const record: CallRecord = {
+      type: RecordType.Call, key: history.key, seq: history.seq + 1, flags: entry.flags, exportIndex: entry.exportIndex,
+      mode: entry.mode, typedResult: entry.typedResult, idempotencyKey: entry.idempotencyKey, args, outcome, tape: entry.tape ?? NO_BYTES,
+    };
+    this.#append(history, record, true, (entry.flags & CallFlags.Opened) !== 0, (error) => {
+      if (error === undefined && entry.idempotencyKey !== undefined) history.remember(entry.idempotencyKey, outcome, this.options.idempotencyKeys);
+      done(error);
+    });
+  }
+
+  /** Journals a fresh instance's start (a reset, or a first operation that is no call). */
+  recordStart(history: SessionHistory, tape: Uint8Array | undefined, done: Acknowledge): void {
+    this.#append(history, { type: RecordType.Start, key: history.key, seq: history.seq + 1, tape: tape ?? NO_BYTES }, true, true, done);
+  }
+
+  /** Journals the session's end: once durable, its history and snapshots are gone. */
+  recordClose(history: SessionHistory, done: Acknowledge): void {
+    if (!history.holdsState && history.seq === 0) {
+      this.#forget(history);
+      done(undefined);
+      return;
+    }
+    this.#writeRecord({ type: RecordType.Close, key: history.key, seq: history.seq }, (error) => {
+      if (error === undefined) {
+        const doomed = [history.base, history.previous];
+        this.#forget(history);
+        for (const base of doomed) if (base?.generation !== undefined) void this.options.store.deleteSnapshot(snapshotName(history.key, base.generation)).catch(() => undefined);
+      }
+      done(error);
+    });
+  }
+
+  /**
+   * Makes `snapshot` (taken after record `coveredSeq`) the session's base: once the records it covers
+   * are durable, it is written, then its record. False if a rollback made it moot or a write failed.
+   */
+  async checkpoint(history: SessionHistory, snapshot: Uint8Array, coveredSeq: number, replaces = false): Promise<boolean> {
+    const rollbacks = history.rollbacks;
+    await history.durable(coveredSeq);
+    if (history.rollbacks !== rollbacks || this.#histories.get(history.key) !== history) return false;
+    const generation = this.#generation++;
+    const name = snapshotName(history.key, generation);
+    const idempotency = [...history.idempotency].map(([key, outcome]) => ({ key, outcome }));
+    const file = encodeDurableSnapshot({ sessionKey: history.key, seq: coveredSeq, idempotency, snapshot });
+    try {
+      await this.options.store.writeSnapshot(name, file);
+    } catch {
+      return false;
+    }
+    const written = await new Promise<boolean>((resolve) => {
+      if (history.rollbacks !== rollbacks || this.#histories.get(history.key) !== history) {
+        resolve(false);
+        return;
+      }
+      const position = this.#writeRecord({ type: RecordType.Snapshot, key: history.key, seq: coveredSeq, generation, replaces }, (error) => {
+        if (error !== undefined || history.rollbacks !== rollbacks || this.#histories.get(history.key) !== history) {
+          resolve(false);
+          return;
+        }
+        const dropped = history.previous;
+        history.snapshotted(generation, coveredSeq, position.segment, replaces);
+        if (history.baseAt === history.records.length) this.#dirty.delete(history);
+        if (dropped?.generation !== undefined) void this.options.store.deleteSnapshot(snapshotName(history.key, dropped.generation)).catch(() => undefined);
+        resolve(true);
+      });
+    });
+    if (!written) await this.options.store.deleteSnapshot(name).catch(() => undefined);
+    else this.#compact();
+    return written;
+  }
+
+  /** How to rebuild the session: its base snapshot (or the one before, if that one is unreadable) and the records since. */
+  async plan(history: SessionHistory): Promise<RecoveryPlan> {
+    if (history.broken !== undefined) throw new DurableStoreError(`session ${JSON.stringify(history.key)}: its durable state cannot be rebuilt: ${history.broken}`, { sessionKey: history.key });
+    const latest = await this.#readBase(history, history.base);
+    if (latest.ok) {
+      history.loadTable(latest.table, this.options.idempotencyKeys);
+      return packPlan(latest.bytes, history.records.slice(history.baseAt));
+    }
+    const previous = history.previous;
+    if (previous !== undefined) {
+      const older = await this.#readBase(history, previous);
+      if (older.ok) {
+        history.loadTable(older.table, this.options.idempotencyKeys);
+        return packPlan(older.bytes, history.records);
+      }
+    }
+    throw new DurableStoreError(`session ${JSON.stringify(history.key)}: its snapshot cannot be read (${latest.why}) and no older one can stand in`, { sessionKey: history.key });
+  }
+
+  /** Resolves once everything appended so far is durable (or failed); then releases the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#writer.idle();
+    await this.options.store.close().catch(() => undefined);
+  }
+
+  async #readBase(history: SessionHistory, base: SessionHistory['base']): Promise<BaseRead> {
+    if (base.generation === undefined) return { ok: true, bytes: undefined, table: [] };
+    try {
+      const file = await this.options.store.readSnapshot(snapshotName(history.key, base.generation));
+      if (file === undefined) return { ok: false, why: `snapshot ${base.generation} is missing` };
+      const decoded = decodeDurableSnapshot(file);
+      if (decoded.sessionKey !== history.key || decoded.seq !== base.seq) return { ok: false, why: `snapshot ${base.generation} belongs to another session or record` };
+      return { ok: true, bytes: decoded.snapshot, table: decoded.idempotency.map((entry) => [entry.key, entry.outcome] as const) };
+    } catch (error) {
+      return { ok: false, why: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  #append(history: SessionHistory, record: JournalRecord, call: boolean, fresh: boolean, done: Acknowledge): void {
+    const seq = record.seq;
+    const position = this.#writeRecord(record, (error) => {
+      if (error === undefined) {
+        history.acknowledged(seq);
+        done(undefined);
+        return;
+      }
+      this.#rollback(history, error);
+      done(error);
+    });
+    const body = this.#lastBody;
+    history.push(body, seq, position.segment, call, Date.now());
+    if (fresh) history.startedFresh(position.segment);
+    this.#dirty.add(history);
+    this.#policy(history);
+  }
+
+  #lastBody: Uint8Array = NO_BYTES;
+
+  /** Encodes and appends one record; remembers its body in {@link #lastBody}. */
+  #writeRecord(record: JournalRecord, done: (error: JournalWriteError | undefined) => void): { segment: number; offset: number } {
+    const scratch = this.#scratch;
+    scratch.length = 0;
+    encodeRecord(scratch, record);
+    const body = scratch.take();
+    this.#lastBody = body;
+    const before = this.#writer.segment;
+    const offset = this.#writer.append(body, (error) => done(error === undefined ? undefined : journalError(this.options.where, error)));
+    const segment = this.#writer.segment;
+    if (segment !== before) this.#rotated(segment);
+    return { segment, offset };
+  }
+
+  /** A write failed: the session's records since the last durable one are void; it is rebuilt without them. */
+  #rollback(history: SessionHistory, error: JournalWriteError): void {
+    if (history.seq <= history.durableSeq) return; // rolled back already for this failure
+    history.truncate(history.durableSeq);
+    history.rollbacks++;
+    history.wakeAll();
+    this.#hooks?.rollback(history.key, journalError(this.options.where, error));
+  }
+
+  /** Asks for a checkpoint once the session passed a count or size bound. */
+  #policy(history: SessionHistory): void {
+    const every = this.options.snapshotEvery;
+    if (history.checkpointing) return;
+    if (history.callsSinceBase >= every.calls || history.bytesSinceBase >= every.bytes) this.#hooks?.checkpointDue(history.key);
+  }
+
+  #sweep(): void {
+    const limit = Date.now() - this.options.snapshotEvery.ms;
+    for (const history of this.#dirty) {
+      if (history.checkpointing || history.oldestSinceBase === 0) continue;
+      if (history.oldestSinceBase <= limit) this.#hooks?.checkpointDue(history.key);
+    }
+  }
+
+  /** The writer moved to a new segment. */
+  #rotated(segment: number): void {
+    if (!this.#segments.includes(segment)) this.#segments.push(segment);
+    this.#compact();
+  }
+
+  /** Deletes journal segments no session needs any more (each one's records all covered by snapshots). */
+  #compact(): void {
+    const current = this.#writer.segment;
+    let floor = current;
+    for (const history of this.#histories.values()) floor = Math.min(floor, history.floor);
+    const doomed = this.#segments.filter((segment) => segment < floor);
+    if (doomed.length === 0) return;
+    this.#segments = this.#segments.filter((segment) => segment >= floor);
+    for (const segment of doomed) void this.options.store.deleteSegment(segment).catch(() => undefined);
+  }
+
+  #forget(history: SessionHistory): void {
+    history.forgotten = true;
+    if (this.#histories.get(history.key) === history) this.#histories.delete(history.key);
+    this.#dirty.delete(history);
+    history.wakeAll();
+  }
+
+  /** Applies one record read back from the journal at open. */
+  #replayRecord(record: JournalRecord, segment: number): void {
+    if (record.type === RecordType.Void) return;
+    if (record.type === RecordType.Close) {
+      const history = this.#histories.get(record.key);
+      if (history !== undefined) this.#forget(history);
+      return;
+    }
+    const history = this.historyFor(record.key);
+    if (record.type === RecordType.Snapshot) {
+      if (history.base.generation === record.generation) return;
+      // A compaction covers records read before it; a restore replaces whatever there was.
+      if (!record.replaces && record.seq > history.seq) history.broken ??= `its snapshot ${record.generation} covers record ${record.seq}, past the last one read (${history.seq})`;
+      history.snapshotted(record.generation, record.seq, segment, record.replaces);
+      history.tableLoaded = false;
+      history.durableSeq = Math.max(history.durableSeq, record.seq);
+      history.seq = Math.max(history.seq, record.seq);
+      return;
+    }
+    // A record numbered at or below the last one replaces it and what followed (those were never acknowledged).
+    if (record.seq <= history.seq) history.truncate(record.seq - 1);
+    if (record.seq !== history.seq + 1) history.broken ??= `record ${record.seq} follows record ${history.seq}`;
+    const fresh = record.type === RecordType.Start || (record.flags & CallFlags.Opened) !== 0;
+    if (!fresh && !history.holdsState) history.broken ??= `record ${record.seq} continues a session whose start is not in the journal`;
+    this.#lastBody = NO_BYTES;
+    const body = new ByteWriter(64);
+    encodeRecord(body, record);
+    history.push(body.take(), record.seq, segment, true, 0);
+    history.durableSeq = record.seq;
+    if (fresh) history.startedFresh(segment);
+    if (record.type === RecordType.Call && record.idempotencyKey !== undefined) {
+      history.remember(record.idempotencyKey, record.outcome.slice(), this.options.idempotencyKeys);
+    }
+    this.#dirty.add(history);
+  }
+}
+
+/** The store's name of a session's snapshot file: a digest of the key (any string is a safe name then) and the generation. */
+function snapshotName(key: string, generation: number): string {
+  return `${createHash('sha256').update(key).digest('hex').slice(0, 40)}-${generation}`;
+}
+
+function packPlan(base: Uint8Array | undefined, records: readonly Uint8Array[]): RecoveryPlan {
+  return { base, records: frameReplayRecords(records), count: records.length };
+}
+
+function journalError(where: string, error: Error): JournalWriteError {
+  if (error instanceof JournalWriteError) return error;
+  return new JournalWriteError(`the journal in ${where} could not be written (${error.message}); the call was not acknowledged and its session continues from its last acknowledged call`);
+}
