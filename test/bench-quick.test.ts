@@ -38,7 +38,7 @@ describe('npm run bench -- --quick', () => {
     expect(result.machine.node).toBe(process.version);
     const ids = new Set(result.scenarios.map((s) => s.id));
     for (const id of ['direct', 'naive-piscina', 'comlink', 'bare-ring', 'per-call', 'bulk', 'latency-pool', 'latency-postmessage',
-      'activations-pool', 'activations-raw', 'wazero'] as const) {
+      'activations-pool', 'activations-raw', 'wazero', 'per-call-durable', 'latency-durable', 'recovery-durable'] as const) {
       expect(ids.has(id), id).toBe(true);
     }
     // The bare ring runs at the per-call scenario's worker counts, and the per-call target compares the two.
@@ -54,12 +54,19 @@ describe('npm run bench -- --quick', () => {
       expect(scenario.opsPerSecond).toBeGreaterThan(0);
     }
     expect(result.targets.map((t) => t.verdict).every((v) => ['pass', 'short', 'n/a'].includes(v))).toBe(true);
+    // Durable sessions: the same load checked, and recovery after kill -9 of every session the child built (each value checked).
+    expect(result.targets.map((t) => t.name)).toEqual(expect.arrayContaining(['per-call durable vs per-call (same workers)', 'p50 latency of a durable call']));
+    const recovery = result.scenarios.find((s) => s.id === 'recovery-durable');
+    expect(recovery?.checked).toBe(300);
+    expect(recovery?.recovery?.sessions).toBe(300);
+    expect(recovery?.recovery?.bytesPerSession).toBeGreaterThan(0);
 
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toMatch(/^# reactor-pool benchmark[^]*\| scenario \| workers \|/);
     const svg = readFileSync(join(out, 'latest.svg'), 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg).toContain('reactor-pool bulk');
+    expect(readFileSync(join(out, 'latest.md'), 'utf8')).toMatch(/## Recovery after kill -9\n\n- 300 sessions: pool open /);
   }, 60_000);
 
   it('validates its options like the other commands', () => {

@@ -2,9 +2,13 @@
 // callers who overwrite or detach their arguments meet traps, exits, runaway calls, memory blow-ups,
 // aborts, worker kills, signals and closed stdio, round by round, from one seed (CHAOS_SEED,
 // CHAOS_ROUNDS). The plan runs twice, on fresh pools: both runs must match each other and the model.
+// Then once more on durable pools, against the model of the recovery rule: no session is lost.
 
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, type Prediction } from './helpers/chaos-model.js';
 import { countOutcomes, planChaos, type ChaosShape, type Plan, type PlannedSession } from './helpers/chaos-plan.js';
@@ -115,5 +119,49 @@ describe('chaos: one seed, one run', () => {
     expect(unhandled).toEqual([]);
     expect([first.pendingAtEnd, second.pendingAtEnd]).toEqual([0, 0]);
     expect(resourcesAfter).toEqual(resourcesBefore);
+  });
+});
+
+describe('chaos under durability: the same plan, the recovery rule instead of the loss rule', () => {
+  let plan: Plan;
+  let model: Prediction;
+  let run: RunRecord;
+  const unhandled: unknown[] = [];
+
+  beforeAll(async () => {
+    plan = planChaos(SEED, SHAPE);
+    model = predict(plan, SHAPE.workers, true);
+    const dir = await mkdtemp(join(tmpdir(), 'rp-chaos-durable-'));
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      run = await runChaos(plan, SHAPE.workers, dir);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await rm(dir, { recursive: true, force: true });
+    }
+    console.log(`chaos under durability (seed ${SEED}): ${summarize(plan, run.lines, run.losses)}; outcome lines sha256 ${fingerprint(run.lines)}`);
+  }, Math.max(180_000, ROUNDS * 4_000));
+
+  it('loses no session to anything but a diverging replay: every fault rejects only the call that caused it', () => {
+    expect(run.lossCauses.filter((loss) => !loss.endsWith('<ERR_REPLAY_DIVERGED'))).toEqual([]);
+    expect(Object.keys(countOutcomes(run.lines))).not.toContain('ERR_SESSION_LOST');
+  });
+
+  it('every outcome is the recovery model\'s: faults reject alone, sessions carry on from just before them', () => {
+    expect(run.placement).toEqual(model.placement);
+    expect(run.lines).toEqual(model.lines);
+    expect(run.losses).toEqual(model.losses);
+    const codes = Object.keys(countOutcomes(run.lines));
+    for (const code of ['ok', 'ERR_REACTOR_TRAP', 'ERR_REACTOR_EXIT', 'ERR_MEMORY_LIMIT', 'ERR_ABORTED', 'ERR_CALL_TIMEOUT', 'ERR_REACTOR_SIGNAL']) {
+      expect(codes).toContain(code);
+    }
+  });
+
+  it('leaves nothing behind: no unhandled rejection, nothing pending', () => {
+    expect(unhandled).toEqual([]);
+    expect(run.pendingAtEnd).toBe(0);
   });
 });

@@ -28,6 +28,13 @@ export function formatMs(value: number | null | undefined): string {
   return value < 1 ? `${toSignificant(value * 1000)} µs` : `${toSignificant(value)} ms`;
 }
 
+/** `950 B`, `1.21 KiB`, `3.40 MiB`. */
+export function formatBytes(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  if (value < 1024) return `${Math.round(value)} B`;
+  return value < 1024 ** 2 ? `${toSignificant(value / 1024)} KiB` : `${toSignificant(value / 1024 ** 2)} MiB`;
+}
+
 function toSignificant(value: number): string {
   if (value === 0) return '0';
   const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));

@@ -23,7 +23,10 @@ through naive piscina (one task per call) and comlink (one message per call),
 through a bare SharedArrayBuffer ring (a promise per call, calls of a tick
 batched) and reactor-pool's per-call and bulk APIs over 1…cores workers, one call in
 flight against a raw postMessage round trip, session activations against raw
-instantiation, and a Go + wazero host (bench/wazero, when go is on PATH).
+instantiation, a Go + wazero host (bench/wazero, when go is on PATH), and
+durable sessions (durability in a temporary directory): per-call load and one
+call in flight, and recovery after kill -9 (a child builds 10,000 durable
+sessions, --quick: 300, and is killed; a new pool serves every first call).
 Every result is checked against its session's running total; a wrong result
 fails the run. Prints progress on stderr, then a table and the benchmark's
 targets (its own goals, as ratios between scenarios of the run).

@@ -1,7 +1,7 @@
 // The two human-readable reports of a run: an aligned console table with the target verdicts,
 // and the markdown summary written to bench/results/latest.md.
 
-import { COLUMNS, formatMs, formatRatio, machineLine, rowCells } from './format.js';
+import { COLUMNS, formatBytes, formatMs, formatRatio, machineLine, rowCells } from './format.js';
 import type { BenchRun, TargetCheck } from './results.js';
 
 /** Columns right-aligned in the console table (numbers). */
@@ -9,8 +9,9 @@ const NUMERIC = new Set<string>(['workers', 'ops/s', '±', 'per worker', 'p50', 
 
 /** `pass  per-call vs naive piscina: 21.8× (target ≥ 100×)` */
 export function describeTarget(target: TargetCheck): string {
-  const wanted = `${target.comparison === '>=' ? '≥' : '≤'} ${formatRatio(target.target)}`;
-  return `${target.name}: ${formatRatio(target.ratio)} (target ${wanted})`;
+  const format = target.unit === 'ms' ? formatMs : formatRatio;
+  const wanted = `${target.comparison === '>=' ? '≥' : '≤'} ${format(target.target)}`;
+  return `${target.name}: ${format(target.ratio)} (target ${wanted})`;
 }
 
 /** The console report: machine line, table, targets, and where a wrong result was seen. */
@@ -33,6 +34,14 @@ export function consoleReport(run: BenchRun): string {
   const notes = run.scenarios.filter((s) => s.status !== 'ok' || s.correct === false);
   if (notes.length > 0) out.push('', ...notes.map((s) => `${s.title}${s.workers === 0 ? '' : ` (${s.workers} workers)`}: ${s.note}`));
   return out.join('\n');
+}
+
+/** `10,000 sessions: pool open 120 ms, every first call answered in 2.31 s, 1.2 KiB per session (journal + snapshots)` */
+export function recoveryLine(run: BenchRun): string {
+  const figures = run.scenarios.find((s) => s.id === 'recovery-durable')?.recovery;
+  if (figures === undefined) return '- not measured';
+  return `- ${figures.sessions.toLocaleString('en-US')} sessions: pool open ${formatMs(figures.openMs)}, every first call answered in ` +
+    `${formatMs(figures.answeredMs)}, ${formatBytes(figures.bytesPerSession)} per session (journal + snapshots, ${formatBytes(figures.bytes)} in all)`;
 }
 
 /** The markdown summary: machine facts, the command, the table, targets and what each scenario does. */
@@ -65,6 +74,11 @@ export function markdownReport(run: BenchRun): string {
     '',
     `- reactor-pool: ${latency('latency-pool')}`,
     `- raw postMessage: ${latency('latency-postmessage')}`,
+    `- durable (acknowledged after its journal flush): ${latency('latency-durable')}`,
+    '',
+    '## Recovery after kill -9',
+    '',
+    recoveryLine(run),
     '',
     '## Scenarios',
     '',

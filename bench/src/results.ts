@@ -39,12 +39,28 @@ export interface ScenarioResult {
   readonly latencyMs: LatencySummary | null;
   /** Why it was skipped or failed, or the first wrong result; otherwise what was measured. */
   readonly note: string;
+  /** The recovery scenario's own figures. */
+  readonly recovery?: RecoveryFigures;
+}
+
+/** What recovery after kill -9 took (the `recovery-durable` scenario). */
+export interface RecoveryFigures {
+  /** Durable sessions the killed process left. */
+  readonly sessions: number;
+  /** Milliseconds `ReactorPool.create` took on the directory (open and scan). */
+  readonly openMs: number;
+  /** Milliseconds until every session's first call had answered (each rebuilt on that call). */
+  readonly answeredMs: number;
+  /** Bytes of journal and snapshots in the directory after the kill. */
+  readonly bytes: number;
+  readonly bytesPerSession: number;
 }
 
 /** Every scenario id, in report order. */
 export const SCENARIO_IDS = [
   'direct', 'naive-piscina', 'comlink', 'bare-ring', 'per-call', 'bulk',
   'latency-pool', 'latency-postmessage', 'activations-pool', 'activations-raw', 'wazero',
+  'per-call-durable', 'latency-durable', 'recovery-durable',
 ] as const;
 
 /** A scenario id. */
@@ -70,6 +86,8 @@ export interface MachineFacts {
 export interface TargetCheck {
   readonly name: string;
   readonly ratio: number | null;
+  /** `ms`: `ratio` and `target` are milliseconds, not a ratio. */
+  readonly unit?: 'ms';
   /** `>=` ratios must reach `target`; `<=` ratios must stay under it. */
   readonly comparison: '>=' | '<=';
   readonly target: number;

@@ -6,8 +6,9 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { ReactorPool, UnknownExportError } from '../../src/index.js';
 import { bareRingScenario } from './bare-ring-scenario.js';
 import { comlinkScenario, naivePiscinaScenario, postMessageLatencyScenario } from './baseline-scenarios.js';
+import { durableLatencyScenario, perCallDurableScenario, recoveryScenario } from './durable-scenarios.js';
 import { directScenario, rawActivationScenario } from './in-thread-scenarios.js';
-import { formatMs, formatRate } from './format.js';
+import { formatBytes, formatMs, formatRate } from './format.js';
 import { FULL_PLAN, QUICK_PLAN } from './measure.js';
 import { bulkScenario, perCallScenario, poolActivationScenario, poolLatencyScenario } from './pool-scenarios.js';
 import type { BenchRun, MachineFacts, ScenarioResult } from './results.js';
@@ -84,7 +85,9 @@ function summary(result: ScenarioResult): string {
   const rate = `${formatRate(result.opsPerSecond)} ${result.unit}/s${result.rme === null ? '' : ` ±${result.rme.toFixed(1)}%`}`;
   const latency = result.id.startsWith('latency-') && result.latencyMs !== null
     ? `, p50 ${formatMs(result.latencyMs.p50)}, p99 ${formatMs(result.latencyMs.p99)}` : '';
-  return `${rate}${latency}, ${result.samples} samples, ${result.correct === true ? 'correct' : `WRONG (${result.note})`}`;
+  const recovery = result.recovery === undefined ? ''
+    : `, ${result.recovery.sessions} sessions: open ${formatMs(result.recovery.openMs)}, all answered ${formatMs(result.recovery.answeredMs)}, ${formatBytes(result.recovery.bytesPerSession)}/session`;
+  return `${rate}${latency}${recovery}, ${result.samples} samples, ${result.correct === true ? 'correct' : `WRONG (${result.note})`}`;
 }
 
 /** Runs every scenario on `options.module`, reporting each through `progress`, and returns the run. */
@@ -116,6 +119,9 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     { head: headOf('activations-pool', w), run: () => poolActivationScenario(ctx, w) },
     { head: headOf('activations-raw', 0), run: () => rawActivationScenario(ctx) },
     { head: headOf('wazero', 0), run: () => wazeroScenario(ctx, options.quick ? 20_000 : 240_000) },
+    { head: headOf('per-call-durable', w), run: () => perCallDurableScenario(ctx, w) },
+    { head: headOf('latency-durable', w), run: () => durableLatencyScenario(ctx, w) },
+    { head: headOf('recovery-durable', w), run: () => recoveryScenario(ctx, w) },
   ];
 
   progress(`reactor-pool bench${options.quick ? ' --quick' : ''}: ${options.module}, ${w} workers, scaling over ${scaling.join(', ')}; ${steps.length} scenarios, inc(0) = ${initial} on a fresh instance`);

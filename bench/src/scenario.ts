@@ -26,6 +26,8 @@ export interface WorkSizes {
   /** Calls per round and rounds of the wazero host. */
   readonly wazeroCalls: number;
   readonly wazeroRounds: number;
+  /** Durable sessions the recovery scenario's child builds before it is killed. */
+  readonly recoverySessions: number;
 }
 
 /** Calls in flight in the per-call scenarios (naive piscina, comlink, bare ring, reactor-pool per call). */
@@ -49,6 +51,7 @@ export const FULL_SIZES: WorkSizes = {
   rawActivations: 128,
   wazeroCalls: 20_000_000,
   wazeroRounds: 5,
+  recoverySessions: 10_000,
 };
 
 /** Sizes of `--quick`: enough to exercise and check every path, nothing more. */
@@ -63,6 +66,7 @@ export const QUICK_SIZES: WorkSizes = {
   rawActivations: 10,
   wazeroCalls: 100_000,
   wazeroRounds: 1,
+  recoverySessions: 300,
 };
 
 /** What a scenario runs against. */
@@ -98,11 +102,15 @@ const TITLES: Record<ScenarioId, string> = {
   'activations-pool': 'activations: reactor-pool',
   'activations-raw': 'activations: raw in-thread',
   'wazero': 'Go + wazero loop',
+  'per-call-durable': 'reactor-pool per-call, durable',
+  'latency-durable': 'latency: durable call',
+  'recovery-durable': 'recovery after kill -9 (first calls)',
 };
 
 /** The head of scenario `id` run on `workers` threads (0: the calling thread). */
 export function headOf(id: ScenarioId, workers: number): ScenarioHead {
-  return { id, title: TITLES[id], workers, unit: id.startsWith('activations-') ? 'activations' : 'calls' };
+  // A recovered session's first call is an activation: from its journal instead of `_initialize`.
+  return { id, title: TITLES[id], workers, unit: id.startsWith('activations-') || id === 'recovery-durable' ? 'activations' : 'calls' };
 }
 
 /**

@@ -25,7 +25,7 @@ const LEGEND: Record<Kind, string> = {
 function kindOf(id: ScenarioId): Kind {
   if (id === 'direct' || id === 'wazero') return 'reference';
   if (id === 'naive-piscina' || id === 'comlink' || id === 'bare-ring') return 'baseline';
-  if (id.startsWith('activations-')) return 'activations';
+  if (id.startsWith('activations-') || id === 'recovery-durable') return 'activations';
   return 'pool';
 }
 

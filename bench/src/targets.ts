@@ -30,9 +30,10 @@ export function baselineRatios(row: ScenarioResult, scenarios: readonly Scenario
   };
 }
 
-function judge(name: string, value: number | null, comparison: '>=' | '<=', target: number): TargetCheck {
+function judge(name: string, value: number | null, comparison: '>=' | '<=', target: number, unit?: 'ms'): TargetCheck {
   const verdict = value === null ? 'n/a' : (comparison === '>=' ? value >= target : value <= target) ? 'pass' : 'short';
-  return { name, ratio: value, comparison, target, verdict };
+  const check: TargetCheck = { name, ratio: value, comparison, target, verdict };
+  return unit === undefined ? check : { ...check, unit };
 }
 
 /** The benchmark's targets for a run whose headline scenarios used `workers` threads. */
@@ -51,5 +52,7 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], workers: n
     judge('p50 latency vs raw postMessage', ratio(find(scenarios, 'latency-pool')?.latencyMs?.p50, find(scenarios, 'latency-postmessage')?.latencyMs?.p50), '<=', 1.5),
     judge('activations per worker vs raw', ratio(perWorker, ops('activations-raw')), '>=', 0.8),
     judge('bulk vs wazero loop', ratio(bulk, ops('wazero')), '>=', 1),
+    judge('per-call durable vs per-call (same workers)', ratio(ops('per-call-durable', workers), perCall), '>=', 0.5),
+    judge('p50 latency of a durable call', find(scenarios, 'latency-durable')?.latencyMs?.p50 ?? null, '<=', 1, 'ms'),
   ];
 }

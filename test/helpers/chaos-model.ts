@@ -52,7 +52,14 @@ export function placeSessions(sessions: readonly PlannedSession[], workers: numb
   });
 }
 
-export function predict(plan: Plan, workers: number): Prediction {
+/**
+ * The outcomes of `plan`. `durable`: the pools run with durability, where the recovery rule replaces
+ * the loss rule: a call that loses its instance (an exit, a signal, a memory limit, a runaway call)
+ * rejects with its own code and never applied; its session is rebuilt to just before it and carries
+ * on; the other calls of a terminated worker's batch run as if it had not been there; a worker
+ * killed between rounds loses nothing. No session is ever lost, so none is reset.
+ */
+export function predict(plan: Plan, workers: number, durable = false): Prediction {
   const placement = placeSessions(plan.sessions, workers);
   const states: SessionState[] = plan.sessions.map(() => fresh());
   const losses = plan.sessions.map(() => 0);
@@ -109,7 +116,7 @@ export function predict(plan: Plan, workers: number): Prediction {
 
     // Execution: each worker runs its batch in order, unless a runaway call in it gets the thread terminated.
     for (const [worker, batch] of batches) {
-      const ran = runBatch(batch, states);
+      const ran = runBatch(batch, states, durable);
       if ('outcomes' in ran) {
         for (const [line, outcome] of ran.outcomes) outcomes[line] = outcome;
         for (const [session, after] of ran.states) {
@@ -133,7 +140,7 @@ export function predict(plan: Plan, workers: number): Prediction {
       }
       loseWorker(worker, 'ERR_WORKER_FAILED');
     }
-    if (round.kill !== undefined) loseWorker(`${round.kill.pool}/${round.kill.worker}`, 'ERR_WORKER_FAILED');
+    if (round.kill !== undefined && !durable) loseWorker(`${round.kill.pool}/${round.kill.worker}`, 'ERR_WORKER_FAILED');
     labels.forEach(([session, call], line) => {
       lines.push(outcomeLine(r, (plan.sessions[session] as PlannedSession).key, call, outcomes[line] ?? 'never settled'));
     });
@@ -144,8 +151,10 @@ export function predict(plan: Plan, workers: number): Prediction {
 /**
  * Runs a batch in order on copies of its sessions' states: each operation's outcome and the states
  * after, or the first runaway call that actually runs (one behind a loss of its session never does).
+ * `durable`: a call that loses its instance leaves its session's state as it was before it, and a
+ * runaway call times out alone.
  */
-function runBatch(batch: readonly BatchOp[], states: readonly SessionState[]):
+function runBatch(batch: readonly BatchOp[], states: readonly SessionState[], durable: boolean):
   { outcomes: Map<number, string>; states: Map<number, SessionState> } | { runaway: BatchOp } {
   const after = new Map<number, SessionState>();
   const outcomes = new Map<number, string>();
@@ -162,7 +171,12 @@ function runBatch(batch: readonly BatchOp[], states: readonly SessionState[]):
     } else if (state.lostBy !== undefined) {
       outcomes.set(op.line, rejectedOutcome('ERR_SESSION_LOST', state.lostBy));
     } else if (isRunaway(op.call.kind)) {
-      return { runaway: op };
+      if (!durable) return { runaway: op };
+      outcomes.set(op.line, 'ERR_CALL_TIMEOUT');
+    } else if (durable) {
+      const before = { ...state, closedFds: new Set(state.closedFds) };
+      outcomes.set(op.line, run(state, op.call));
+      if (state.lostBy !== undefined) after.set(op.session, before);
     } else {
       outcomes.set(op.line, run(state, op.call));
     }

@@ -1,6 +1,7 @@
 // Runs a chaos plan against real pools, round by round: every call of a round in one tick (one
 // batch per worker, in submission order), then every outcome awaited; worker kills only between rounds.
 
+import { join } from 'node:path';
 import { ReactorPool, type Session, type WorkerFailedEvent } from '../../dist/src/index.js';
 import {
   LONG_SLEEP_MS, MUTANT, PAGE_LIMIT, POOLS, RUNAWAY_TIMEOUT, countOutcomes, outcomeLine, rejectedOutcome, resolvedOutcome,
@@ -18,6 +19,8 @@ export interface RunRecord {
   readonly lines: readonly string[];
   /** `sessionLost` events per session. */
   readonly losses: readonly number[];
+  /** Each `sessionLost` event as `key<code of its cause`, in the order they came. */
+  readonly lossCauses: readonly string[];
   /** Operations still pending once the last round settled (should be none). */
   readonly pendingAtEnd: number;
 }
@@ -33,14 +36,16 @@ export function summarize(plan: Plan, lines: readonly string[], losses: readonly
     `session losses ${JSON.stringify(lossesPerPool)}; worker kills ${kills}`;
 }
 
-export async function runChaos(plan: Plan, workers: number): Promise<RunRecord> {
-  const options = { workers, stdout: 'ignore', stderr: 'ignore', maxRestarts: 1_000 } as const;
+/** Runs `plan` on fresh pools; with `durableDir`, each pool is durable, in a directory of its own under it. */
+export async function runChaos(plan: Plan, workers: number, durableDir?: string): Promise<RunRecord> {
   const created: ReactorPool[] = [];
   try {
     for (const pool of POOLS) {
+      const options = { workers, stdout: 'ignore', stderr: 'ignore', maxRestarts: 1_000 } as const;
+      const durable = durableDir === undefined ? options : { ...options, durability: { dir: join(durableDir, pool) } };
       created.push(await ReactorPool.create(pool === 'kitchen'
-        ? { ...options, module: KITCHEN, memoryLimit: PAGE_LIMIT * 65_536 }
-        : { ...options, module: HOSTILE_CHAOS }));
+        ? { ...durable, module: KITCHEN, memoryLimit: PAGE_LIMIT * 65_536 }
+        : { ...durable, module: HOSTILE_CHAOS }));
     }
     const [kitchen, hostile, careless] = created as [ReactorPool, ReactorPool, ReactorPool];
     return await runRounds(plan, { kitchen, hostile, careless });
@@ -52,9 +57,11 @@ export async function runChaos(plan: Plan, workers: number): Promise<RunRecord> 
 async function runRounds(plan: Plan, pools: Readonly<Record<PoolName, ReactorPool>>): Promise<RunRecord> {
   const sessions = plan.sessions.map(({ pool, key }) => pools[pool].session(key));
   const losses = sessions.map(() => 0);
+  const lossCauses: string[] = [];
   const indexOf = new Map(sessions.map((session, index) => [session.key, index]));
   for (const name of POOLS) {
-    pools[name].on('sessionLost', ({ key }) => {
+    pools[name].on('sessionLost', ({ key, cause }) => {
+      lossCauses.push(`${key}<${cause.code}`);
       const index = indexOf.get(key) ?? -1;
       losses[index] = (losses[index] ?? 0) + 1;
     });
@@ -71,7 +78,7 @@ async function runRounds(plan: Plan, pools: Readonly<Record<PoolName, ReactorPoo
     if (round.kill !== undefined) await killWorker(pools[round.kill.pool], round.kill.worker);
   }
   const pendingAtEnd = POOLS.reduce((sum, name) => sum + pools[name].stats().pending, 0);
-  return { placement: sessions.map((session) => session.workerId), lines, losses, pendingAtEnd };
+  return { placement: sessions.map((session) => session.workerId), lines, losses, lossCauses, pendingAtEnd };
 }
 
 function outcomeOf(round: number, key: string, call: PlannedCall | 'reset', settled: Promise<unknown>): Promise<string> {

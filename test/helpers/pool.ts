@@ -5,10 +5,13 @@ import { ReactorPool, type ReactorPoolOptions } from '../../dist/src/index.js';
 
 const open = new Set<ReactorPool>();
 
-afterEach(async () => {
+afterEach(destroyPools);
+
+/** Destroys every pool {@link createPool} made (after each test; earlier where a cleanup needs them gone). */
+export async function destroyPools(): Promise<void> {
   await Promise.all([...open].map((pool) => pool.destroy()));
   open.clear();
-});
+}
 
 /** Creates a pool that is destroyed after the test (output ignored unless the options say otherwise). */
 export async function createPool(options: ReactorPoolOptions): Promise<ReactorPool> {
