@@ -240,7 +240,6 @@ const Value = {
 const TYPED_ARRAYS = [
   Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 ] as const;
-type TypedArray = InstanceType<(typeof TYPED_ARRAYS)[number]>;
 const MIN_I64 = -(2n ** 63n);
 const MAX_I64 = 2n ** 63n - 1n;
 
