@@ -47,7 +47,7 @@ export class DurabilityLink {
     const session = this.#directory.get(entry.key);
     const durable = session?.durable;
     if (session === undefined || durable === undefined) return false;
-    if (durable.rebuilding === entry.epoch && !THREAD_LOSSES.has(cause.code)) return false;
+    if (durable.rebuildFailed && !THREAD_LOSSES.has(cause.code)) return false;
     session.lostForRecovery(entry.epoch);
     return true;
   }

@@ -37,8 +37,10 @@ export class DurableSession {
   readonly durability: Durability;
   readonly #key: string;
   #history: SessionHistory;
-  /** The epoch a rebuild (replay) is under way at: its own failure is not rebuilt again. */
-  rebuilding: number | undefined;
+  /** Set while the failure of a rebuild (its replay) is applied (by the job): that loss is not rebuilt again, it would fail again. */
+  rebuildFailed = false;
+  /** The instance was lost and is to be rebuilt where it is (a hibernated session moves to where placement puts it now). */
+  recovering = false;
   /** Epochs whose instance was lost and is being rebuilt: operations still out for them come back here. */
   readonly retired = new Set<number>();
   /** Operations out for a retired epoch, in the order they were made. */
@@ -110,6 +112,11 @@ export class DurableSession {
     }
     if (status === Status.Failed) {
       const failure = payload as Failure;
+      // The rebuild itself failed: the loss rule applies (read by DurabilityLink.recoverable, then cleared).
+      if (op.kind === 'replay') {
+        this.rebuildFailed = true;
+        return false;
+      }
       if (failure.lost) {
         // Another operation's loss the main thread has not heard of yet: this one is not at fault.
         if (failure.error.code === 'ERR_SESSION_LOST' && op.epoch === entry.epoch) {

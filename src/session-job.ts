@@ -83,7 +83,11 @@ export class SessionJob implements Job, DurableJob {
       if (output !== undefined && output.length > 0) session.output.deliver(session.key, output);
       if (session.durable.settle(this, status, payload, session.entry, session.instances)) return;
       if (status !== Status.Failed) throw new Error('durability settles every success');
-      this.#failed(payload as Failure, false);
+      try {
+        this.#failed(payload as Failure, false);
+      } finally {
+        session.durable.rebuildFailed = false;
+      }
       return;
     }
     if (status === Status.Ok) {

@@ -658,8 +658,12 @@ export class Session {
    */
   async #rebuild(durable: DurableSession): Promise<void> {
     await durable.drained();
-    const target = this.#deps.place(this.key);
-    if (target !== this.#deps.worker) this.moveTo(target);
+    // A lost instance is rebuilt where it was; a hibernated session wakes where placement puts it now.
+    if (!durable.recovering) {
+      const target = this.#deps.place(this.key);
+      if (target !== this.#deps.worker) this.moveTo(target);
+    }
+    durable.recovering = false;
     const { entry, instances } = this.#deps;
     if (!entry.hibernated || entry.lostCause !== undefined || this.#closed) {
       this.#resend(durable.takeParked());
@@ -683,14 +687,9 @@ export class Session {
       this.#activated();
       this.#deps.queue.takeUnbounded();
       const { instanceId, epoch } = entry;
-      durable.rebuilding = epoch;
-      const done = (): void => {
-        if (durable.rebuilding === epoch) durable.rebuilding = undefined;
-      };
       this.#enqueue({ kind: 'replay', instanceId, epoch, base: plan.base, records: plan.records }, undefined).then(() => {
-        done();
         this.#deps.events.recovered(this.key, this.workerId, plan.count);
-      }, done);
+      }, () => undefined);
     }
     this.#resend(durable.takeParked());
   }
@@ -739,7 +738,10 @@ export class Session {
    * none out is rebuilt by its next operation).
    */
   lostForRecovery(epoch: number): void {
-    this.#deps.durable?.retired.add(epoch);
+    const durable = this.#deps.durable;
+    if (durable === undefined) return;
+    durable.retired.add(epoch);
+    durable.recovering = true;
     this.#deps.hibernation?.deactivated(this);
   }
 

@@ -15,7 +15,7 @@ type Given = Record<string, unknown>;
 const CASES: [string, unknown, RegExp][] = [
   ['not an object', 'yes', /`durability`.*got `"yes"` \(string\)/],
   ['null', null, /`durability`.*got `null` \(null\)/],
-  ['neither dir nor store', {}, /`durability`.*`dir` or `store`/],
+  ['neither dir nor store', {}, /`durability`.*`dir` and `store`/],
   ['both dir and store', { dir: DIR, store: { } }, /`dir`.*`store`|`store`.*`dir`/],
   ['dir a number', { dir: 42 }, /`durability.dir`.*got `42` \(number\)/],
   ['dir empty', { dir: '' }, /`durability.dir`.*got `""` \(string\)/],
