@@ -38,6 +38,12 @@ export interface DurabilityOptions {
    * @default 1000
    */
   readonly idempotencyKeys?: number;
+  /**
+   * Bytes of journal per segment file: past it the journal goes on in a new one, and a compaction round
+   * frees the oldest (sessions still needing it have their snapshot's record and later records written again).
+   * @default 67_108_864 (64 MiB)
+   */
+  readonly segmentBytes?: number;
 }
 
 export interface ResolvedDurability {
@@ -47,9 +53,10 @@ export interface ResolvedDurability {
   readonly snapshotEvery: { readonly calls: number; readonly bytes: number; readonly ms: number };
   readonly recover: 'lazy' | 'eager';
   readonly idempotencyKeys: number;
+  readonly segmentBytes: number;
 }
 
-const KNOWN = ['dir', 'store', 'snapshotEvery', 'recover', 'idempotencyKeys'] as const;
+const KNOWN = ['dir', 'store', 'snapshotEvery', 'recover', 'idempotencyKeys', 'segmentBytes'] as const;
 const STORE_METHODS = [
   'open', 'segments', 'readSegment', 'append', 'deleteSegment', 'writeSnapshot', 'readSnapshot', 'deleteSnapshot', 'snapshots', 'close',
 ] as const;
@@ -86,6 +93,7 @@ export function resolveDurability(value: unknown): ResolvedDurability | undefine
     snapshotEvery: resolveSnapshotEvery(given['snapshotEvery']),
     recover: resolveRecover(given['recover']),
     idempotencyKeys: positive('durability.idempotencyKeys', given['idempotencyKeys'], 1000),
+    segmentBytes: finite('durability.segmentBytes', given['segmentBytes'], 64 * 1024 * 1024),
   });
 }
 
@@ -108,6 +116,15 @@ function resolveSnapshotEvery(value: unknown): ResolvedDurability['snapshotEvery
 function resolveRecover(value: unknown): 'lazy' | 'eager' {
   if (value === undefined) return 'lazy';
   if (value !== 'lazy' && value !== 'eager') throw new InvalidOptionError(`Expected \`durability.recover\` to be 'lazy' or 'eager', got ${describeValue(value)}`);
+  return value;
+}
+
+/** A positive integer (no Infinity). */
+function finite(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(`Expected \`${name}\` to be a positive integer, got ${describeValue(value)}`);
+  }
   return value;
 }
 

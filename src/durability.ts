@@ -7,13 +7,13 @@ import { DurableStoreError, JournalWriteError, type SerializedError } from './er
 import type { ResolvedDurability } from './durability-options.js';
 import { decodeDurableSnapshot, encodeDurableSnapshot } from './durable-snapshot-file.js';
 import {
-  ByteWriter, CallFlags, RecordType, encodeRecord, writeError, writeValue, type CallRecord, type JournalRecord,
+  ByteWriter, CallFlags, RecordType, decodeRecord, encodeRecord, writeError, writeValue, type CallRecord, type JournalRecord,
 } from './journal-record.js';
 import { readJournal } from './journal-reader.js';
 import { frameReplayRecords } from './replay-records.js';
 import { JournalWriter } from './journal-writer.js';
 import type { ResultMode, TypedResultKind } from './protocol.js';
-import { SessionHistory } from './session-history.js';
+import { SessionHistory, type Base } from './session-history.js';
 
 /** What the pool does when durability needs a session to act. */
 export interface DurabilityHooks {
@@ -99,7 +99,7 @@ export class Durability {
       if (parsed !== null) generation = Math.max(generation, Number(parsed[1]) + 1);
     }
     const segments = [...new Set([...journal.segments, journal.nextSegment])].sort((a, b) => a - b);
-    const writer = new JournalWriter(store, { segment: journal.nextSegment });
+    const writer = new JournalWriter(store, { segment: journal.nextSegment, segmentBytes: options.segmentBytes });
     const durability = new Durability(options, writer, segments, generation);
     for (const { segment, record } of journal.entries) durability.#replayRecord(record, segment);
     durability.damage = journal.damage.map((damage) => `segment ${damage.segment} at ${damage.offset}: ${damage.message}`);
@@ -111,6 +111,8 @@ export class Durability {
       }
     }
     await Promise.all(names.filter((name) => !named.has(name)).map((name) => store.deleteSnapshot(name).catch(() => undefined)));
+    // Segments left by earlier runs: a compaction round frees the oldest (the journal goes on in a new one).
+    if (segments.length > 2) durability.#compact();
     return durability;
   }
 
@@ -222,27 +224,30 @@ export class Durability {
       });
     });
     if (!written) await this.options.store.deleteSnapshot(name).catch(() => undefined);
-    else this.#compact();
     return written;
   }
 
   /** How to rebuild the session: its base snapshot (or the one before, if that one is unreadable) and the records since. */
   async plan(history: SessionHistory): Promise<RecoveryPlan> {
-    if (history.broken !== undefined) throw new DurableStoreError(`session ${JSON.stringify(history.key)}: its durable state cannot be rebuilt: ${history.broken}`, { sessionKey: history.key });
+    const at = history.baseAt;
     const latest = await this.#readBase(history, history.base);
-    if (latest.ok) {
+    const gap = latest.ok ? gapIn(history, history.base, at) : undefined;
+    if (latest.ok && gap === undefined) {
       history.loadTable(latest.table, this.options.idempotencyKeys);
-      return packPlan(latest.bytes, history.records.slice(history.baseAt));
+      return packPlan(latest.bytes, history.records.slice(at));
     }
     const previous = history.previous;
+    let why = latest.ok ? gap : latest.why;
     if (previous !== undefined) {
       const older = await this.#readBase(history, previous);
-      if (older.ok) {
+      const olderGap = older.ok ? gapIn(history, previous, 0) : undefined;
+      if (older.ok && olderGap === undefined) {
         history.loadTable(older.table, this.options.idempotencyKeys);
         return packPlan(older.bytes, history.records);
       }
+      why = `${why ?? ''}; the one before: ${older.ok ? olderGap ?? '' : older.why}`;
     }
-    throw new DurableStoreError(`session ${JSON.stringify(history.key)}: its snapshot cannot be read (${latest.why}) and no older one can stand in`, { sessionKey: history.key });
+    throw new DurableStoreError(`session ${JSON.stringify(history.key)}: its durable state cannot be rebuilt: ${why ?? ''}`, { sessionKey: history.key });
   }
 
   /** Resolves once everything appended so far is durable (or failed); then releases the store. */
@@ -294,10 +299,10 @@ export class Durability {
     encodeRecord(scratch, record);
     const body = scratch.take();
     this.#lastBody = body;
-    const before = this.#writer.segment;
-    const offset = this.#writer.append(body, (error) => done(error === undefined ? undefined : journalError(this.options.where, error)));
-    const segment = this.#writer.segment;
-    if (segment !== before) this.#rotated(segment);
+    let offset = 0;
+    const segment = this.#appendNoting((d) => {
+      offset = this.#writer.append(body, d);
+    }, (error) => done(error === undefined ? undefined : journalError(this.options.where, error)));
     return { segment, offset };
   }
 
@@ -325,16 +330,77 @@ export class Durability {
     }
   }
 
-  /** The writer moved to a new segment. */
+  /** The writer moved to a new segment: a compaction round frees the oldest one. */
   #rotated(segment: number): void {
     if (!this.#segments.includes(segment)) this.#segments.push(segment);
-    this.#compact();
+    // Not in this turn: the record whose append rotated is not in its session's history yet, and a
+    // copy of the records before it written after it would read back as replacing it.
+    queueMicrotask(() => this.#compact());
   }
 
-  /** Deletes journal segments no session needs any more (each one's records all covered by snapshots). */
+  /**
+   * A compaction round: every session whose oldest needed record (or base) is in the oldest segment
+   * is carried forward — its base's record and the records since are written again — and once they
+   * are durable, every segment no session needs any more is deleted. A session's fallback (the base
+   * before) is dropped by the carry: each round frees a segment without waiting for new snapshots.
+   */
   #compact(): void {
     const current = this.#writer.segment;
-    let floor = current;
+    const oldest = this.#segments[0];
+    if (oldest === undefined || oldest >= current || this.#carrying > 0) return;
+    for (const history of this.#histories.values()) if (history.floor <= oldest && !history.carrying) this.#carry(history);
+    if (this.#carrying === 0) this.#deleteUnneeded();
+  }
+
+  /** Sessions being carried forward in this round. */
+  #carrying = 0;
+
+  #carry(history: SessionHistory): void {
+    const at = history.baseAt;
+    const bodies = history.records.slice(at);
+    const seqs = history.seqs.slice(at);
+    const base = history.base;
+    history.carrying = true;
+    this.#carrying++;
+    let left = bodies.length + (base.generation === undefined ? 0 : 1);
+    let failed = false;
+    // Where each copy went (a copy may land in a later segment than the one before it, past a rotation).
+    const moved = new Map<number, number>();
+    let baseSegment = base.segment;
+    const done = (error: Error | undefined): void => {
+      if (error !== undefined) failed = true;
+      if (--left > 0) return;
+      history.carrying = false;
+      this.#carrying--;
+      if (!failed && this.#histories.get(history.key) === history) {
+        const dropped = history.carried(baseSegment, moved);
+        if (dropped !== undefined) void this.options.store.deleteSnapshot(snapshotName(history.key, dropped)).catch(() => undefined);
+      }
+      if (this.#carrying === 0) this.#deleteUnneeded();
+    };
+    if (base.generation !== undefined) {
+      baseSegment = this.#appendNoting((d) => this.#writer.appendRecord({ type: RecordType.Snapshot, key: history.key, seq: base.seq, generation: base.generation as number, replaces: false }, d), done);
+    }
+    bodies.forEach((body, i) => moved.set(seqs[i] as number, this.#appendNoting((d) => this.#writer.append(body, d), done)));
+    if (base.generation === undefined) baseSegment = moved.get(seqs[0] as number) ?? this.#writer.segment;
+    if (left === 0) {
+      left = 1;
+      done(undefined);
+    }
+  }
+
+  /** Appends through `append` and returns the segment the record went to, noting a rotation. */
+  #appendNoting(append: (done: (error: Error | undefined) => void) => unknown, done: (error: Error | undefined) => void): number {
+    const before = this.#writer.segment;
+    append(done);
+    const segment = this.#writer.segment;
+    if (segment !== before) this.#rotated(segment);
+    return segment;
+  }
+
+  /** Deletes the journal segments below every session's oldest needed one. */
+  #deleteUnneeded(): void {
+    let floor = this.#writer.segment;
     for (const history of this.#histories.values()) floor = Math.min(floor, history.floor);
     const doomed = this.#segments.filter((segment) => segment < floor);
     if (doomed.length === 0) return;
@@ -359,21 +425,23 @@ export class Durability {
     }
     const history = this.historyFor(record.key);
     if (record.type === RecordType.Snapshot) {
-      if (history.base.generation === record.generation) return;
-      // A compaction covers records read before it; a restore replaces whatever there was.
-      if (!record.replaces && record.seq > history.seq) history.broken ??= `its snapshot ${record.generation} covers record ${record.seq}, past the last one read (${history.seq})`;
+      if (history.base.generation === record.generation) {
+        // Carried forward: the records after it follow again.
+        history.carried(segment, new Map());
+        return;
+      }
+      // Its records before it may be gone with a deleted segment: the snapshot stands for them.
       history.snapshotted(record.generation, record.seq, segment, record.replaces);
       history.tableLoaded = false;
       history.durableSeq = Math.max(history.durableSeq, record.seq);
       history.seq = Math.max(history.seq, record.seq);
       return;
     }
-    // A record numbered at or below the last one replaces it and what followed (those were never acknowledged).
+    // A record numbered at or below the last one replaces it and what followed (those were never
+    // acknowledged, or it is a copy a compaction round wrote). Gaps are judged when a plan is made:
+    // records before a base read later are not needed, and may well have gaps.
     if (record.seq <= history.seq) history.truncate(record.seq - 1);
-    if (record.seq !== history.seq + 1) history.broken ??= `record ${record.seq} follows record ${history.seq}`;
     const fresh = record.type === RecordType.Start || (record.flags & CallFlags.Opened) !== 0;
-    if (!fresh && !history.holdsState) history.broken ??= `record ${record.seq} continues a session whose start is not in the journal`;
-    this.#lastBody = NO_BYTES;
     const body = new ByteWriter(64);
     encodeRecord(body, record);
     history.push(body.take(), record.seq, segment, true, 0);
@@ -389,6 +457,27 @@ export class Durability {
 /** The store's name of a session's snapshot file: a digest of the key (any string is a safe name then) and the generation. */
 function snapshotName(key: string, generation: number): string {
   return `${createHash('sha256').update(key).digest('hex').slice(0, 40)}-${generation}`;
+}
+
+/**
+ * Why the records from index `from` do not rebuild the session from `base`, if they do not: a fresh
+ * base needs a first record that starts an instance; every record must follow the one before.
+ */
+function gapIn(history: SessionHistory, base: Base, from: number): string | undefined {
+  let expected = base.seq + 1;
+  for (let i = from; i < history.records.length; i++) {
+    const seq = history.seqs[i] as number;
+    if (i === from && base.generation === undefined) {
+      const first = decodeRecord(history.records[i] as Uint8Array);
+      if (first.type !== RecordType.Start && (first.type !== RecordType.Call || (first.flags & CallFlags.Opened) === 0)) {
+        return `record ${seq} continues a session whose start is not in the journal`;
+      }
+      expected = seq;
+    }
+    if (seq !== expected) return `record ${seq} follows record ${expected - 1}: the records between are missing`;
+    expected++;
+  }
+  return undefined;
 }
 
 function packPlan(base: Uint8Array | undefined, records: readonly Uint8Array[]): RecoveryPlan {

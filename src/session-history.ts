@@ -39,10 +39,10 @@ export class SessionHistory {
   rollbacks = 0;
   /** A checkpoint (snapshot) is under way. */
   checkpointing = false;
+  /** A compaction round is writing its base and records again. */
+  carrying = false;
   /** The session's end was journaled: a new session of the key gets a new history. */
   forgotten = false;
-  /** Why the stored state cannot be rebuilt (a gap, a corrupt record), if it cannot. */
-  broken: string | undefined;
   /** Waiters for {@link durableSeq} to reach a record (or for a rollback). */
   waiters: { readonly seq: number; readonly resolve: () => void }[] = [];
 
@@ -112,6 +112,22 @@ export class SessionHistory {
     this.bytesSinceBase = 0;
     for (let i = at; i < this.records.length; i++) this.bytesSinceBase += (this.records[i] as Uint8Array).byteLength;
     this.oldestSinceBase = at < this.records.length ? Date.now() : 0;
+  }
+
+  /**
+   * The base's record was written again in `segment` and the records since in the segments `moved`
+   * gives by number (a compaction round): the fallback is dropped, with the records only it needed.
+   * Returns the fallback's snapshot generation, whose file is no longer needed, if it had one.
+   */
+  carried(segment: number, moved: ReadonlyMap<number, number>): number | undefined {
+    const dropped = this.previous?.generation;
+    const at = this.baseAt;
+    this.records = this.records.slice(at);
+    this.seqs = this.seqs.slice(at);
+    this.segments = this.segments.slice(at).map((old, i) => moved.get(this.seqs[i] as number) ?? old);
+    this.previous = undefined;
+    this.base = { ...this.base, segment };
+    return dropped;
   }
 
   /** Forgets records numbered above `seq` (they were never acknowledged). */

@@ -133,7 +133,7 @@ describe('session.with() options', () => {
     ['timeout -5', { timeout: -5 }, /`timeout` .* got `-5` \(number\)/],
     ['timeout 1.5', { timeout: 1.5 }, /`timeout` .* got `1.5` \(number\)/],
     ["timeout 'x'", { timeout: 'x' }, /`timeout` .* got `"x"` \(string\)/],
-    ['unknown key', { signal: undefined, retries: 3 }, /Unknown call option `retries` \(known: signal, timeout, result\)/],
+    ['unknown key', { signal: undefined, retries: 3 }, /Unknown call option `retries` \(known: signal, timeout, result, idempotencyKey\)/],
     ['options null', null, /call options to be an object, got `null` \(null\)/],
   ];
   for (const [name, options, message] of bad) {
