@@ -1,5 +1,6 @@
 // A durable store for journal tests: a DirectoryDurableStore whose appends are counted and can be told
-// to fail (before writing, or after writing part of the bytes) or to wait until the test lets them go.
+// to fail (before writing, or after writing part of the bytes) or to wait until the test lets them go,
+// and whose snapshot writes can be told to fail until told otherwise.
 
 import type { DurableStore } from '../../dist/src/durable-store.js';
 
@@ -14,6 +15,11 @@ export function enospc(): NodeJS.ErrnoException {
   return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
 }
 
+/** An fs-like error (the shape a failing disk gives). */
+export function eio(syscall = 'fsync'): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EIO: i/o error, ${syscall}`), { code: 'EIO', errno: -5, syscall });
+}
+
 export class FailingDurableStore implements DurableStore {
   readonly #inner: DurableStore;
   /** Every append, as [segment, bytes]. */
@@ -21,6 +27,10 @@ export class FailingDurableStore implements DurableStore {
   readonly #failures: AppendFailure[] = [];
   #hold: Promise<void> | undefined;
   #heldStarted: (() => void) | undefined;
+  /** Every snapshot write refused, by name. */
+  readonly refusedSnapshots: string[] = [];
+  #snapshotFailure: Error | undefined;
+  #refusalWaiters: { readonly count: number; readonly resolve: () => void }[] = [];
 
   constructor(inner: DurableStore) {
     this.#inner = inner;
@@ -37,6 +47,27 @@ export class FailingDurableStore implements DurableStore {
     this.#hold = new Promise((resolve) => { release = resolve; });
     const started = new Promise<void>((resolve) => { this.#heldStarted = resolve; });
     return { started, release };
+  }
+
+  /** Every `writeSnapshot` from now on rejects with `error` (nothing written), until called with undefined. */
+  failSnapshotWrites(error: Error | undefined): void {
+    this.#snapshotFailure = error;
+  }
+
+  /** Resolves once `count` snapshot writes in all were refused (at once if they were). */
+  snapshotsRefused(count: number): Promise<void> {
+    if (this.refusedSnapshots.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#refusalWaiters.push({ count, resolve }));
+  }
+
+  writeSnapshot(name: string, bytes: Uint8Array): Promise<void> {
+    const failure = this.#snapshotFailure;
+    if (failure === undefined) return this.#inner.writeSnapshot(name, bytes);
+    this.refusedSnapshots.push(name);
+    const ready = this.#refusalWaiters.filter((waiter) => waiter.count <= this.refusedSnapshots.length);
+    this.#refusalWaiters = this.#refusalWaiters.filter((waiter) => waiter.count > this.refusedSnapshots.length);
+    for (const waiter of ready) waiter.resolve();
+    return Promise.reject(failure);
   }
 
   async append(segment: number, bytes: Uint8Array): Promise<void> {
@@ -58,7 +89,6 @@ export class FailingDurableStore implements DurableStore {
   segments(): Promise<number[]> { return this.#inner.segments(); }
   readSegment(segment: number): Promise<Uint8Array> { return this.#inner.readSegment(segment); }
   deleteSegment(segment: number): Promise<void> { return this.#inner.deleteSegment(segment); }
-  writeSnapshot(name: string, bytes: Uint8Array): Promise<void> { return this.#inner.writeSnapshot(name, bytes); }
   readSnapshot(name: string): Promise<Uint8Array | undefined> { return this.#inner.readSnapshot(name); }
   deleteSnapshot(name: string): Promise<void> { return this.#inner.deleteSnapshot(name); }
   snapshots(): Promise<string[]> { return this.#inner.snapshots(); }
