@@ -103,6 +103,10 @@ export class Durability {
     const durability = new Durability(options, writer, segments, generation);
     for (const { segment, record } of journal.entries) durability.#replayRecord(record, segment);
     durability.damage = journal.damage.map((damage) => `segment ${damage.segment} at ${damage.offset}: ${damage.message}`);
+    // Said, not thrown: a torn tail is what a crash mid-write leaves (nothing acknowledged was in it).
+    if (durability.damage.length > 0) {
+      process.emitWarning(`${where}: the journal was cut where it stopped being whole records (${durability.damage.join('; ')})`, { code: 'REACTOR_POOL_JOURNAL_DAMAGE' });
+    }
     // Snapshot files no history names any more (a close, a crash between a snapshot and its record) are garbage.
     const named = new Set<string>();
     for (const history of durability.#histories.values()) {
@@ -120,7 +124,6 @@ export class Durability {
   start(hooks: DurabilityHooks): void {
     this.#hooks = hooks;
     const ms = this.options.snapshotEvery.ms;
-    if (ms === Number.POSITIVE_INFINITY) return;
     this.#timer = setInterval(() => this.#sweep(), Math.max(10, Math.min(ms / 4, 1000)));
     this.#timer.unref();
   }
@@ -224,6 +227,7 @@ export class Durability {
       });
     });
     if (!written) await this.options.store.deleteSnapshot(name).catch(() => undefined);
+    else this.#checkpointed = true;
     return written;
   }
 
@@ -323,6 +327,13 @@ export class Durability {
   }
 
   #sweep(): void {
+    // Checkpoints since the last look may have freed old segments (looked at here, not per checkpoint:
+    // it goes over every session).
+    if (this.#checkpointed && this.#segments.length > 1 && this.#carrying === 0) {
+      this.#checkpointed = false;
+      this.#deleteUnneeded();
+    }
+    if (this.options.snapshotEvery.ms === Number.POSITIVE_INFINITY) return;
     const limit = Date.now() - this.options.snapshotEvery.ms;
     for (const history of this.#dirty) {
       if (history.checkpointing || history.oldestSinceBase === 0) continue;
@@ -354,6 +365,8 @@ export class Durability {
 
   /** Sessions being carried forward in this round. */
   #carrying = 0;
+  /** A checkpoint was made since the sweep last looked for segments to delete. */
+  #checkpointed = false;
 
   #carry(history: SessionHistory): void {
     const at = history.baseAt;

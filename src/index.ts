@@ -3,10 +3,12 @@
 
 export { ReactorPool } from './pool.js';
 export type {
-  PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionHibernatedEvent, SessionLostEvent, SessionRestoredEvent, WorkerFailedEvent,
+  PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionHibernatedEvent, SessionLostEvent, SessionRecoveredEvent, SessionRestoredEvent,
+  WorkerFailedEvent,
 } from './pool.js';
 export { DirectorySnapshotStore, MemorySnapshotStore } from './snapshot-store.js';
 export type { SnapshotStore, StoreOption } from './snapshot-store.js';
+export type { DurabilityOptions, SnapshotEvery } from './durability-options.js';
 export { DirectoryDurableStore } from './durable-store.js';
 export type { DurableStore } from './durable-store.js';
 export { Session } from './session.js';

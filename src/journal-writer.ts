@@ -132,6 +132,9 @@ export class JournalWriter {
 
   /** Resolves once every record appended so far has had its `done` called. Never rejects. */
   idle(): Promise<void> {
+    // A void not written yet is written now (in a group of its own): a clean close must not leave a
+    // failed write's records to be read back as whole ones.
+    if (this.#isIdle() && this.#voids.length > 0) this.#startGroup();
     if (this.#isIdle()) return Promise.resolve();
     const idle = new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     this.#scheduleFlush();

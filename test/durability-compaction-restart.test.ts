@@ -1,14 +1,7 @@
 // A restart after compaction deleted the journal segments a session began in: the segment left starts
 // with records that follow a snapshot named only in a deleted segment, and the snapshots named after them
 // cover them; every session must come back exact, however many restarts it went through.
-//
-// KNOWN BUG (found by test/durability-corrupt-snapshot.test.ts, left unfixed here on purpose): this test
-// fails. Durability.open (src/durability.ts #replayRecord) marks a session broken ("record 16 follows
-// record 0") when the first record it reads of the session is a call that continues a base whose Snapshot
-// record was in a deleted segment, although a later Snapshot record in the same segment covers it;
-// `broken` is never cleared, so every such session is lost (ERR_SESSION_LOST, cause ERR_DURABLE_STORE)
-// on the next restart. Compaction (#compact) deleted that segment once two checkpoints had been made in
-// the new one. A long-running pool whose journal rotates (64 MiB segments) meets the same.
+
 
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,7 +18,7 @@ const SEED = 20261306;
 const KEYS = ['compact-0', 'compact-1', 'compact-2'];
 
 describe('durability: restart after compaction deleted the older segments', () => {
-  it('every session comes back exact on the restart after [KNOWN BUG: lost with "record N follows record 0"]', async () => {
+  it('every session comes back exact on the restart after', async () => {
     const dir = await durableDir();
     const open = (): Promise<ReactorPool> => createPool({ module: REACTOR, workers: 2, durability: { dir, snapshotEvery: { calls: 4 } } });
     const model = new IncModel();

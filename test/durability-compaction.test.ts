@@ -22,7 +22,6 @@ describe('durability: journal compaction', () => {
     };
     const expected = new Map<string, number>();
     let pool = await createPool(options);
-    let rotationsAtLeast = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const calls: Promise<number>[] = [];
       for (let s = 0; s < SESSIONS; s++) {
@@ -36,7 +35,7 @@ describe('durability: journal compaction', () => {
     }
     const segments = await readdir(join(dir, 'journal'));
     // Every file name is its segment number: the highest says how many there have been.
-    rotationsAtLeast = Math.max(...segments.map((name) => Number.parseInt(name, 10)));
+    const rotationsAtLeast = Math.max(...segments.map((name) => Number.parseInt(name, 10)));
     expect(rotationsAtLeast).toBeGreaterThan(10);
     expect(segments.length).toBeLessThan(rotationsAtLeast / 2);
     await pool.close();

@@ -86,14 +86,10 @@ describe('durability: a failing disk', () => {
     });
   }
 
-  it('a refused flush right before close(), nothing written after it: the restart finds only what was acknowledged [KNOWN BUG: the rejected call is applied]', async () => {
+  it('a refused flush right before close(), nothing written after it: the restart finds only what was acknowledged', async () => {
     // All of the failed flush reached the disk; the Void that says to ignore it is written with the
     // next flush, and here there is none before the pool closes.
-    // KNOWN BUG (left unfixed here on purpose): this test fails. JournalWriter (src/journal-writer.ts)
-    // keeps the Void of a failed group in #voids and writes it only at the head of the next group;
-    // idle(), which Durability.close() awaits, does not write pending voids. So the failed call's
-    // record, whole on the disk, is read back as valid at the restart: a call that rejected
-    // ERR_JOURNAL_WRITE (and was rolled back) is applied after it (inc(500): 535 where 35 was acknowledged).
+    // The writer writes that Void when it is asked to go idle (as close() does), in a flush of its own.
     const dir = await durableDir();
     const { pool, store } = await openOn(dir);
     const model = new IncModel();
