@@ -3,11 +3,11 @@
 // that rebuild a session (snapshot + records) after a loss or a restart.
 
 import { createHash } from 'node:crypto';
-import { DurableStoreError, JournalWriteError, type SerializedError } from './errors.js';
+import { DurableStoreError, JournalWriteError } from './errors.js';
 import type { ResolvedDurability } from './durability-options.js';
 import { decodeDurableSnapshot, encodeDurableSnapshot } from './durable-snapshot-file.js';
 import {
-  ByteWriter, CallFlags, RecordType, decodeRecord, encodeRecord, writeError, writeValue, type CallRecord, type JournalRecord,
+  ByteWriter, CallFlags, RecordType, decodeRecord, encodeCallRecord, encodeRecord, type JournalRecord,
 } from './journal-record.js';
 import { readJournal } from './journal-reader.js';
 import { frameReplayRecords } from './replay-records.js';
@@ -42,6 +42,12 @@ export interface CallEntry {
   /** The value, or (with {@link CallFlags.Failed}) the error. */
   readonly outcome: unknown;
   readonly tape: Uint8Array | undefined;
+}
+
+/** What a journaled call settles once its record is durable (or could not be made so). */
+export interface JournaledJob {
+  acknowledge(value: unknown): void;
+  refuse(error: unknown): void;
 }
 
 /** Called once the record is durable (no error), or could not be made so. */
@@ -150,29 +156,44 @@ export class Durability {
     return history;
   }
 
-  /** Journals a call (or callMany) that ran: `done` is called once it is durable. */
-  recordCall(history: SessionHistory, entry: CallEntry, done: Acknowledge): void {
-    const scratch = this.#scratch;
-    scratch.length = 0;
-    writeValue(scratch, entry.args);
-    const args = scratch.take();
-    scratch.length = 0;
-    if ((entry.flags & CallFlags.Failed) !== 0) writeError(scratch, entry.outcome as SerializedError);
-    else writeValue(scratch, entry.outcome);
-    const outcome = scratch.take();
-    const record: CallRecord = {
-      type: RecordType.Call, key: history.key, seq: history.seq + 1, flags: entry.flags, exportIndex: entry.exportIndex,
-      mode: entry.mode, typedResult: entry.typedResult, idempotencyKey: entry.idempotencyKey, args, outcome, tape: entry.tape ?? NO_BYTES,
-    };
-    this.#append(history, record, true, (entry.flags & CallFlags.Opened) !== 0, (error) => {
-      if (error === undefined && entry.idempotencyKey !== undefined) history.remember(entry.idempotencyKey, outcome, this.options.idempotencyKeys);
-      done(error);
+  /**
+   * Journals a call (or callMany) that ran; once it is durable `job` is acknowledged with the call's
+   * value (or refused with `failure`, a call that failed and kept its instance), or refused with the
+   * write's error.
+   */
+  recordCall(history: SessionHistory, entry: CallEntry, job: JournaledJob, failure: Error | undefined): void {
+    const seq = history.seq + 1;
+    // Read now: `entry` is the caller's to reuse once this returns.
+    const { idempotencyKey, outcome } = entry;
+    this.#callKey = history.keyBytes;
+    this.#callSeq = seq;
+    this.#call = entry;
+    const before = this.#writer.segment;
+    this.#writer.appendWith(this.#encodeCall, (error) => {
+      if (error !== undefined) {
+        const refused = journalError(this.options.where, error);
+        this.#rollback(history, refused);
+        job.refuse(refused);
+        return;
+      }
+      history.acknowledged(seq);
+      if (idempotencyKey !== undefined) history.remember(idempotencyKey, outcomeBytes(history, seq), this.options.idempotencyKeys);
+      if (failure !== undefined) job.refuse(failure);
+      else job.acknowledge(outcome);
     });
+    const segment = this.#writer.segment;
+    if (segment !== before) this.#rotated(segment);
+    this.#pushed(history, this.#writer.lastBody, seq, segment, (entry.flags & CallFlags.Opened) !== 0);
   }
+
+  #callKey: Uint8Array = NO_BYTES;
+  #callSeq = 0;
+  #call: CallEntry | undefined;
+  readonly #encodeCall = (out: ByteWriter): void => encodeCallRecord(out, this.#callKey, this.#callSeq, this.#call as CallEntry);
 
   /** Journals a fresh instance's start (a reset, or a first operation that is no call). */
   recordStart(history: SessionHistory, tape: Uint8Array | undefined, done: Acknowledge): void {
-    this.#append(history, { type: RecordType.Start, key: history.key, seq: history.seq + 1, tape: tape ?? NO_BYTES }, true, true, done);
+    this.#append(history, { type: RecordType.Start, key: history.key, seq: history.seq + 1, tape: tape ?? NO_BYTES }, true, done);
   }
 
   /** Journals the session's end: once durable, its history and snapshots are gone. */
@@ -276,7 +297,7 @@ export class Durability {
     }
   }
 
-  #append(history: SessionHistory, record: JournalRecord, call: boolean, fresh: boolean, done: Acknowledge): void {
+  #append(history: SessionHistory, record: JournalRecord, fresh: boolean, done: Acknowledge): void {
     const seq = record.seq;
     const position = this.#writeRecord(record, (error) => {
       if (error === undefined) {
@@ -287,12 +308,29 @@ export class Durability {
       this.#rollback(history, error);
       done(error);
     });
-    const body = this.#lastBody;
-    history.push(body, seq, position.segment, call, Date.now());
-    if (fresh) history.startedFresh(position.segment);
+    this.#pushed(history, this.#lastBody, seq, position.segment, fresh);
+  }
+
+  /** A record of the session was appended: its history keeps it, and the compaction policy looks. */
+  #pushed(history: SessionHistory, body: Uint8Array, seq: number, segment: number, fresh: boolean): void {
+    history.push(body, seq, segment, true, this.#now());
+    if (fresh) history.startedFresh(segment);
     this.#dirty.add(history);
     this.#policy(history);
   }
+
+  /** Milliseconds, read at most once per turn (a record does not need a clock reading of its own). */
+  #now(): number {
+    if (this.#clock === 0) {
+      this.#clock = Date.now();
+      queueMicrotask(() => {
+        this.#clock = 0;
+      });
+    }
+    return this.#clock;
+  }
+
+  #clock = 0;
 
   #lastBody: Uint8Array = NO_BYTES;
 
@@ -491,6 +529,13 @@ function gapIn(history: SessionHistory, base: Base, from: number): string | unde
     expected++;
   }
   return undefined;
+}
+
+/** The outcome bytes of the session's record `seq` (the last one pushed, or one still held). */
+function outcomeBytes(history: SessionHistory, seq: number): Uint8Array {
+  const at = history.seqs.lastIndexOf(seq);
+  const record = at < 0 ? undefined : decodeRecord(history.records[at] as Uint8Array);
+  return record?.type === RecordType.Call ? record.outcome.slice() : NO_BYTES;
 }
 
 function packPlan(base: Uint8Array | undefined, records: readonly Uint8Array[]): RecoveryPlan {

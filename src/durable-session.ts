@@ -3,7 +3,7 @@
 
 import { JournalWriteError, deserializeError, type ReactorPoolError } from './errors.js';
 import { createsInstance, type InstanceEntry, type InstanceTable } from './instance-table.js';
-import type { Durability } from './durability.js';
+import type { CallEntry, Durability } from './durability.js';
 import { CallFlags, ByteReader, outcomeError, readValue } from './journal-record.js';
 import { Status, type Failure, type Op, type OkWithOutput } from './protocol.js';
 import type { SessionHistory } from './session-history.js';
@@ -29,6 +29,11 @@ export interface DurableJob {
   acknowledge(value: unknown): void;
   refuse(error: unknown): void;
 }
+
+/** The entry every journaled call is described by, filled in per call (see DurableSession.#journalCall). */
+const CALL: { -readonly [K in keyof CallEntry]: CallEntry[K] } = {
+  flags: 0, exportIndex: 0, mode: undefined, typedResult: undefined, idempotencyKey: undefined, args: undefined, outcome: undefined, tape: undefined,
+};
 
 /** Thread ends that take instances down without the operation being at fault. */
 const THREAD_LOSSES: ReadonlySet<string> = new Set(['ERR_WORKER_FAILED', 'ERR_WORKER_RECYCLED']);
@@ -67,7 +72,7 @@ export class DurableSession {
 
   /** Whether `op` targets an instance being rebuilt (it goes out again afterwards). */
   isRetired(op: Op): boolean {
-    return op.kind !== 'drop' && this.retired.has(op.epoch);
+    return this.retired.size !== 0 && op.kind !== 'drop' && this.retired.has(op.epoch);
   }
 
   /** A job of the session left the worker slot (settled, failed or parked). */
@@ -207,20 +212,20 @@ export class DurableSession {
       error.message = `session ${JSON.stringify(this.history.key)}: ${error.message}`;
       error.sessionKey = this.history.key;
     }
-    this.durability.recordCall(this.history, {
-      flags,
-      exportIndex: op.exportIndex,
-      mode: op.buffers,
-      typedResult: op.kind === 'callMany' ? op.typedResult : undefined,
-      idempotencyKey,
-      args: op.kind === 'call' ? op.args : op.argsList,
-      outcome,
-      tape,
-    }, (writeError) => {
-      if (writeError !== undefined) job.refuse(writeError);
-      else if (error !== undefined) job.refuse(error);
-      else job.acknowledge(outcome);
-    });
+    // One entry object for every call: recordCall encodes it at once and keeps nothing of it.
+    const entry = CALL;
+    entry.flags = flags;
+    entry.exportIndex = op.exportIndex;
+    entry.mode = op.buffers;
+    entry.typedResult = op.kind === 'callMany' ? op.typedResult : undefined;
+    entry.idempotencyKey = idempotencyKey;
+    entry.args = op.kind === 'call' ? op.args : op.argsList;
+    entry.outcome = outcome;
+    entry.tape = tape;
+    this.durability.recordCall(this.history, entry, job, error);
+    entry.args = undefined;
+    entry.outcome = undefined;
+    entry.tape = undefined;
   }
 
   #acknowledge(job: DurableJob, value: unknown): (error: JournalWriteError | undefined) => void {

@@ -2,6 +2,7 @@
 // files) and the embedded default, a local directory written with real fsync and held by one process.
 
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, rename, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory, writeFileAtomically } from './atomic-file.js';
@@ -44,6 +45,12 @@ export interface DurableStore {
   /** Lets the store go (another process may open it now); nothing else is called after it. */
   close(): Promise<void>;
 }
+
+/** `O_DSYNC` where the platform has it (not on Windows): a write returns once it is on stable storage. */
+const DSYNC = fsConstants.O_DSYNC ?? 0;
+/** Flags of a segment file opened for appending: new (it must not exist), or existing. */
+const APPEND_NEW = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_EXCL | DSYNC;
+const APPEND = fsConstants.O_WRONLY | fsConstants.O_APPEND | DSYNC;
 
 /** The lock file, holding the pid of the process that has the directory open. */
 const LOCK = 'LOCK';
@@ -121,13 +128,13 @@ export class DirectoryDurableStore implements DurableStore {
     if (file === undefined) {
       const path = this.#segmentPath(segment);
       try {
-        file = await open(path, 'ax');
+        file = await open(path, APPEND_NEW);
         this.#segmentFiles.set(segment, file);
         // The new file's name must be durable too, or a crash could lose the whole segment.
         await syncDirectory(this.#journal);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        file = await open(path, 'a');
+        file = await open(path, APPEND);
         this.#segmentFiles.set(segment, file);
       }
     }
@@ -135,7 +142,9 @@ export class DirectoryDurableStore implements DurableStore {
       const { bytesWritten } = await file.write(bytes, written, bytes.byteLength - written);
       written += bytesWritten;
     }
-    await file.datasync();
+    // With O_DSYNC each write returned once its bytes were on stable storage: one trip to the thread
+    // pool per append instead of two (under load, each trip waits for this thread's next turn).
+    if (DSYNC === 0) await file.datasync();
   }
 
   async deleteSegment(segment: number): Promise<void> {

@@ -98,22 +98,49 @@ export class JournalWriter {
 
   /** Encodes `record` straight into the group (no copy of its body) and appends it, as {@link append}. */
   appendRecord(record: JournalRecord, done: AppendDone): number {
+    this.#record = record;
+    return this.appendWith(this.#encodeRecord, done);
+  }
+
+  #record: JournalRecord | undefined;
+  readonly #encodeRecord = (out: ByteWriter): void => encodeRecord(out, this.#record as JournalRecord);
+
+  /**
+   * Appends the record body `encode` writes straight into the group, as {@link append}. The body is
+   * {@link lastBody} until the next append.
+   */
+  appendWith(encode: (out: ByteWriter) => void, done: AppendDone): number {
     const group = this.#groupForNext();
     const out = group.out;
     const at = out.reserve(FRAME_BYTES);
     try {
-      encodeRecord(out, record);
+      encode(out);
     } catch (error) {
       out.length = at;
       throw error;
     }
     const length = out.length - at - FRAME_BYTES;
-    if (length > MAX_RECORD_BYTES) {
+    if (length === 0 || length > MAX_RECORD_BYTES) {
       out.length = at;
       throw tooLarge(length);
     }
     writeFrame(out.bytes, out.view, at, length);
+    this.#lastAt = at + FRAME_BYTES;
+    this.#lastLength = length;
+    this.#lastOut = out;
     return this.#added(group, at, done);
+  }
+
+  #lastOut: ByteWriter | undefined;
+  #lastAt = 0;
+  #lastLength = 0;
+
+  /**
+   * The body of the record appended last, as a view of its group's buffer (never written again:
+   * a group's buffer is its own, and a grown buffer leaves the old one as it was).
+   */
+  get lastBody(): Uint8Array {
+    return this.#lastOut === undefined ? new Uint8Array(0) : this.#lastOut.bytes.subarray(this.#lastAt, this.#lastAt + this.#lastLength);
   }
 
   /**

@@ -46,8 +46,12 @@ export class SessionHistory {
   /** Waiters for {@link durableSeq} to reach a record (or for a rollback). */
   waiters: { readonly seq: number; readonly resolve: () => void }[] = [];
 
+  /** The key as UTF-8, as every record of the session holds it. */
+  readonly keyBytes: Uint8Array;
+
   constructor(key: string) {
     this.key = key;
+    this.keyBytes = new TextEncoder().encode(key);
   }
 
   /** Whether the store holds any state of the session. */
