@@ -2,10 +2,7 @@
 // on the same reactor instance, until that instance is lost (then calls reject until `reset()`).
 
 import { checkArgs, type Callable } from './arguments.js';
-import {
-  DurableStoreError, InvalidArgumentError, ReactorPoolError, SessionClosedError, SnapshotStoreError,
-} from './errors.js';
-import type { RecoveryPlan } from './durability.js';
+import { InvalidArgumentError, SessionClosedError, type ReactorPoolError } from './errors.js';
 import { checkBufferArgs, checkResultMode } from './buffers.js';
 import {
   resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions, type SessionCalls, type TypedArgs,
@@ -23,7 +20,10 @@ import { SessionJob, abortedError } from './session-job.js';
 import { watchSignal } from './signal-watchers.js';
 import type { SnapshotSupport } from './snapshot-support.js';
 import type { Hibernation } from './hibernation.js';
-import type { DurableSession, ParkedOperation } from './durable-session.js';
+import type { DurableSession } from './durable-session.js';
+import { rebuildSession, resendParked } from './session-rebuild.js';
+import { hibernateSession, wakeFromStore } from './session-hibernation.js';
+import type { SessionInternals } from './session-internals.js';
 
 /** What a session is wired to, given by its pool; its jobs share it. */
 export interface SessionDeps {
@@ -568,168 +568,35 @@ export class Session {
     if (hibernation === undefined || this.#closed || this.#gate !== undefined || entry.hibernated || entry.lostCause !== undefined || !entry.startQueued) {
       return Promise.resolve(false);
     }
-    const hibernating = this.#hibernate(hibernation);
+    const hibernating = hibernateSession(this.#internals(), hibernation);
     this.#hibernating = hibernating;
     void hibernating.then(() => { this.#hibernating = undefined; });
     return hibernating;
   }
 
-  async #hibernate(hibernation: Hibernation): Promise<boolean> {
-    const { entry, instances, queue, events } = this.#deps;
-    let release = (): void => {};
-    this.#hold(new Promise<void>((resolve) => { release = resolve; }));
-    try {
-      const { instanceId, epoch } = entry;
-      queue.takeUnbounded();
-      const bytes = await this.#enqueue({ kind: 'snapshot', instanceId, epoch, open: false }, undefined) as Uint8Array;
-      if (entry.epoch !== epoch || entry.lostCause !== undefined) return this.#leaving();
-      await hibernation.deleted(this.key);
-      await hibernation.limits.store.set(this.key, bytes);
-      hibernation.stored(this.key, bytes.byteLength);
-      if (this.#leaving()) {
-        void this.#forgetStored();
-        return true;
-      }
-      // The state is in the store: from here the session is hibernated. The drop is not waited for (a
-      // recycle waits for this before the thread goes, and would send the drop to the new thread).
-      instances.hibernate(entry);
-      hibernation.deactivated(this);
-      queue.takeUnbounded();
-      this.#enqueue({ kind: 'drop', instanceId, epoch }, undefined).catch(() => undefined);
-      events.hibernated(this.key, bytes.byteLength);
-      return true;
-    } catch {
-      return this.#leaving();
-    } finally {
-      release();
-    }
-  }
-
-  /** Lost or closed: its instance is gone or going, hibernated or not. */
-  #leaving(): boolean {
-    return this.#closed || this.#deps.entry.lostCause !== undefined;
-  }
-
-  /** Restores a hibernated session from the store: its restore goes out first, operations held behind it follow. */
+  /** Restores a hibernated session: from the store, or (durability) by a rebuild from its journal. */
   async #wake(): Promise<void> {
-    if (this.#deps.durable !== undefined) {
-      await this.#rebuild(this.#deps.durable);
-      return;
-    }
-    // It wakes where placement puts it now (another worker after a resize, or to even the load).
-    const target = this.#deps.place(this.key);
-    if (target !== this.#deps.worker) this.moveTo(target);
-    const { entry, instances, hibernation } = this.#deps;
-    if (hibernation === undefined) return;
-    let bytes: Uint8Array | undefined;
-    let failure: string | undefined;
-    try {
-      bytes = await hibernation.limits.store.get(this.key);
-      if (bytes === undefined) failure = 'the store holds no snapshot for it';
-    } catch (error) {
-      failure = `the store's get failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    if (bytes === undefined) {
-      // Whatever the store still holds for it is stale: the session is lost.
-      void this.#forgetStored();
-      instances.instanceLost(entry, entry.epoch, new SnapshotStoreError(`session ${JSON.stringify(this.key)} could not be woken from hibernation: ${failure ?? ''}`, { sessionKey: this.key }));
-      return;
-    }
-    // The look that finds room and the claim (the wake) run in one go: no other start takes the room between.
-    let room = this.#roomWait();
-    while (room !== undefined && (await room)) room = this.#roomWait();
-    instances.wake(entry);
-    this.#activated();
-    this.#deps.queue.takeUnbounded();
-    const restored = this.#enqueue({ kind: 'restore', instanceId: entry.instanceId, epoch: entry.epoch, snapshot: bytes }, undefined);
-    restored.then(() => {
-      void this.#forgetStored();
-      this.#deps.events.restored(this.key, this.workerId);
-    }, () => {
-      // The loss rule applied (the job's failure): operations held behind it reject ERR_SESSION_LOST.
-      void this.#forgetStored();
-    });
+    const { durable, hibernation } = this.#deps;
+    if (durable !== undefined) await rebuildSession({ ...this.#internals(), durable });
+    else if (hibernation !== undefined) await wakeFromStore(this.#internals(), hibernation);
   }
 
-  /**
-   * Durability: rebuilds the session from its snapshot and journal, once every operation its lost
-   * instance took down is back (parked). The replay goes out first, then the parked operations in the
-   * order they were made, then whatever is held behind the gate.
-   */
-  async #rebuild(durable: DurableSession): Promise<void> {
-    await durable.drained();
-    // A lost instance is rebuilt where it was; a hibernated session wakes where placement puts it now.
-    if (!durable.recovering) {
-      const target = this.#deps.place(this.key);
-      if (target !== this.#deps.worker) this.moveTo(target);
-    }
-    durable.recovering = false;
-    const { entry, instances } = this.#deps;
-    if (!entry.hibernated || entry.lostCause !== undefined || this.#closed) {
-      this.#resend(durable.takeParked());
-      return;
-    }
-    let plan: RecoveryPlan;
-    try {
-      plan = await durable.durability.plan(durable.history);
-    } catch (error) {
-      instances.instanceLost(entry, entry.epoch, error instanceof ReactorPoolError ? error : new DurableStoreError(String(error), { sessionKey: this.key }));
-      this.#resend(durable.takeParked());
-      return;
-    }
-    let room = this.#roomWait();
-    while (room !== undefined && (await room)) room = this.#roomWait();
-    if (plan.base === undefined && plan.count === 0) {
-      // Nothing was ever acknowledged: the next operation starts a fresh instance.
-      instances.unhibernate(entry);
-    } else {
-      instances.wake(entry);
-      this.#activated();
-      this.#deps.queue.takeUnbounded();
-      const { instanceId, epoch } = entry;
-      this.#enqueue({ kind: 'replay', instanceId, epoch, base: plan.base, records: plan.records }, undefined).then(() => {
-        this.#deps.events.recovered(this.key, this.workerId, plan.count);
-      }, () => undefined);
-    }
-    this.#resend(durable.takeParked());
-  }
-
-  /** Sends parked operations again, in order, to the session's instance now. */
-  #resend(parked: readonly ParkedOperation[]): void {
-    for (const { op, timeout, resolve, reject, crashes } of parked) {
-      const { entry, instances } = this.#deps;
-      if (entry.lostCause !== undefined) {
-        reject(sessionLostError(this.key, entry.lostCause));
-        this.#deps.queue.give();
-        continue;
-      }
-      let again: Op;
-      try {
-        switch (op.kind) {
-          case 'call':
-          case 'callMany':
-          case 'snapshot':
-            again = { ...op, instanceId: entry.instanceId, epoch: entry.epoch, open: this.#claimStart() };
-            break;
-          case 'open':
-          case 'restore':
-            this.#claim(() => instances.reset(entry));
-            this.#activated();
-            again = { ...op, instanceId: entry.instanceId, epoch: entry.epoch };
-            break;
-          default:
-            // A replay taken down is replaced by the next rebuild; a drop always ran.
-            this.#deps.queue.give();
-            reject(sessionLostError(this.key, entry.lostCause ?? new DurableStoreError('the rebuild was interrupted', { sessionKey: this.key })));
-            continue;
-        }
-      } catch (error) {
-        reject(error);
-        continue;
-      }
-      const job = new SessionJob(this.#deps, again, timeout, resolve, reject, crashes);
-      this.#deps.worker.submit(job);
-    }
+  /** What the session's rarer paths need of it (made per use). */
+  #internals(): SessionInternals {
+    return {
+      key: this.key,
+      deps: this.#deps,
+      handle: this,
+      closed: () => this.#closed,
+      moveTo: (worker) => this.moveTo(worker),
+      roomWait: () => this.#roomWait(),
+      activated: () => this.#activated(),
+      claimStart: () => this.#claimStart(),
+      claim: (claim) => this.#claim(claim),
+      enqueue: (op) => this.#enqueue(op, undefined),
+      hold: (gate) => this.#hold(gate),
+      forgetStored: () => this.#forgetStored(),
+    };
   }
 
   /**
@@ -748,10 +615,10 @@ export class Session {
   /** Called when the first operation parks: the rebuild is scheduled behind whatever is held. */
   #scheduleRebuild(): void {
     const gate = (this.#gate ?? Promise.resolve()).then(async () => {
-      const { entry } = this.#deps;
+      const { entry, durable } = this.#deps;
       if (entry.hibernated && entry.lostCause === undefined) await this.#wake();
       // Woken meanwhile by an operation that was held (its wake sent them), or lost: settled from here.
-      else if (this.#deps.durable !== undefined) this.#resend(this.#deps.durable.takeParked());
+      else if (durable !== undefined) resendParked({ ...this.#internals(), durable });
     });
     this.#hold(gate);
   }
