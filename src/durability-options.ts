@@ -3,7 +3,7 @@
 
 import { InvalidOptionError, describeValue } from './errors.js';
 import { DirectoryDurableStore, type DurableStore } from './durable-store.js';
-import { readOptionObject } from './options.js';
+import { positiveLimit, readOptionObject } from './options.js';
 
 /** When a session's journal is compacted into a snapshot: whichever of these comes first. */
 export interface SnapshotEvery {
@@ -92,7 +92,7 @@ export function resolveDurability(value: unknown): ResolvedDurability | undefine
     where,
     snapshotEvery: resolveSnapshotEvery(given['snapshotEvery']),
     recover: resolveRecover(given['recover']),
-    idempotencyKeys: positive('durability.idempotencyKeys', given['idempotencyKeys'], 1000),
+    idempotencyKeys: positiveLimit('durability.idempotencyKeys', given['idempotencyKeys'], 1000),
     segmentBytes: finite('durability.segmentBytes', given['segmentBytes'], 64 * 1024 * 1024),
   });
 }
@@ -107,9 +107,9 @@ function resolveSnapshotEvery(value: unknown): ResolvedDurability['snapshotEvery
     if (name !== 'calls' && name !== 'bytes' && name !== 'ms') throw new InvalidOptionError(`Unknown option \`durability.snapshotEvery.${name}\` (known: calls, bytes, ms)`);
   }
   return Object.freeze({
-    calls: positive('durability.snapshotEvery.calls', given['calls'], 1000),
-    bytes: positive('durability.snapshotEvery.bytes', given['bytes'], 1 << 20),
-    ms: positive('durability.snapshotEvery.ms', given['ms'], 60_000),
+    calls: positiveLimit('durability.snapshotEvery.calls', given['calls'], 1000),
+    bytes: positiveLimit('durability.snapshotEvery.bytes', given['bytes'], 1 << 20),
+    ms: positiveLimit('durability.snapshotEvery.ms', given['ms'], 60_000),
   });
 }
 
@@ -128,12 +128,3 @@ function finite(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
-/** A positive integer, or Infinity (never). */
-function positive(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidOptionError(`Expected \`${name}\` to be a positive integer or Infinity, got ${describeValue(value)}`);
-  }
-  return value;
-}

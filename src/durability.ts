@@ -7,12 +7,11 @@ import { DurableStoreError, JournalWriteError } from './errors.js';
 import type { ResolvedDurability } from './durability-options.js';
 import { decodeDurableSnapshot, encodeDurableSnapshot } from './durable-snapshot-file.js';
 import {
-  ByteWriter, CallFlags, RecordType, decodeRecord, encodeCallRecord, encodeRecord, type JournalRecord,
+  ByteWriter, CallFlags, RecordType, decodeRecord, encodeCallRecord, encodeRecord, type CallValues, type JournalRecord,
 } from './journal-record.js';
 import { readJournal } from './journal-reader.js';
 import { frameReplayRecords } from './replay-records.js';
 import { JournalWriter } from './journal-writer.js';
-import type { ResultMode, TypedResultKind } from './protocol.js';
 import { SessionHistory, type Base } from './session-history.js';
 
 /** What the pool does when durability needs a session to act. */
@@ -32,17 +31,7 @@ export interface RecoveryPlan {
 }
 
 /** A call's outcome as the journal keeps it. */
-export interface CallEntry {
-  readonly flags: number;
-  readonly exportIndex: number;
-  readonly mode: ResultMode | undefined;
-  readonly typedResult: TypedResultKind | undefined;
-  readonly idempotencyKey: string | undefined;
-  readonly args: unknown;
-  /** The value, or (with {@link CallFlags.Failed}) the error. */
-  readonly outcome: unknown;
-  readonly tape: Uint8Array | undefined;
-}
+export type CallEntry = CallValues;
 
 /** What a journaled call settles once its record is durable (or could not be made so). */
 export interface JournaledJob {

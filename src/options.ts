@@ -330,7 +330,8 @@ export function resolveTimeout(name: string, value: unknown, fallback = Number.P
   return value;
 }
 
-function positiveLimit(name: string, value: unknown, fallback: number): number {
+/** A positive integer, or `Infinity` (no limit); `fallback` when not given. */
+export function positiveLimit(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (value === Number.POSITIVE_INFINITY) return value;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
