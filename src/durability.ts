@@ -61,8 +61,6 @@ export class Durability {
   #timer: NodeJS.Timeout | undefined;
   readonly #scratch = new ByteWriter(1024);
   #closed = false;
-  /** What reading the journal back found that was not whole records (torn tails, undecodable records). */
-  damage: readonly string[] = [];
 
   private constructor(options: ResolvedDurability, writer: JournalWriter, segments: number[], generation: number) {
     this.options = options;
@@ -97,10 +95,10 @@ export class Durability {
     const writer = new JournalWriter(store, { segment: journal.nextSegment, segmentBytes: options.segmentBytes });
     const durability = new Durability(options, writer, segments, generation);
     for (const { segment, record } of journal.entries) durability.#replayRecord(record, segment);
-    durability.damage = journal.damage.map((damage) => `segment ${damage.segment} at ${damage.offset}: ${damage.message}`);
     // Said, not thrown: a torn tail is what a crash mid-write leaves (nothing acknowledged was in it).
-    if (durability.damage.length > 0) {
-      process.emitWarning(`${where}: the journal was cut where it stopped being whole records (${durability.damage.join('; ')})`, { code: 'REACTOR_POOL_JOURNAL_DAMAGE' });
+    const damage = journal.damage.map((cut) => `segment ${cut.segment} at ${cut.offset}: ${cut.message}`);
+    if (damage.length > 0) {
+      process.emitWarning(`${where}: the journal was cut where it stopped being whole records (${damage.join('; ')})`, { code: 'REACTOR_POOL_JOURNAL_DAMAGE' });
     }
     // Snapshot files no history names any more (a close, a crash between a snapshot and its record) are garbage.
     const named = new Set<string>();
@@ -128,11 +126,6 @@ export class Durability {
     const keys: string[] = [];
     for (const history of this.#histories.values()) if (history.holdsState) keys.push(history.key);
     return keys;
-  }
-
-  /** The session's history, if the store holds any. */
-  historyOf(key: string): SessionHistory | undefined {
-    return this.#histories.get(key);
   }
 
   /** The session's history, made empty if it has none yet. */
