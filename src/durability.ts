@@ -212,13 +212,16 @@ export class Durability {
     } catch {
       return false;
     }
+    // A checkpoint that a newer one overtook (its file took longer) must not become the base again.
+    const stale = (): boolean => history.rollbacks !== rollbacks || this.#histories.get(history.key) !== history ||
+      (!replaces && history.base.generation !== undefined && coveredSeq <= history.base.seq);
     const written = await new Promise<boolean>((resolve) => {
-      if (history.rollbacks !== rollbacks || this.#histories.get(history.key) !== history) {
+      if (stale()) {
         resolve(false);
         return;
       }
       const position = this.#writeRecord({ type: RecordType.Snapshot, key: history.key, seq: coveredSeq, generation, replaces }, (error) => {
-        if (error !== undefined || history.rollbacks !== rollbacks || this.#histories.get(history.key) !== history) {
+        if (error !== undefined || stale()) {
           resolve(false);
           return;
         }
@@ -236,21 +239,25 @@ export class Durability {
 
   /** How to rebuild the session: its base snapshot (or the one before, if that one is unreadable) and the records since. */
   async plan(history: SessionHistory): Promise<RecoveryPlan> {
-    const at = history.baseAt;
-    const latest = await this.#readBase(history, history.base);
-    const gap = latest.ok ? gapIn(history, history.base, at) : undefined;
+    // Taken now, in one piece: a checkpoint that completes while the snapshot file is read changes the
+    // history's base and records, and a plan mixing the old base with the new records would be wrong.
+    const view: HistoryView = { base: history.base, previous: history.previous, records: history.records.slice(), seqs: history.seqs.slice() };
+    const at = view.seqs.findIndex((seq) => seq > view.base.seq);
+    const from = at < 0 ? view.seqs.length : at;
+    const latest = await this.#readBase(history, view.base);
+    const gap = latest.ok ? gapIn(view, view.base, from) : undefined;
     if (latest.ok && gap === undefined) {
       history.loadTable(latest.table, this.options.idempotencyKeys);
-      return packPlan(latest.bytes, history.records.slice(at));
+      return packPlan(latest.bytes, view.records.slice(from));
     }
-    const previous = history.previous;
+    const previous = view.previous;
     let why = latest.ok ? gap : latest.why;
     if (previous !== undefined) {
       const older = await this.#readBase(history, previous);
-      const olderGap = older.ok ? gapIn(history, previous, 0) : undefined;
+      const olderGap = older.ok ? gapIn(view, previous, 0) : undefined;
       if (older.ok && olderGap === undefined) {
         history.loadTable(older.table, this.options.idempotencyKeys);
-        return packPlan(older.bytes, history.records);
+        return packPlan(older.bytes, view.records);
       }
       why = `${why ?? ''}; the one before: ${older.ok ? olderGap ?? '' : older.why}`;
     }
@@ -463,6 +470,8 @@ export class Durability {
         history.carried(segment, new Map());
         return;
       }
+      // An older compaction read after a newer one (written later) changes nothing.
+      if (!record.replaces && history.base.generation !== undefined && record.seq <= history.base.seq) return;
       // Its records before it may be gone with a deleted segment: the snapshot stands for them.
       history.snapshotted(record.generation, record.seq, segment, record.replaces);
       history.tableLoaded = false;
@@ -492,11 +501,19 @@ function snapshotName(key: string, generation: number): string {
   return `${createHash('sha256').update(key).digest('hex').slice(0, 40)}-${generation}`;
 }
 
+/** A session's history as a plan reads it: its bases and a copy of its records. */
+interface HistoryView {
+  readonly base: Base;
+  readonly previous: Base | undefined;
+  readonly records: readonly Uint8Array[];
+  readonly seqs: readonly number[];
+}
+
 /**
  * Why the records from index `from` do not rebuild the session from `base`, if they do not: a fresh
  * base needs a first record that starts an instance; every record must follow the one before.
  */
-function gapIn(history: SessionHistory, base: Base, from: number): string | undefined {
+function gapIn(history: HistoryView, base: Base, from: number): string | undefined {
   let expected = base.seq + 1;
   for (let i = from; i < history.records.length; i++) {
     const seq = history.seqs[i] as number;
