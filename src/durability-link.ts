@@ -1,7 +1,7 @@
 // What ties a pool's sessions to its durable store: each session's journal side, which losses are
 // recovered rather than applied, where hibernated sessions' snapshots go, what the journal asks of sessions.
 
-import { DurableSession } from './durable-session.js';
+import { DurableSession, THREAD_LOSSES } from './durable-session.js';
 import { Durability } from './durability.js';
 import type { ResolvedDurability } from './durability-options.js';
 import type { ReactorPoolError } from './errors.js';
@@ -11,8 +11,6 @@ import type { SnapshotStore } from './snapshot-store.js';
 
 /** Causes no rebuild can get past: the session is lost for real. */
 const FATAL: ReadonlySet<string> = new Set(['ERR_REPLAY_DIVERGED', 'ERR_DURABLE_STORE', 'ERR_INVALID_SNAPSHOT', 'ERR_SNAPSHOT_MISMATCH']);
-/** Thread ends: never the fault of the operation that was out. */
-const THREAD_LOSSES: ReadonlySet<string> = new Set(['ERR_WORKER_FAILED', 'ERR_WORKER_RECYCLED']);
 
 export class DurabilityLink {
   readonly durability: Durability;

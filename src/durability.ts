@@ -7,7 +7,7 @@ import { DurableStoreError, JournalWriteError } from './errors.js';
 import type { ResolvedDurability } from './durability-options.js';
 import { decodeDurableSnapshot, encodeDurableSnapshot } from './durable-snapshot-file.js';
 import {
-  ByteWriter, CallFlags, RecordType, decodeRecord, encodeCallRecord, encodeRecord, type CallValues, type JournalRecord,
+  ByteWriter, CallFlags, RecordType, decodeRecord, encodeCallRecord, type CallValues, type JournalRecord,
 } from './journal-record.js';
 import { readJournal } from './journal-reader.js';
 import { frameReplayRecords } from './replay-records.js';
@@ -59,7 +59,6 @@ export class Durability {
   #generation: number;
   #hooks: DurabilityHooks | undefined;
   #timer: NodeJS.Timeout | undefined;
-  readonly #scratch = new ByteWriter(1024);
   #closed = false;
 
   private constructor(options: ResolvedDurability, writer: JournalWriter, segments: number[], generation: number) {
@@ -94,7 +93,7 @@ export class Durability {
     const segments = [...new Set([...journal.segments, journal.nextSegment])].sort((a, b) => a - b);
     const writer = new JournalWriter(store, { segment: journal.nextSegment, segmentBytes: options.segmentBytes });
     const durability = new Durability(options, writer, segments, generation);
-    for (const { segment, record } of journal.entries) durability.#replayRecord(record, segment);
+    for (const { segment, record, body } of journal.entries) durability.#replayRecord(record, body, segment);
     // Said, not thrown: a torn tail is what a crash mid-write leaves (nothing acknowledged was in it).
     const damage = journal.damage.map((cut) => `segment ${cut.segment} at ${cut.offset}: ${cut.message}`);
     if (damage.length > 0) {
@@ -297,7 +296,7 @@ export class Durability {
       this.#rollback(history, error);
       done(error);
     });
-    this.#pushed(history, this.#lastBody, seq, position.segment, fresh);
+    this.#pushed(history, this.#writer.lastBody, seq, position.segment, fresh);
   }
 
   /** A record of the session was appended: its history keeps it, and the compaction policy looks. */
@@ -321,18 +320,11 @@ export class Durability {
 
   #clock = 0;
 
-  #lastBody: Uint8Array = NO_BYTES;
-
-  /** Encodes and appends one record; remembers its body in {@link #lastBody}. */
+  /** Encodes a record straight into the journal's group (its body is then the writer's `lastBody`). */
   #writeRecord(record: JournalRecord, done: (error: JournalWriteError | undefined) => void): { segment: number; offset: number } {
-    const scratch = this.#scratch;
-    scratch.length = 0;
-    encodeRecord(scratch, record);
-    const body = scratch.take();
-    this.#lastBody = body;
     let offset = 0;
     const segment = this.#appendNoting((d) => {
-      offset = this.#writer.append(body, d);
+      offset = this.#writer.appendRecord(record, d);
     }, (error) => done(error === undefined ? undefined : journalError(this.options.where, error)));
     return { segment, offset };
   }
@@ -456,7 +448,7 @@ export class Durability {
   }
 
   /** Applies one record read back from the journal at open. */
-  #replayRecord(record: JournalRecord, segment: number): void {
+  #replayRecord(record: JournalRecord, body: Uint8Array, segment: number): void {
     if (record.type === RecordType.Void) return;
     if (record.type === RecordType.Close) {
       const history = this.#histories.get(record.key);
@@ -484,9 +476,8 @@ export class Durability {
     // records before a base read later are not needed, and may well have gaps.
     if (record.seq <= history.seq) history.truncate(record.seq - 1);
     const fresh = record.type === RecordType.Start || (record.flags & CallFlags.Opened) !== 0;
-    const body = new ByteWriter(64);
-    encodeRecord(body, record);
-    history.push(body.take(), record.seq, segment, true, 0);
+    // A copy: a view would keep the whole segment's bytes alive.
+    history.push(body.slice(), record.seq, segment, true, 0);
     history.durableSeq = record.seq;
     if (fresh) history.startedFresh(segment);
     if (record.type === RecordType.Call && record.idempotencyKey !== undefined) {

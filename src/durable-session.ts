@@ -36,7 +36,7 @@ const CALL: { -readonly [K in keyof CallEntry]: CallEntry[K] } = {
 };
 
 /** Thread ends that take instances down without the operation being at fault. */
-const THREAD_LOSSES: ReadonlySet<string> = new Set(['ERR_WORKER_FAILED', 'ERR_WORKER_RECYCLED']);
+export const THREAD_LOSSES: ReadonlySet<string> = new Set(['ERR_WORKER_FAILED', 'ERR_WORKER_RECYCLED']);
 
 export class DurableSession {
   readonly durability: Durability;

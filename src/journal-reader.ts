@@ -12,6 +12,8 @@ export interface JournalEntry {
   readonly offset: number;
   /** The record (its byte fields are views of the segment's bytes). */
   readonly record: JournalRecord;
+  /** Its body as written (a view of the segment's bytes). */
+  readonly body: Uint8Array;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function readJournal(store: DurableStore): Promise<JournalContents>
       }
       // A Void says the same wherever it was found (even inside a range it or another voids): apply it.
       if (record.type === RecordType.Void) voids.push(record);
-      else found.push({ segment, offset, record });
+      else found.push({ segment, offset, record, body });
     }
     if (scan.tail !== undefined) damage.push({ segment, offset: scan.tail.offset, reason: scan.tail.reason, message: scan.tail.message });
   }
