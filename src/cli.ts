@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`. Errors print as `error [CODE]: message`
-// and exit non-zero (2 for a usage mistake, 1 for anything else).
+// The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`, `help`, `--version`. Errors print as
+// `error [CODE]: message` and exit non-zero (2 for a usage mistake, 1 for anything else).
 
 import { InvalidOptionError } from './errors.js';
 import { MAX_WORKERS } from './options.js';
-import { BUNDLED_REACTOR, DEMO_HELP, demoCommand } from './cli/demo-command.js';
+import { BUNDLED_REACTOR, DEMO_HELP, MAX_DEMO_CALLS, demoCommand } from './cli/demo-command.js';
 import { INSPECT_HELP, inspectCommand } from './cli/inspect-command.js';
 import {
   DEFAULT_CONCURRENCY, DEFAULT_DURATION_S, DEFAULT_SESSIONS, LOAD_TEST_HELP, MAX_CALLS, MAX_CONCURRENCY, MAX_DURATION_S, MAX_SESSIONS,
@@ -12,7 +12,10 @@ import {
 } from './cli/load-test-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
+import { readByteFormat, readResultFlags } from './cli/call-results.js';
 import { poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
+import { packageVersion } from './cli/version.js';
+import { readWasiFlags, wasiFlagSpecs } from './cli/wasi-flags.js';
 
 const MAIN_HELP = `Usage: reactor-pool <command> [options]
 
@@ -21,11 +24,24 @@ in a pool of worker threads.
 
 Commands:
   run <module> --call NAME[:ARGS]...   call exports on one session, print the results
-  inspect <module>                     show exports, signatures, imports, memory
+  inspect <module>                     show exports, signatures, imports, memory,
+                                       whether the pool can run and snapshot it
   demo [module]                        the reference scenario and a pool demo (npm start)
-  bench <module> --call NAME[:ARGS]... load-test exports: calls/s, latency percentiles
+  bench <module> --call NAME[:ARGS]... load-test your exports: calls/s, latency percentiles
+  help [command]                       this help, or a command's
 
-Run \`reactor-pool <command> --help\` for a command's options.`;
+Options:
+  -v, --version                        print reactor-pool's version
+  -h, --help                           show this help
+
+Run \`reactor-pool help <command>\` or \`reactor-pool <command> --help\` for a
+command's options. Exit codes: 0 success, 1 a failure (printed as
+\`error [CODE]: message\`), 2 a usage mistake; \`inspect\` exits 3 for a module
+the pool would refuse.`;
+
+/** Each command's help, for `reactor-pool help <command>`. */
+const COMMAND_HELP: Readonly<Record<string, string>> = { run: RUN_HELP, inspect: INSPECT_HELP, demo: DEMO_HELP, bench: LOAD_TEST_HELP };
+const COMMANDS = Object.keys(COMMAND_HELP);
 
 const write = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -45,6 +61,10 @@ async function main(argv: readonly string[]): Promise<number> {
         workers: { type: 'string' },
         'snapshot-in': { type: 'string' },
         'snapshot-out': { type: 'string' },
+        result: { type: 'string', multiple: true },
+        bytes: { type: 'string' },
+        json: { type: 'boolean' },
+        ...wasiFlagSpecs(),
         ...poolFlagSpecs(false),
       });
       if (values['help'] === true) return help(RUN_HELP);
@@ -66,6 +86,10 @@ async function main(argv: readonly string[]): Promise<number> {
         isolation,
         callTimeout,
         memoryLimit,
+        wasi: readWasiFlags(values),
+        result: readResultFlags(values['result']),
+        bytes: readByteFormat(values['bytes']),
+        json: values['json'] === true,
         snapshotIn,
         snapshotOut,
       }, write);
@@ -86,7 +110,7 @@ async function main(argv: readonly string[]): Promise<number> {
         module: onePositional(positionals, 'demo', false) ?? BUNDLED_REACTOR,
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
         sessions: integerOption(values['sessions'], 'sessions', 1, 1_000_000) ?? 1000,
-        calls: integerOption(values['calls'], 'calls', 1, 1_000_000) ?? 20,
+        calls: integerOption(values['calls'], 'calls', 1, MAX_DEMO_CALLS) ?? 20,
       }, write);
     }
     case 'bench': {
@@ -97,6 +121,8 @@ async function main(argv: readonly string[]): Promise<number> {
         duration: { type: 'string' },
         calls: { type: 'string' },
         workers: { type: 'string' },
+        result: { type: 'string', multiple: true },
+        ...wasiFlagSpecs(),
         ...poolFlagSpecs(true),
         json: { type: 'string' },
       });
@@ -116,17 +142,34 @@ async function main(argv: readonly string[]): Promise<number> {
         totalCalls,
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
         pool: readPoolFlags(values),
+        wasi: readWasiFlags(values),
+        result: readResultFlags(values['result']),
         json: values['json'] as string | undefined,
       }, { write, warn });
     }
+    case '-v':
+    case '--version':
+      write(packageVersion());
+      return 0;
+    case 'help': {
+      const [topic, ...more] = rest;
+      if (topic === undefined) return help(MAIN_HELP);
+      if (more.length > 0) throw new InvalidOptionError(`help takes one command, got ${rest.length}: ${rest.join(' ')}`);
+      const text = Object.hasOwn(COMMAND_HELP, topic) ? COMMAND_HELP[topic] : undefined;
+      if (text === undefined) throw unknownCommand(topic);
+      return help(text);
+    }
     case undefined:
-    case 'help':
     case '-h':
     case '--help':
       return help(MAIN_HELP);
     default:
-      throw new InvalidOptionError(`unknown command ${JSON.stringify(command)} (commands: run, inspect, demo, bench; see --help)`);
+      throw unknownCommand(command);
   }
+}
+
+function unknownCommand(command: string): InvalidOptionError {
+  return new InvalidOptionError(`unknown command ${JSON.stringify(command)}; the commands are ${COMMANDS.join(', ')} (see reactor-pool --help)`);
 }
 
 function help(text: string): number {
@@ -134,4 +177,12 @@ function help(text: string): number {
   return 0;
 }
 
-exitWith(main(process.argv.slice(2)));
+// A reader that stops early (`reactor-pool inspect m.wasm | head`) ends the command quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit();
+});
+
+const argv = process.argv.slice(2);
+// `run --json` and `inspect --json` print their errors as JSON too, usage mistakes included.
+exitWith(main(argv), (argv[0] === 'run' || argv[0] === 'inspect') && argv.includes('--json'));

@@ -31,23 +31,24 @@ export function integerOption(value: unknown, name: string, min: number, max: nu
   return n;
 }
 
-/** Sets the exit code from a command's result; prints a failure as `error [CODE]: message`. */
-export function exitWith(command: Promise<number>): void {
+/**
+ * Sets the exit code from a command's result; prints a failure as `error [CODE]: message` on stderr,
+ * or with `json` as `{ "error": { "code", "message" } }` on stdout.
+ */
+export function exitWith(command: Promise<number>, json = false): void {
+  const fail = (code: string, message: string, exitCode: number): void => {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    else process.stderr.write(`error [${code}]: ${message}\n`);
+    process.exitCode = exitCode;
+  };
   command.then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      if (error instanceof UsageMistake) {
-        process.stderr.write(`error [${error.error.code}]: ${error.error.message}\n`);
-        process.exitCode = 2;
-      } else if (error instanceof ReactorPoolError) {
-        process.stderr.write(`error [${error.code}]: ${error.message}\n`);
-        process.exitCode = error.code === 'ERR_INVALID_OPTION' ? 2 : 1;
-      } else {
-        process.stderr.write(`error [ERR_INTERNAL]: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-        process.exitCode = 1;
-      }
+      if (error instanceof UsageMistake) fail(error.error.code, error.error.message, 2);
+      else if (error instanceof ReactorPoolError) fail(error.code, error.message, error.code === 'ERR_INVALID_OPTION' ? 2 : 1);
+      else fail('ERR_INTERNAL', error instanceof Error ? (json ? error.message : error.stack ?? error.message) : String(error), 1);
     },
   );
 }

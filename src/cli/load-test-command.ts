@@ -8,10 +8,14 @@ import { dirname, resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
-import { NUMBER_SYNTAX, asUsage, parseCallSpec } from './arguments.js';
+import type { WasiOptions } from '../options.js';
+import type { ResultMode } from '../protocol.js';
+import { BUFFER_SYNTAX, NUMBER_SYNTAX, asUsage, parseCallSpec } from './arguments.js';
+import { RESULT_FLAGS_HELP } from './call-results.js';
 import { buildReport, formatReport, rate, type LoadTestReport } from './load-test-report.js';
 import { runLoad, type LoadProgress } from './load-test-run.js';
 import { poolFlagsHelp, type PoolFlags } from './pool-flags.js';
+import { WASI_FLAGS_HELP } from './wasi-flags.js';
 
 export const DEFAULT_SESSIONS = 16;
 export const DEFAULT_CONCURRENCY = 64;
@@ -25,7 +29,8 @@ export const MAX_CALLS = 1_000_000_000;
 export const LOAD_TEST_HELP = `Usage: reactor-pool bench <module> --call NAME[:ARG,ARG...] [--call ...]
                           [--sessions N] [--concurrency N] [--duration S | --calls N]
                           [--workers N] [--isolation MODE] [--timeout MS]
-                          [--memory-limit SIZE] [--on-trap POLICY] [--json FILE]
+                          [--memory-limit SIZE] [--on-trap POLICY] [--result MODE]
+                          [--env KEY=VALUE] [--dir HOST[:GUEST]] [--json FILE]
 
 Load-tests your module through the pool: --sessions sessions (each its own
 instance), --concurrency calls in flight at once, until --duration seconds have
@@ -45,7 +50,10 @@ stopped, 2 on a usage mistake (a bad option, an unknown export, a bad argument).
 Options:
   --call NAME[:ARGS]   an export to call, with comma-separated arguments (repeatable),
                        checked against its signature before the load starts;
-                       ${NUMBER_SYNTAX}
+                       ${NUMBER_SYNTAX};
+                       ${BUFFER_SYNTAX}
+${RESULT_FLAGS_HELP}
+                       (a bytes or string result read as a number is never freed)
   --sessions N         sessions (default: ${DEFAULT_SESSIONS}; at most ${MAX_SESSIONS})
   --concurrency N      calls in flight at once, over all sessions (default: ${DEFAULT_CONCURRENCY})
   --duration S         seconds to keep making calls (default: ${DEFAULT_DURATION_S}); calls in flight
@@ -53,12 +61,14 @@ Options:
   --calls N            make exactly N calls instead (not with --duration)
   --workers N          worker threads (default: available parallelism)
 ${poolFlagsHelp(true)}
+${WASI_FLAGS_HELP}
   --json FILE          also write the report as JSON: machine, Node version, options,
                        calls/s, p50/p90/p99 latency, errors by code, why the pool stopped
   -h, --help           show this help
 
-Example:
-  reactor-pool bench reactor/reactor.wasm --call inc:1 --sessions 100 --duration 5`;
+Examples:
+  reactor-pool bench reactor/reactor.wasm --call inc:1 --sessions 100 --duration 5
+  reactor-pool bench mod.wasm --call render:file:page.md --result string --calls 10000`;
 
 /** The parsed command line of the load test. Exactly one of `durationSeconds` and `totalCalls` is set. */
 export interface LoadTestArgs {
@@ -70,6 +80,10 @@ export interface LoadTestArgs {
   readonly totalCalls: number | undefined;
   readonly workers: number | undefined;
   readonly pool: PoolFlags;
+  /** Environment and preopened directories (`--env`, `--dir`). */
+  readonly wasi: WasiOptions;
+  /** How each export's result is read (`--result`). */
+  readonly result: (name: string) => ResultMode;
   readonly json: string | undefined;
 }
 
@@ -97,7 +111,7 @@ export async function loadTestCommand(args: LoadTestArgs, output: LoadTestOutput
   const { isolation, callTimeout, memoryLimit, onTrap } = args.pool;
   const pool = await ReactorPool.create({
     module: args.module, workers: args.workers ?? availableParallelism(), stdout: 'ignore', stderr: 'ignore',
-    isolation, callTimeout, memoryLimit, onTrap,
+    isolation, callTimeout, memoryLimit, onTrap, wasi: args.wasi,
   });
   try {
     return await loadTestOn(pool, args, output);
@@ -111,7 +125,7 @@ export async function loadTestCommand(args: LoadTestArgs, output: LoadTestOutput
  * checks the calls, runs, prints the report, writes `--json`; resolves with the exit code.
  */
 export async function loadTestOn(pool: ReactorPool, args: LoadTestArgs, output: LoadTestOutput): Promise<number> {
-  const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool.spec)));
+  const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool, args.result)));
   const progress = ({ seconds, made, failed }: LoadProgress): void => {
     output.warn(`[${seconds.toFixed(0)} s] ${made.toLocaleString('en-US')} calls, ${rate(made, seconds)} calls/s, ${failed} failed`);
   };

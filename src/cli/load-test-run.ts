@@ -109,7 +109,8 @@ export async function runLoad(pool: ReactorPool, plan: LoadPlan, onProgress: (pr
     for (let job = calls.next(); job !== undefined; job = calls.next()) {
       const sent = performance.now();
       try {
-        await job.session.call<unknown>(job.call.name, ...job.call.args);
+        const { name, args, result } = job.call;
+        await (result === 'value' ? job.session : job.session.with({ result })).call<unknown>(name, ...args);
         latency.record(performance.now() - sent);
       } catch (error) {
         tally(errors, error);
