@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LoadTestReport } from '../dist/src/cli/load-test-report.js';
 import { cli } from './helpers/cli.js';
-import { KITCHEN, REACTOR } from './helpers/fixtures.js';
+import { KITCHEN, REACTOR, fixture } from './helpers/fixtures.js';
 
 const out = mkdtempSync(join(tmpdir(), 'reactor-pool-load-'));
 
@@ -55,6 +55,34 @@ describe('reactor-pool bench <module>', () => {
       .toEqual({ calls: 10, failed: 4, codes: ['ERR_REACTOR_TRAP'], traps: 4, stoppedBy: null });
   });
 
+  it('takes string and bytes arguments, reads results as --result says, and grants --env and --dir', () => {
+    const buffers = cli('bench', fixture('buffers.wasm'), '--call', 'reverse:str:abc', '--call', 'total:hex:0102', '--result', 'reverse=bytes',
+      '--calls', '40', '--sessions', '2', '--workers', '1');
+    expect({ status: buffers.status, stderr: buffers.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(buffers.stdout).toContain('calls: reverse:str:abc total:hex:0102\n');
+    // `bad` names bytes outside memory: read as bytes, every call fails; read as a number, none would.
+    const bytes = cli('bench', fixture('buffers.wasm'), '--call', 'bad', '--result', 'bytes', '--calls', '6', '--sessions', '2', '--workers', '1');
+    expect(bytes.status).toBe(1);
+    expect(bytes.stdout).toContain('\n  failed: 6 (ERR_OUT_OF_BOUNDS ×6)\n');
+    expect(cli('bench', fixture('buffers.wasm'), '--call', 'bad', '--calls', '6', '--workers', '1').status).toBe(0);
+    // `preopen` traps without a preopened directory.
+    const granted = cli('bench', fixture('wasi-grants.wasm'), '--call', 'preopen', '--result', 'string', '--dir', `${out}:/data`, '--env', 'A=1',
+      '--calls', '6', '--sessions', '2', '--workers', '1');
+    expect({ status: granted.status, stderr: granted.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(cli('bench', fixture('wasi-grants.wasm'), '--call', 'preopen', '--result', 'string', '--calls', '2', '--workers', '1').stdout)
+      .toContain('\n  failed: 2 (ERR_REACTOR_TRAP ×2)\n');
+    const mistakes: [string[], RegExp][] = [
+      [['--result', 'inc=string'], /^error \[ERR_INVALID_ARGUMENT\]: result 'string' needs an export returning one i64/],
+      [['--env', 'A'], /^error \[ERR_INVALID_OPTION\]: Expected --env to be KEY=VALUE/],
+      [['--dir', join(out, 'missing')], /^error \[ERR_INVALID_OPTION\]: Expected --dir to name an existing host directory/],
+    ];
+    for (const [args, message] of mistakes) {
+      const run = cli('bench', REACTOR, '--call', 'inc:1', ...args);
+      expect({ args, status: run.status, stdout: run.stdout }).toEqual({ args, status: 2, stdout: '' });
+      expect(run.stderr).toMatch(message);
+    }
+  }, 60_000);
+
   it('--duration bounds the run and progress goes to stderr once a second', () => {
     const run = cli('bench', REACTOR, '--call', 'inc:1', '--duration', '2', '--workers', '1', '--sessions', '2');
     expect(run.status).toBe(0);
@@ -93,5 +121,7 @@ describe('reactor-pool bench <module>', () => {
     const help = cli('bench', '--help');
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: reactor-pool bench <module> --call NAME\[:ARG,ARG\.\.\.\]/);
-  });
+    for (const flag of ['--result MODE', '--env KEY=VALUE', '--dir HOST[:GUEST]', 'str:TEXT', 'hex:00ff']) expect(help.stdout).toContain(flag);
+    // Twenty-odd processes, each starting Node: slow on a loaded machine.
+  }, 60_000);
 });

@@ -22,7 +22,7 @@ describe('a load test whose pool stops', () => {
     const args: LoadTestArgs = {
       module: KITCHEN, calls: ['inc:1', 'spin'], sessions: 1, concurrency: 1, durationSeconds: undefined, totalCalls: 1000,
       workers: 1, pool: { isolation: 'session', callTimeout: Number.POSITIVE_INFINITY, memoryLimit: Number.POSITIVE_INFINITY, onTrap: 'keep' },
-      wasi: {}, result: () => 'value', json,
+      wasi: {}, result: { modeOf: () => 'value', named: new Map() }, json,
     };
     const lines: string[] = [];
     const warnings: string[] = [];

@@ -60,6 +60,12 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const BUFFER_PREFIX = /^(str|hex|b64|file):/;
 
+/** Checks each `--result EXPORT=MODE` against the module: a callable export whose result can be read so. */
+export function checkNamedResults(named: ReadonlyMap<string, ResultMode>, target: CallTarget): void {
+  const callables = callableExports(target.spec, true);
+  for (const [name, mode] of named) checkResultMode(lookupExport(callables, target.spec, name), mode, target.allocator);
+}
+
 /**
  * Parses one `--call` spec and checks it against the export's signature (`ERR_UNKNOWN_EXPORT`,
  * `ERR_INVALID_ARGUMENT`, `ERR_NO_ALLOCATOR`), its result read as `result`.

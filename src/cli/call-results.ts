@@ -21,8 +21,15 @@ export const RESULT_FLAGS_HELP = `  --result MODE        how to read results: nu
 export const BYTES_FLAG_HELP = `  --bytes FORMAT       how bytes print, results and arguments alike: hex (default;
                        hex:00ff in text) or base64 (b64:AP8=), as --call takes them`;
 
-/** Reads the repeatable `--result MODE` / `--result EXPORT=MODE`: a function giving each export's mode. */
-export function readResultFlags(value: unknown): (name: string) => ResultMode {
+/** What `--result` asked for: a mode for each export, and the exports it named. */
+export interface ResultChoice {
+  readonly modeOf: (name: string) => ResultMode;
+  /** The `EXPORT=MODE` flags: each is checked against the module even if no `--call` names it. */
+  readonly named: ReadonlyMap<string, ResultMode>;
+}
+
+/** Reads the repeatable `--result MODE` / `--result EXPORT=MODE`. */
+export function readResultFlags(value: unknown): ResultChoice {
   const given = (value as string[] | undefined) ?? [];
   let all: ResultMode | undefined;
   const byExport = new Map<string, ResultMode>();
@@ -43,7 +50,7 @@ export function readResultFlags(value: unknown): (name: string) => ResultMode {
     if (name === undefined) all = mode;
     else byExport.set(name, mode);
   }
-  return (name) => byExport.get(name) ?? all ?? 'value';
+  return { modeOf: (name) => byExport.get(name) ?? all ?? 'value', named: byExport };
 }
 
 /** Reads `--bytes hex|base64`. */

@@ -9,9 +9,8 @@ import { InvalidOptionError } from '../errors.js';
 import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
 import type { WasiOptions } from '../options.js';
-import type { ResultMode } from '../protocol.js';
-import { BUFFER_SYNTAX, NUMBER_SYNTAX, asUsage, parseCallSpec } from './arguments.js';
-import { RESULT_FLAGS_HELP } from './call-results.js';
+import { BUFFER_SYNTAX, NUMBER_SYNTAX, asUsage, checkNamedResults, parseCallSpec } from './arguments.js';
+import { RESULT_FLAGS_HELP, type ResultChoice } from './call-results.js';
 import { buildReport, formatReport, rate, type LoadTestReport } from './load-test-report.js';
 import { runLoad, type LoadProgress } from './load-test-run.js';
 import { poolFlagsHelp, type PoolFlags } from './pool-flags.js';
@@ -83,7 +82,7 @@ export interface LoadTestArgs {
   /** Environment and preopened directories (`--env`, `--dir`). */
   readonly wasi: WasiOptions;
   /** How each export's result is read (`--result`). */
-  readonly result: (name: string) => ResultMode;
+  readonly result: ResultChoice;
   readonly json: string | undefined;
 }
 
@@ -125,7 +124,10 @@ export async function loadTestCommand(args: LoadTestArgs, output: LoadTestOutput
  * checks the calls, runs, prints the report, writes `--json`; resolves with the exit code.
  */
 export async function loadTestOn(pool: ReactorPool, args: LoadTestArgs, output: LoadTestOutput): Promise<number> {
-  const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool, args.result)));
+  const calls = asUsage(() => {
+    checkNamedResults(args.result.named, pool);
+    return args.calls.map((text) => parseCallSpec(text, pool, args.result.modeOf));
+  });
   const progress = ({ seconds, made, failed }: LoadProgress): void => {
     output.warn(`[${seconds.toFixed(0)} s] ${made.toLocaleString('en-US')} calls, ${rate(made, seconds)} calls/s, ${failed} failed`);
   };

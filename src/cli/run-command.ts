@@ -5,9 +5,10 @@
 import { ReactorPool } from '../pool.js';
 import type { Isolation, WasiOptions } from '../options.js';
 import { checkSessionKey } from '../session.js';
-import type { ResultMode } from '../protocol.js';
-import { BUFFER_SYNTAX, NUMBER_SYNTAX, asUsage, parseCallSpec } from './arguments.js';
-import { BYTES_FLAG_HELP, RESULT_FLAGS_HELP, formatCall, jsonCall, type ByteFormat, type CallOutput } from './call-results.js';
+import { BUFFER_SYNTAX, NUMBER_SYNTAX, asUsage, checkNamedResults, parseCallSpec } from './arguments.js';
+import {
+  BYTES_FLAG_HELP, RESULT_FLAGS_HELP, formatCall, jsonCall, type ByteFormat, type CallOutput, type ResultChoice,
+} from './call-results.js';
 import { WASI_FLAGS_HELP } from './wasi-flags.js';
 import { poolFlagsHelp } from './pool-flags.js';
 import { checkSnapshotOut, readSnapshotIn, writeFileAtomically } from './snapshot-files.js';
@@ -74,7 +75,7 @@ export interface RunArgs {
   /** Environment and preopened directories (`--env`, `--dir`). */
   readonly wasi: WasiOptions;
   /** How each export's result is read (`--result`). */
-  readonly result: (name: string) => ResultMode;
+  readonly result: ResultChoice;
   /** How bytes print (`--bytes`). */
   readonly bytes: ByteFormat;
   /** One JSON object per call on stdout, the reactor's output in it (`--json`). */
@@ -105,7 +106,10 @@ export async function runCommand(args: RunArgs, write: (line: string) => void): 
     return output;
   };
   try {
-    const calls = asUsage(() => args.calls.map((text) => parseCallSpec(text, pool, args.result)));
+    const calls = asUsage(() => {
+      checkNamedResults(args.result.named, pool);
+      return args.calls.map((text) => parseCallSpec(text, pool, args.result.modeOf));
+    });
     const session = pool.session(args.session);
     // A module that cannot be snapshotted is refused before any call runs: snapshot() then rejects with
     // ERR_NOT_SNAPSHOTTABLE, naming every reason, before it starts anything.

@@ -34,7 +34,7 @@ function readEnv(value: unknown): Record<string, string> {
     if (!ENV_KEY.test(key) || variable.includes('\0')) {
       throw new InvalidOptionError(`Expected --env to be KEY=VALUE (a non-empty KEY without \`=\`), got ${describeValue(text)}`);
     }
-    if (Object.hasOwn(env, key)) throw new InvalidOptionError(`--env sets ${JSON.stringify(key)} twice, got ${describeValue(text)} after ${describeValue(`${key}=${env[key]}`)}`);
+    if (Object.hasOwn(env, key)) throw new InvalidOptionError(`--env sets ${JSON.stringify(key)} twice, got ${describeValue(text)} after ${JSON.stringify(`${key}=${env[key]}`)}`);
     env[key] = variable;
   }
   return env;
