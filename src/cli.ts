@@ -153,7 +153,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'help': {
       const [topic, ...more] = rest;
-      if (topic === undefined) return help(MAIN_HELP);
+      if (topic === undefined || topic === '-h' || topic === '--help') return help(MAIN_HELP);
       if (more.length > 0) throw new InvalidOptionError(`help takes one command, got ${rest.length}: ${rest.join(' ')}`);
       const text = Object.hasOwn(COMMAND_HELP, topic) ? COMMAND_HELP[topic] : undefined;
       if (text === undefined) throw unknownCommand(topic);

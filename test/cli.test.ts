@@ -82,7 +82,7 @@ describe('the reactor-pool command', () => {
       expect(out.stderr).toMatch(new RegExp(`^error \\[${code}\\]: .+\\n$`, 'm'));
       expect(out.status).toBe(status);
     }
-  });
+  }, 60_000);
 
   it('run --call takes decimal and 0x integers alike for i32 and i64, and refuses other syntaxes with exit 2', () => {
     const out = cli('run', KITCHEN, '--call', 'inc:0x10', '--call', 'inc:-0x6', '--call', 'add64:0x10', '--call', 'add64:-0x8000000000000000',
@@ -98,7 +98,8 @@ describe('the reactor-pool command', () => {
       expect({ bad, ...refused }).toMatchObject({ bad, status: 2, stdout: '', stderr: expect.stringMatching(/^error \[ERR_INVALID_ARGUMENT\]: /) });
     }
     expect(cli('run', '--help').stdout).toContain('decimal or 0x hexadecimal');
-  });
+    // Fourteen processes, each starting Node: slow on a loaded machine.
+  }, 60_000);
 
   it('--help works for the command and each subcommand', () => {
     expect(cli('--help').stdout).toMatch(/^Usage: reactor-pool <command>/);
