@@ -53,6 +53,11 @@ export function readResultFlags(value: unknown): ResultChoice {
   return { modeOf: (name) => byExport.get(name) ?? all ?? 'value', named: byExport };
 }
 
+/** The `--result` name of a library result mode: `'value'` is `number`. */
+export function resultFlagName(mode: ResultMode): string {
+  return mode === 'value' ? 'number' : mode;
+}
+
 /** Reads `--bytes hex|base64`. */
 export function readByteFormat(value: unknown): ByteFormat {
   if (value === undefined) return 'hex';

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
 import type { WasiOptions } from '../options.js';
 import { BUFFER_SYNTAX, NUMBER_SYNTAX, asUsage, checkNamedResults, parseCallSpec } from './arguments.js';
-import { RESULT_FLAGS_HELP, type ResultChoice } from './call-results.js';
+import { RESULT_FLAGS_HELP, resultFlagName, type ResultChoice } from './call-results.js';
 import { buildReport, formatReport, rate, type LoadTestReport } from './load-test-report.js';
 import { runLoad, type LoadProgress } from './load-test-run.js';
 import { poolFlagsHelp, type PoolFlags } from './pool-flags.js';
@@ -61,8 +61,8 @@ ${RESULT_FLAGS_HELP}
   --workers N          worker threads (default: available parallelism)
 ${poolFlagsHelp(true)}
 ${WASI_FLAGS_HELP}
-  --json FILE          also write the report as JSON: machine, Node version, options,
-                       calls/s, p50/p90/p99 latency, errors by code, why the pool stopped
+  --json FILE          also write the report as JSON: machine, Node version, options
+                       (--env names only, not values), calls/s, p50/p90/p99 latency, errors by code, why the pool stopped
   -h, --help           show this help
 
 Examples:
@@ -140,6 +140,9 @@ export async function loadTestOn(pool: ReactorPool, args: LoadTestArgs, output: 
     callTimeoutMs: Number.isFinite(callTimeout) ? callTimeout : null,
     memoryLimitBytes: Number.isFinite(memoryLimit) ? memoryLimit : null,
     onTrap: args.pool.onTrap,
+    results: Object.fromEntries(calls.map((call) => [call.name, resultFlagName(call.result)])),
+    env: Object.keys(args.wasi.env ?? {}),
+    dirs: { ...args.wasi.preopens },
   }, outcome);
   for (const line of formatReport(report)) output.write(line);
   if (args.json !== undefined) await writeFile(args.json, `${JSON.stringify(report, null, 2)}\n`);

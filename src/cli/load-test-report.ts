@@ -19,6 +19,12 @@ export interface LoadTestConfiguration {
   /** The pool's `memoryLimit`; null: none. */
   readonly memoryLimitBytes: number | null;
   readonly onTrap: TrapPolicy;
+  /** How each called export's result was read (`--result`): `number`, `bytes` or `string`. */
+  readonly results: Readonly<Record<string, string>>;
+  /** The names of the `--env` variables (their values are left out: they may be secrets). */
+  readonly env: readonly string[];
+  /** The `--dir` preopens: guest path → host directory. */
+  readonly dirs: Readonly<Record<string, string>>;
 }
 
 /** The `--json` report. */
