@@ -17,6 +17,7 @@ export type {
   Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, TrapPolicy, WasiOptions, WorkerResourceLimits,
 } from './options.js';
 export type { AllocatorKind, BufferArg, ResultMode, WasmValue } from './protocol.js';
+export type { CompiledModule } from './compiled-module.js';
 export { inspectModule } from './inspect.js';
 export type {
   ExecModel, ExportSpec, ExternKind, FunctionSignature, ImportSpec, MemorySpec, ModuleSpec, ValueType,

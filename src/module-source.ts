@@ -55,21 +55,39 @@ export async function readModuleBytes(input: ModuleBytesInput): Promise<Uint8Arr
     return input.buffer instanceof ArrayBuffer ? (input as Uint8Array<ArrayBuffer>) : new Uint8Array(input);
   }
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  let path: string;
-  if (typeof input === 'string' && input.length > 0) {
-    path = input;
-  } else if (input instanceof URL && input.protocol === 'file:') {
-    path = fileURLToPath(input);
-  } else {
-    throw new InvalidOptionError(
-      `Expected \`module\` to be a file path, a file: URL, a Uint8Array, an ArrayBuffer or a WebAssembly.Module, got ${describeValue(input instanceof URL ? input.href : input)}`,
-    );
-  }
+  const path = modulePath(input);
   try {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new ModuleNotFoundError(`cannot read module file ${JSON.stringify(path)} (${code})`);
+  }
+}
+
+/**
+ * The file a path or `file:` URL names. A string starting with `file:` is a URL (what
+ * `import.meta.resolve` gives, e.g. for `reactor-pool/reactor.wasm`); any other string is a path.
+ */
+function modulePath(input: unknown): string {
+  if (typeof input === 'string' && input.length > 0 && !/^file:/i.test(input)) return input;
+  const url = input instanceof URL ? input : typeof input === 'string' ? parseUrl(input) : undefined;
+  if (url?.protocol === 'file:') {
+    try {
+      return fileURLToPath(url);
+    } catch {
+      // A file: URL naming a host, or holding an encoded '/': no path on this platform; refused below.
+    }
+  }
+  throw new InvalidOptionError(
+    `Expected \`module\` to be a file path, a file: URL, a Uint8Array, an ArrayBuffer or a WebAssembly.Module, got ${describeValue(input instanceof URL ? input.href : input)}`,
+  );
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
   }
 }
 

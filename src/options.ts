@@ -6,13 +6,18 @@ import { availableParallelism } from 'node:os';
 import { HIBERNATION_OPTIONS, resolveHibernationOptions, type HibernationOptions } from './hibernation-options.js';
 import type { StoreOption } from './snapshot-store.js';
 import { resolveDurability, type DurabilityOptions, type ResolvedDurability } from './durability-options.js';
+import type { CompiledModule } from './compiled-module.js';
 import { InvalidOptionError, describeValue } from './errors.js';
 import { RESULT_MODES, type ResultMode } from './protocol.js';
 
-/** Where a module comes from: a file path, a `file:` URL, its bytes, or an already compiled module. */
-export type ModuleInput = ModuleBytesInput | WebAssembly.Module;
+/**
+ * Where a module comes from: a file path, a `file:` URL (a `URL`, or a string starting with `file:`
+ * such as `import.meta.resolve('reactor-pool/reactor.wasm')` gives), its bytes, or an already
+ * compiled module.
+ */
+export type ModuleInput = ModuleBytesInput | CompiledModule;
 
-/** A module given as a file path, a `file:` URL, or its bytes. */
+/** A module given as a file path, a `file:` URL (a `URL` or a string starting with `file:`), or its bytes. */
 export type ModuleBytesInput = string | URL | Uint8Array | ArrayBuffer;
 
 /** Receives what reactors write to a stream, with the key of the session whose call wrote it. */

@@ -499,6 +499,14 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return this.#stopped;
   }
 
+  /**
+   * What `await using pool = await ReactorPool.create(…)` calls when the scope ends: {@link close}
+   * (drain, then stop). Node.js 20.4 and later define `Symbol.asyncDispose`.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   #stopAccepting(failure?: ReactorPoolError): void {
     if (this.#state === 'open') this.#state = 'closing';
     this.#admission.stop(failure);

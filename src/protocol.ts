@@ -2,6 +2,7 @@
 // their outcomes (laid out on the rings by wire.ts), the boards, and the control channel's surface.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { CompiledModule } from './compiled-module.js';
 import type { SerializedError } from './errors.js';
 import type { SnapshotGlobalType } from './snapshot-format.js';
 
@@ -24,7 +25,7 @@ export type AllocatorKind = 'malloc' | 'alloc' | 'cabi_realloc';
 /** Given once to every worker thread (as piscina `workerData`). */
 export interface WorkerData {
   /** Compiled once on the main thread; structured clone shares the compiled code. */
-  readonly module: WebAssembly.Module;
+  readonly module: CompiledModule;
   /** The callable exports; operations name them by index. */
   readonly exportNames: readonly string[];
   readonly wasi: WasiConfig;
