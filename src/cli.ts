@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`. Errors print as `error [CODE]: message`
+// The `reactor-pool` command: `run`, `inspect`, `types`, `demo`, `bench`. Errors print as `error [CODE]: message`
 // and exit non-zero (2 for a usage mistake, 1 for anything else).
 
 import { InvalidOptionError } from './errors.js';
@@ -11,6 +11,7 @@ import {
   loadTestCommand,
 } from './cli/load-test-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
+import { TYPES_HELP, TYPES_OPTIONS, typesCommand, type TypesArgs } from './cli/types-command.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
 import { poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
 
@@ -22,6 +23,7 @@ in a pool of worker threads.
 Commands:
   run <module> --call NAME[:ARGS]...   call exports on one session, print the results
   inspect <module>                     show exports, signatures, imports, memory
+  types <module> [-o FILE]             write a TypeScript type of the exports
   demo [module]                        the reference scenario and a pool demo (npm start)
   bench <module> --call NAME[:ARGS]... load-test exports: calls/s, latency percentiles
 
@@ -71,9 +73,19 @@ async function main(argv: readonly string[]): Promise<number> {
       }, write);
     }
     case 'inspect': {
-      const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' }, dts: { type: 'boolean' }, ...TYPES_OPTIONS });
       if (values['help'] === true) return help(INSPECT_HELP);
-      return inspectCommand(onePositional(positionals, 'inspect', true) as string, values['json'] === true, write);
+      const module = onePositional(positionals, 'inspect', true) as string;
+      if (values['dts'] === true) return typesCommand(typesArgs(module, values), write);
+      if (values['out'] !== undefined || values['name'] !== undefined || values['import-from'] !== undefined) {
+        throw new InvalidOptionError('inspect takes -o, --name and --import-from only with --dts');
+      }
+      return inspectCommand(module, values['json'] === true, write);
+    }
+    case 'types': {
+      const { values, positionals } = parse(rest, TYPES_OPTIONS);
+      if (values['help'] === true) return help(TYPES_HELP);
+      return typesCommand(typesArgs(onePositional(positionals, 'types', true) as string, values), write);
     }
     case 'demo': {
       const { values, positionals } = parse(rest, {
@@ -125,8 +137,17 @@ async function main(argv: readonly string[]): Promise<number> {
     case '--help':
       return help(MAIN_HELP);
     default:
-      throw new InvalidOptionError(`unknown command ${JSON.stringify(command)} (commands: run, inspect, demo, bench; see --help)`);
+      throw new InvalidOptionError(`unknown command ${JSON.stringify(command)} (commands: run, inspect, types, demo, bench; see --help)`);
   }
+}
+
+function typesArgs(module: string, values: Record<string, unknown>): TypesArgs {
+  return {
+    module,
+    out: values['out'] as string | undefined,
+    name: values['name'] as string | undefined,
+    importFrom: values['import-from'] as string | undefined,
+  };
 }
 
 function help(text: string): number {

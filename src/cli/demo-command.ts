@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
 import type { Session } from '../session.js';
+import type { ReferenceReactor } from '../reference-reactor.js';
 import { seeded } from '../seeded-random.js';
 
 export const BUNDLED_REACTOR = fileURLToPath(new URL('../../../reactor/reactor.wasm', import.meta.url));
@@ -37,7 +38,8 @@ const REFERENCE_KEY = 'reference';
 
 export async function demoCommand(args: DemoArgs, write: (line: string) => void): Promise<number> {
   let initialized = 0;
-  const pool = await ReactorPool.create({
+  // Any module the demo runs is called as the reference reactor is: `inc(i32) -> i32` (checked by each call).
+  const pool = await ReactorPool.create<ReferenceReactor>({
     module: args.module,
     ...(args.workers === undefined ? {} : { workers: args.workers }),
     // The reference session's output is the scenario; the demo's thousand `s = 20` lines are counted instead.
@@ -77,7 +79,7 @@ export async function demoCommand(args: DemoArgs, write: (line: string) => void)
  * Fires the calls of sessions `first` to `first + count - 1` round by round without awaiting; checks
  * each against the running sum; then closes those sessions, giving their instances back.
  */
-async function runSessions(pool: ReactorPool, first: number, count: number, calls: number, random: () => number): Promise<number> {
+async function runSessions(pool: ReactorPool<ReferenceReactor>, first: number, count: number, calls: number, random: () => number): Promise<number> {
   const sessions = Array.from({ length: count }, (_, s) => pool.session(`user-${first + s}`));
   const checks: Promise<boolean>[] = [];
   const expected = new Array<number>(count).fill(20);
@@ -86,7 +88,7 @@ async function runSessions(pool: ReactorPool, first: number, count: number, call
       const n = 1 + Math.floor(random() * 100);
       const want = ((expected[s] as number) + n) | 0;
       expected[s] = want;
-      checks.push((sessions[s] as Session).call('inc', n).then((got) => got === want));
+      checks.push((sessions[s] as Session<ReferenceReactor>).call('inc', n).then((got) => got === want));
     }
   }
   const results = await Promise.all(checks);

@@ -2,7 +2,7 @@
 
 import { formatSignature, inspectModule } from '../inspect.js';
 
-export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--json]
+export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--json | --dts [-o FILE] [--name NAME]]
 
 Prints a module's exports with their signatures, its imports, its memory,
 whether reactor-pool can run it as a reactor, and whether its instances
@@ -10,6 +10,8 @@ could be snapshotted (and why not).
 
 Options:
   --json      print the report as JSON
+  --dts       print a TypeScript type of the exports instead, as
+              \`reactor-pool types\` does (its -o, --name, --import-from too)
   -h, --help  show this help`;
 
 export async function inspectCommand(path: string, json: boolean, write: (line: string) => void): Promise<number> {

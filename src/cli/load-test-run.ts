@@ -109,7 +109,7 @@ export async function runLoad(pool: ReactorPool, plan: LoadPlan, onProgress: (pr
     for (let job = calls.next(); job !== undefined; job = calls.next()) {
       const sent = performance.now();
       try {
-        await job.session.call<unknown>(job.call.name, ...job.call.args);
+        await job.session.call(job.call.name, ...job.call.args);
         latency.record(performance.now() - sent);
       } catch (error) {
         tally(errors, error);

@@ -79,7 +79,7 @@ export async function runCommand(args: RunArgs, write: (line: string) => void): 
       });
     }
     for (const call of calls) {
-      const result = await session.call<unknown>(call.name, ...call.args);
+      const result = await session.call(call.name, ...call.args);
       write(formatCall(call, result));
     }
     if (args.snapshotOut !== undefined) await writeFileAtomically(args.snapshotOut, await session.snapshot());
