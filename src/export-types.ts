@@ -45,7 +45,9 @@ type AnyFunction = (...args: never) => unknown;
 /** The names of the callable exports in an exports description (its function members). */
 export type ExportName<E> = { [K in keyof E]-?: E[K] extends AnyFunction ? K : never }[keyof E] & string;
 
+/** The parameter types of export `K`. */
 export type ParamsOf<E, K extends keyof E> = E[K] extends (...args: infer P) => unknown ? P : never;
+/** The result type of export `K`, as described. */
 export type ReturnOf<E, K extends keyof E> = E[K] extends (...args: never) => infer R ? R : never;
 
 /** Exports whose result can be read as bytes or a string: one i64 result (`pointer << 32 | length`). */
@@ -130,8 +132,10 @@ export type TypedListName<E, M, Mode> = {
       : ModeOf<M, K, Mode> extends 'value' ? K : never
     : never;
 }[ExportName<E>];
+/** One number or bigint parameter (or, undescribed, any). */
 type OneValue<P extends readonly unknown[]> = number extends P['length'] ? true : P extends readonly [WasmValue] ? true : false;
 
+/** The one parameter's type of a one-parameter export `K` (what a typed-array `callMany` carries). */
 export type OnlyParam<E, K extends keyof E> = ParamsOf<E, K> extends readonly [infer Only] ? Only : ParamsOf<E, K>[number];
 
 /**
