@@ -189,7 +189,7 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
    * read the result. `session.with({ signal }).call('inc', 1)`; `session.with({ result: 'string' })`
    * calls resolve with strings. Options are checked now (`ERR_INVALID_OPTION`).
    */
-  with<const O extends CallOptions>(options: O): SessionCalls<E, M, ResultModeOf<O>> {
+  with<const O extends CallOptions>(options: O & { readonly [K in Exclude<keyof O, keyof CallOptions>]: never }): SessionCalls<E, M, ResultModeOf<O>> {
     const resolved = resolveCallOptions(options, this.#deps.callTimeout, this.#deps.durable !== undefined);
     const calls: SessionCalls = {
       call: (name: string, ...args: CallArg[]) => this.#call(name, args, resolved),

@@ -69,6 +69,8 @@ describe('a pool typed by its exports', () => {
     expect((await rejection(session.call('mix', 'ab'))).code).toBe('ERR_INVALID_ARGUMENT');
     // @ts-expect-error: no unchecked result type any more: the description says what it is
     expect(await session.call<string>('inc', 1)).toBe(21);
+    // @ts-expect-error: no such call option (the runtime refuses it too)
+    expect(() => session.with({ timeout: 5, retries: 2 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     // @ts-expect-error: bytes and strings are read from an export returning one i64 only
     expect((await rejection(session.with({ result: 'string' }).call('inc', 1))).code).toBe('ERR_INVALID_ARGUMENT');
   });
