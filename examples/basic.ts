@@ -1,11 +1,12 @@
-import { ReactorPool, ReactorPoolError } from 'reactor-pool';
+import { ReactorPool, ReactorPoolError, type ReferenceReactor } from 'reactor-pool';
 
 // The reference reactor the package ships: `_initialize` sets a counter to 20 (and prints
 // `s = 20` to stderr), `inc(n)` adds n to it and returns it. `module` takes a path, a file: URL
 // (a URL or a string such as this one), bytes (Uint8Array / ArrayBuffer) or a WebAssembly.Module.
 const reactor = import.meta.resolve('reactor-pool/reactor.wasm');
 
-const pool = await ReactorPool.create({ module: reactor, workers: 2, isolation: 'session' });
+// <ReferenceReactor>: the bundled reactor's exports, so calls are checked (see Typed exports).
+const pool = await ReactorPool.create<ReferenceReactor>({ module: reactor, workers: 2, isolation: 'session' });
 const alice = pool.session('alice');
 console.log(await alice.call('inc', 1));               // 21
 console.log(await alice.call('inc', 21));              // 42

@@ -46,15 +46,6 @@ export interface CallOptions {
   readonly idempotencyKey?: string;
 }
 
-/** The calls of a session with {@link CallOptions} applied, from {@link Session.with}. */
-export interface SessionCalls {
-  /** As {@link Session.call}. */
-  call<R = number>(name: string, ...args: CallArg[]): Promise<R>;
-  /** As {@link Session.callMany}. */
-  callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
-  callMany<R = number>(name: string, list: readonly (CallArg | readonly CallArg[])[]): Promise<R[]>;
-}
-
 /** Call options after validation. */
 export interface ResolvedCallOptions {
   readonly signal: AbortSignal | undefined;

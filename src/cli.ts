@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `reactor-pool` command: `run`, `inspect`, `demo`, `bench`, `help`, `--version`. Errors print as
-// `error [CODE]: message` and exit non-zero (2 for a usage mistake, 1 for anything else).
+// The `reactor-pool` command: `run`, `inspect`, `types`, `demo`, `bench`, `help`, `--version`. Errors print
+// as `error [CODE]: message` and exit non-zero (2 for a usage mistake, 1 for anything else).
 
 import { InvalidOptionError } from './errors.js';
 import { MAX_WORKERS } from './options.js';
@@ -11,6 +11,7 @@ import {
   loadTestCommand,
 } from './cli/load-test-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
+import { TYPES_HELP, TYPES_OPTIONS, typesCommand, type TypesArgs } from './cli/types-command.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
 import { readByteFormat, readResultFlags } from './cli/call-results.js';
 import { poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
@@ -26,6 +27,7 @@ Commands:
   run <module> --call NAME[:ARGS]...   call exports on one session, print the results
   inspect <module>                     show exports, signatures, imports, memory,
                                        whether the pool can run and snapshot it
+  types <module> [-o FILE]             write a TypeScript type of the exports
   demo [module]                        the reference scenario and a pool demo (npm start)
   bench <module> --call NAME[:ARGS]... load-test your exports: calls/s, latency percentiles
   help [command]                       this help, or a command's
@@ -40,7 +42,7 @@ command's options. Exit codes: 0 success, 1 a failure (printed as
 the pool would refuse.`;
 
 /** Each command's help, for `reactor-pool help <command>`. */
-const COMMAND_HELP: Readonly<Record<string, string>> = { run: RUN_HELP, inspect: INSPECT_HELP, demo: DEMO_HELP, bench: LOAD_TEST_HELP };
+const COMMAND_HELP: Readonly<Record<string, string>> = { run: RUN_HELP, inspect: INSPECT_HELP, types: TYPES_HELP, demo: DEMO_HELP, bench: LOAD_TEST_HELP };
 const COMMANDS = Object.keys(COMMAND_HELP);
 
 const write = (line: string): void => {
@@ -95,9 +97,19 @@ async function main(argv: readonly string[]): Promise<number> {
       }, write);
     }
     case 'inspect': {
-      const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' }, dts: { type: 'boolean' }, ...TYPES_OPTIONS });
       if (values['help'] === true) return help(INSPECT_HELP);
-      return inspectCommand(onePositional(positionals, 'inspect', true) as string, values['json'] === true, write);
+      const module = onePositional(positionals, 'inspect', true) as string;
+      if (values['dts'] === true) return typesCommand(typesArgs(module, values), write);
+      if (values['out'] !== undefined || values['name'] !== undefined || values['import-from'] !== undefined) {
+        throw new InvalidOptionError('inspect takes -o, --name and --import-from only with --dts');
+      }
+      return inspectCommand(module, values['json'] === true, write);
+    }
+    case 'types': {
+      const { values, positionals } = parse(rest, TYPES_OPTIONS);
+      if (values['help'] === true) return help(TYPES_HELP);
+      return typesCommand(typesArgs(onePositional(positionals, 'types', true) as string, values), write);
     }
     case 'demo': {
       const { values, positionals } = parse(rest, {
@@ -170,6 +182,15 @@ async function main(argv: readonly string[]): Promise<number> {
 
 function unknownCommand(command: string): InvalidOptionError {
   return new InvalidOptionError(`unknown command ${JSON.stringify(command)}; the commands are ${COMMANDS.join(', ')} (see reactor-pool --help)`);
+}
+
+function typesArgs(module: string, values: Record<string, unknown>): TypesArgs {
+  return {
+    module,
+    out: values['out'] as string | undefined,
+    name: values['name'] as string | undefined,
+    importFrom: values['import-from'] as string | undefined,
+  };
 }
 
 function help(text: string): number {

@@ -82,6 +82,8 @@ export class ReactorPoolError extends Error implements ErrorDetails {
   declare completed?: number;
   declare limit?: number;
   declare workerId?: number;
+  /** The error that led to this one, when there was one (always one of the pool's own errors). */
+  declare cause?: ReactorPoolError;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, cause?: ReactorPoolError) {
     super(message, cause === undefined ? undefined : { cause });
@@ -166,6 +168,9 @@ export class WorkerFailedError extends ReactorPoolError {
 }
 /** The session's instance was lost earlier; call `session.reset()` to start a fresh one. `cause` says why. */
 export class SessionLostError extends ReactorPoolError {
+  /** Why the instance was lost: the error of the call (or the worker's end) that lost it. */
+  declare cause?: ReactorPoolError;
+
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) {
     super('ERR_SESSION_LOST', message, details, cause);
   }

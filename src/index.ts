@@ -12,7 +12,14 @@ export type { DurabilityOptions, SnapshotEvery } from './durability-options.js';
 export { DirectoryDurableStore } from './durable-store.js';
 export type { DurableStore } from './durable-store.js';
 export { Session } from './session.js';
-export type { CallArg, CallOptions, SessionCalls, TypedArgs, TypedResults } from './call-options.js';
+export type { CallArg, CallOptions, TypedArgs, TypedResults } from './call-options.js';
+export type {
+  BufferResultName, ExportArgs, ExportName, ExportResult, F32, F64, I32, I64, NoResultModes, ResultModes, SessionCalls, TypedPoolOptions,
+  UntypedExports, WasmResult,
+} from './export-types.js';
+export type { ReferenceReactor } from './reference-reactor.js';
+export { exportsDeclaration } from './exports-declaration.js';
+export type { ExportsDeclarationOptions } from './exports-declaration.js';
 export type {
   Isolation, ModuleBytesInput, ModuleInput, OutputCallback, OutputTarget, ReactorPoolOptions, TrapPolicy, WasiOptions, WorkerResourceLimits,
 } from './options.js';

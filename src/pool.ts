@@ -10,7 +10,7 @@ import {
 } from './errors.js';
 import { loadModule, type LoadedModule } from './module-source.js';
 import type { ModuleSpec } from './module-spec.js';
-import { MAX_WORKERS, resolveOptions, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
+import { MAX_WORKERS, resolveOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
 import type { AllocatorKind, WorkerData } from './protocol.js';
 import { checkResultOptions } from './buffers.js';
@@ -20,6 +20,7 @@ import { InstanceTable, type InstanceEntry } from './instance-table.js';
 import { OutputRouter } from './output-router.js';
 import { rethrowLater } from './rethrow-later.js';
 import { Session, checkSessionKey, type SessionEvents } from './session.js';
+import type { NoResultModes, TypedPoolOptions, UntypedExports } from './export-types.js';
 import { SessionDirectory } from './session-directory.js';
 import { SnapshotSupport } from './snapshot-support.js';
 import { Hibernation } from './hibernation.js';
@@ -120,7 +121,7 @@ export interface PoolStats {
  * A pool of worker threads running one WASI reactor module as stateful per-session instances.
  * Create it with {@link ReactorPool.create}; get sessions with {@link ReactorPool.session}.
  */
-export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
+export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> extends EventEmitter<ReactorPoolEvents> {
   /** What the pool learned from the module: exports and signatures, imports, memory. */
   readonly spec: ModuleSpec;
   /**
@@ -156,11 +157,19 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   /**
    * Loads and checks the module, compiles it once, and starts the workers.
    * Rejects with a coded {@link ReactorPoolError} if an option or the module is unusable.
+   *
+   * `Exports` describes the module's exports (`reactor-pool types module.wasm` writes it), so sessions'
+   * calls are checked against it: `ReactorPool.create<ReferenceReactor>({ module })`. `Modes` is the
+   * type of the `results` option (inferred when `Exports` is not given; else give both).
+   * @typeParam Exports - the module's exports; without it any name and arguments compile, and results are typed loosely.
+   * @typeParam Modes - the `results` option's type.
    */
-  static async create(options: ReactorPoolOptions): Promise<ReactorPool> {
+  static async create<Exports extends object = UntypedExports, const Modes extends object = NoResultModes>(
+    options: TypedPoolOptions<Exports, Modes>,
+  ): Promise<ReactorPool<Exports, Modes>> {
     const resolved = resolveOptions(options);
     const loaded = await loadModule(resolved.module);
-    const pool = new ReactorPool(resolved, loaded);
+    const pool = new ReactorPool<Exports, Modes>(resolved, loaded);
     let timer: NodeJS.Timeout | undefined;
     try {
       // The store is read while the threads start.
@@ -356,9 +365,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
    * on a worker now; with isolation `'session'` its instance is created on its first call.
    * Throws `ERR_INVALID_ARGUMENT` for a malformed key and `ERR_POOL_CLOSED` for a new key once closing.
    */
-  session(key: string): Session {
+  session(key: string): Session<E, M> {
     checkSessionKey(key);
-    let session = this.#directory.get(key);
+    // The directory holds every session alike; this pool's are all of its exports type.
+    let session = this.#directory.get(key) as Session<E, M> | undefined;
     if (session === undefined) {
       this.#admission.assertAccepting();
       const worker = this.#place(key);
@@ -367,7 +377,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       const durable = this.#durable?.sessionFor(key);
       // A session the store holds state for starts as a hibernated one: its first operation rebuilds it.
       if (durable?.history.holdsState === true) this.#instances.hibernate(entry);
-      session = new Session({
+      session = new Session<E, M>({
         key,
         worker,
         entry,
@@ -385,7 +395,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         place: (sessionKey) => this.#place(sessionKey),
         durable,
       }, closing);
-      this.#directory.add(session);
+      this.#directory.add(session as unknown as Session);
     }
     return session;
   }

@@ -4,10 +4,11 @@
 import { checkArgs, type Callable } from './arguments.js';
 import { InvalidArgumentError, SessionClosedError, type ReactorPoolError } from './errors.js';
 import { checkBufferArgs, checkResultMode } from './buffers.js';
-import {
-  resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions, type SessionCalls, type TypedArgs,
-  type TypedResults,
-} from './call-options.js';
+import { resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions } from './call-options.js';
+import type {
+  ExportArgs, ExportResult, ManyItem, NameIn, NoResultModes, ResultModeOf, SessionCalls, TypedArgsFor, TypedListName, TypedResultOf,
+  UntypedExports, OnlyParam, ReturnOf,
+} from './export-types.js';
 import { ownCallArgs, takeCallManyList } from './owned-arguments.js';
 import type { CallOp, Op, ResultMode, WasmValue, BufferArg } from './protocol.js';
 import { sessionLostError, type InstanceEntry, type InstanceTable } from './instance-table.js';
@@ -69,8 +70,11 @@ export interface SessionEvents {
   recovered(key: string, workerId: number, records: number): void;
 }
 
-/** A session's handle, from {@link ReactorPool.session}. */
-export class Session {
+/**
+ * A session's handle, from {@link ReactorPool.session}. `E` describes the module's exports (see
+ * `reactor-pool types`) and `M` the pool's `results` option; without them calls are typed loosely.
+ */
+export class Session<E extends object = UntypedExports, M = NoResultModes> {
   /** The session key. */
   readonly key: string;
   readonly #deps: SessionDeps;
@@ -158,11 +162,13 @@ export class Session {
    * Calls an export with arguments matching its signature (i32/f32/f64 as numbers, i64 as bigints; a
    * `Uint8Array` or a string fills two i32 parameters, pointer and length, through guest memory).
    * Resolves with its result: a number, a bigint for i64, `undefined` for none, an array for several
-   * (or bytes or a string, with `session.with({ result })`).
-   * @typeParam R - the result type you expect.
+   * (or bytes or a string, with `session.with({ result })` or the pool's `results` option). With an
+   * exports type (`ReactorPool.create<Exports>`) the name, the arguments and the result are typed by it.
    */
-  call<R = number>(name: string, ...args: CallArg[]): Promise<R> {
-    return this.#call(name, args, undefined);
+  call<K extends NameIn<E, undefined>>(name: K, ...args: ExportArgs<E, K>): Promise<ExportResult<E, M, K, undefined>>;
+  call(name: string, ...args: unknown[]): Promise<never> {
+    // Checked against the export's signature before anything is sent (`ERR_INVALID_ARGUMENT`).
+    return this.#call(name, args as CallArg[], undefined);
   }
 
   /**
@@ -172,22 +178,24 @@ export class Session {
    * Stops at the first failing call: the error's `completed` says how many calls ran before it.
    * A timeout applies to the whole list.
    */
-  callMany<R extends TypedResults = Int32Array>(name: string, list: TypedArgs): Promise<R>;
-  callMany<R = number>(name: string, list: readonly (CallArg | readonly CallArg[])[]): Promise<R[]>;
-  callMany(name: string, list: unknown): Promise<unknown> {
+  callMany<K extends TypedListName<E, M, undefined>>(name: K, list: TypedArgsFor<OnlyParam<E, K>>): Promise<TypedResultOf<ReturnOf<E, K>>>;
+  callMany<K extends NameIn<E, undefined>>(name: K, list: readonly ManyItem<ExportArgs<E, K>>[]): Promise<ExportResult<E, M, K, undefined>[]>;
+  callMany(name: string, list: unknown): Promise<never> {
     return this.#callMany(name, list, undefined);
   }
 
   /**
    * This session's `call` and `callMany` with per-call options: an `AbortSignal`, a timeout, how to
-   * read the result. `session.with({ signal }).call('inc', 1)`. Options are checked now (`ERR_INVALID_OPTION`).
+   * read the result. `session.with({ signal }).call('inc', 1)`; `session.with({ result: 'string' })`
+   * calls resolve with strings. Options are checked now (`ERR_INVALID_OPTION`).
    */
-  with(options: CallOptions): SessionCalls {
+  with<const O extends CallOptions>(options: O & { readonly [K in Exclude<keyof O, keyof CallOptions>]: never }): SessionCalls<E, M, ResultModeOf<O>> {
     const resolved = resolveCallOptions(options, this.#deps.callTimeout, this.#deps.durable !== undefined);
-    return {
+    const calls: SessionCalls = {
       call: (name: string, ...args: CallArg[]) => this.#call(name, args, resolved),
       callMany: (name: string, list: unknown) => this.#callMany(name, list, resolved),
     };
+    return calls as SessionCalls<E, M, ResultModeOf<O>>;
   }
 
   #call(name: string, args: CallArg[], options: ResolvedCallOptions | undefined): Promise<never> {
@@ -394,7 +402,7 @@ export class Session {
     // Held operations run first: the session ends after the calls already made.
     const gate = this.#gate;
     const closed = gate === undefined ? this.#end() : gate.then(() => this.#end());
-    this.#deps.directory.remove(this, closed.then(() => undefined, () => undefined));
+    this.#deps.directory.remove(this.#untyped, closed.then(() => undefined, () => undefined));
     return closed;
   }
 
@@ -581,12 +589,17 @@ export class Session {
     else if (hibernation !== undefined) await wakeFromStore(this.#internals(), hibernation);
   }
 
+  /** This handle as the pool's own code holds it: the type parameters shape only what calls accept and resolve with. */
+  get #untyped(): Session {
+    return this as unknown as Session;
+  }
+
   /** What the session's rarer paths need of it (made per use). */
   #internals(): SessionInternals {
     return {
       key: this.key,
       deps: this.#deps,
-      handle: this,
+      handle: this.#untyped,
       closed: () => this.#closed,
       moveTo: (worker) => this.moveTo(worker),
       roomWait: () => this.#roomWait(),

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { seeded } from '../dist/src/seeded-random.js';
 import { REACTOR } from './helpers/fixtures.js';
 import { createPool } from './helpers/pool.js';
+import { asNumber } from './helpers/results.js';
 
 const SEED = Number(process.env['CHAOS_MOVES_SEED'] ?? 20261202);
 const ROUNDS = Number(process.env['CHAOS_MOVES_ROUNDS'] ?? 16);
@@ -45,7 +46,7 @@ async function run(seed: number): Promise<Outcome> {
         const n = Math.floor(random() * 50);
         const expected = (model.get(key) as number) + n;
         model.set(key, expected);
-        pending.push(session.call<number>('inc', n).then((value) => {
+        pending.push(session.call('inc', n).then(asNumber).then((value) => {
           expect(value).toBe(expected);
           line(`inc ${n} = ${value}`);
         }));
@@ -86,7 +87,7 @@ async function run(seed: number): Promise<Outcome> {
     }
   }
   for (const key of keys) {
-    const value = await pool.session(key).call<number>('inc', 0);
+    const value = await pool.session(key).call('inc', 0).then(asNumber);
     expect(value, key).toBe(model.get(key));
     lines.push(`end ${key} ${value}`);
   }

@@ -8,6 +8,7 @@ import type { ReactorPoolOptions } from '../dist/src/index.js';
 import { durableDir } from './helpers/durable-dir.js';
 import { REACTOR } from './helpers/fixtures.js';
 import { createPool } from './helpers/pool.js';
+import { asNumber } from './helpers/results.js';
 
 const SESSIONS = 30;
 const BUSY = 10;
@@ -16,7 +17,7 @@ const ROUNDS = 60;
 describe('durability: journal compaction', () => {
   it('deletes the segments no session needs and keeps every session exact across a restart', async () => {
     const dir = await durableDir();
-    const options: ReactorPoolOptions = {
+    const options: Omit<ReactorPoolOptions, 'results'> = {
       module: REACTOR, workers: 2, stderr: 'ignore',
       durability: { dir, segmentBytes: 4096, snapshotEvery: { calls: 25 } },
     };
@@ -29,7 +30,7 @@ describe('durability: journal compaction', () => {
         if (s >= BUSY && round > 2) continue;
         const key = `s${s}`;
         expected.set(key, (expected.get(key) ?? 20) + s);
-        calls.push(pool.session(key).call('inc', s));
+        calls.push(pool.session(key).call('inc', s).then(asNumber));
       }
       await Promise.all(calls);
     }

@@ -21,7 +21,7 @@ interface Watched {
   readonly lost: SessionLostEvent[];
 }
 
-async function open(options: ReactorPoolOptions): Promise<Watched> {
+async function open(options: Omit<ReactorPoolOptions, 'results'>): Promise<Watched> {
   const pool = await createPool(options);
   const lost: SessionLostEvent[] = [];
   pool.on('sessionLost', (event) => lost.push(event));

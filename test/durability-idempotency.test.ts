@@ -7,6 +7,7 @@ import { InvalidOptionError } from '../dist/src/index.js';
 import { durableDir } from './helpers/durable-dir.js';
 import { KITCHEN, REACTOR } from './helpers/fixtures.js';
 import { createPool, rejection, type Rejection } from './helpers/pool.js';
+import { asNumber } from './helpers/results.js';
 
 /** The error `make` throws at once or rejects with. */
 async function failure(make: () => Promise<unknown>): Promise<Rejection> {
@@ -48,7 +49,7 @@ describe('durability: idempotency keys', () => {
     const dir = await durableDir();
     const pool = await createPool({ module: REACTOR, workers: 1, durability: { dir, idempotencyKeys: 2 } });
     const session = pool.session('retention');
-    const keyed = (key: string, n: number): Promise<number> => session.with({ idempotencyKey: key }).call('inc', n);
+    const keyed = (key: string, n: number): Promise<number> => session.with({ idempotencyKey: key }).call('inc', n).then(asNumber);
     expect(await keyed('a', 1)).toBe(21);
     expect(await keyed('b', 2)).toBe(23);
     expect(await keyed('c', 3)).toBe(26);

@@ -11,6 +11,7 @@ import { durableDir } from './helpers/durable-dir.js';
 import { lastSegmentFile, recordsIn, rewriteRecord, valueOf } from './helpers/durable-files.js';
 import { KITCHEN, OutputCollector, fixture } from './helpers/fixtures.js';
 import { createPool, terminateWorker } from './helpers/pool.js';
+import { asBigInt, asNumber } from './helpers/results.js';
 
 const NONDETERMINISTIC = fixture('nondeterministic.wasm');
 const KEYS = ['nd-0', 'nd-1', 'nd-2', 'nd-3', 'nd-4', 'nd-5'];
@@ -48,8 +49,8 @@ async function useHostInputs(pool: ReactorPool, rounds: number): Promise<Map<str
       await session.call('nap');
       await session.call('bytes', 16);
     }
-    const now = await session.call<bigint>('now');
-    seen.set(key, { state: await session.call('state'), now });
+    const now = await session.call('now').then(asBigInt);
+    seen.set(key, { state: asNumber(await session.call('state')), now });
   }));
   return seen;
 }
@@ -59,7 +60,7 @@ async function expectExact(pool: ReactorPool, expected: Map<string, { state: num
   for (const key of KEYS) {
     const before = expected.get(key);
     expect(await pool.session(key).call('state'), key).toBe(before?.state);
-    expect(await pool.session(key).call<bigint>('now'), key).toBeGreaterThanOrEqual(before?.now ?? 0n);
+    expect(await pool.session(key).call('now').then(asBigInt), key).toBeGreaterThanOrEqual(before?.now ?? 0n);
   }
 }
 
@@ -128,7 +129,7 @@ describe('durability: non-deterministic host inputs', () => {
 
     const second = await open(dir, undefined);
     expect(await second.pool.session(key).call('state')).toBe(state);
-    expect(await second.pool.session(key).call<bigint>('now')).toBeGreaterThanOrEqual(ahead);
+    expect(await second.pool.session(key).call('now').then(asBigInt)).toBeGreaterThanOrEqual(ahead);
     expect(second.lost).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionLostEvent } from '../dist/src/index.js';
 import { durableDir } from './helpers/durable-dir.js';
 import { KITCHEN } from './helpers/fixtures.js';
+import type { KitchenExports } from './fixtures/kitchen.exports.js';
 import { IncModel } from './helpers/inc-model.js';
 import { createPool, rejection } from './helpers/pool.js';
 
@@ -13,7 +14,7 @@ const PAGE = 65_536;
 describe('durability: a memory-limit breach', () => {
   it('rejects ERR_MEMORY_LIMIT; the session continues from before it, with the memory it had', async () => {
     const dir = await durableDir();
-    const pool = await createPool({ module: KITCHEN, workers: 1, memoryLimit: 4 * PAGE, durability: { dir } });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, memoryLimit: 4 * PAGE, durability: { dir } });
     const lost: SessionLostEvent[] = [];
     pool.on('sessionLost', (event) => lost.push(event));
     const greedy = pool.session('greedy');

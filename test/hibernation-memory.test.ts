@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { KITCHEN } from './helpers/fixtures.js';
+import type { KitchenExports } from './fixtures/kitchen.exports.js';
 import { until } from './helpers/pool-events.js';
 import { createPool } from './helpers/pool.js';
 
@@ -12,12 +13,12 @@ const GROWTH = 64; // pages each session grows by: far more than it starts with
 
 describe('hibernation past maxActiveMemory', () => {
   it('hibernates the least recently used idle sessions until the memory is under the cap, never a busy one', async () => {
-    const probe = await createPool({ module: KITCHEN, workers: 1 });
+    const probe = await createPool<KitchenExports>({ module: KITCHEN, workers: 1 });
     const base = await probe.session('probe').call('grow', 0);
     await probe.close();
     const size = (base + GROWTH) * PAGE; // one grown session
     const cap = 3.5 * size;
-    const pool = await createPool({ module: KITCHEN, workers: 1, maxActiveMemory: cap });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, maxActiveMemory: cap });
     const order: string[] = [];
     pool.on('sessionHibernated', ({ key }) => order.push(key));
     const idle = ['s0', 's1', 's2', 's3'].map((key) => pool.session(key));

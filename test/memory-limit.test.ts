@@ -4,13 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLimitError, type SessionLostEvent } from '../dist/src/index.js';
 import { KITCHEN } from './helpers/fixtures.js';
+import type { KitchenExports } from './fixtures/kitchen.exports.js';
 import { createPool, rejection } from './helpers/pool.js';
 
 const PAGE = 65_536;
 
 describe('memoryLimit', () => {
   it('rejects the call that crossed it, loses the session until reset(), and leaves other sessions alone', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, memoryLimit: 4 * PAGE });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, memoryLimit: 4 * PAGE });
     const lost: SessionLostEvent[] = [];
     pool.on('sessionLost', (event) => lost.push(event));
     const greedy = pool.session('greedy');
@@ -39,7 +40,7 @@ describe('memoryLimit', () => {
   });
 
   it('checks after a whole callMany, reporting how many calls completed', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, memoryLimit: 4 * PAGE });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, memoryLimit: 4 * PAGE });
     const session = pool.session('batch');
     const error = await rejection(session.callMany('grow', [1, 1, 1, 1]));
     expect(error.code).toBe('ERR_MEMORY_LIMIT');
@@ -50,14 +51,14 @@ describe('memoryLimit', () => {
   });
 
   it('refuses an instance that starts above the limit on its first call', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, memoryLimit: PAGE });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, memoryLimit: PAGE });
     const error = await rejection(pool.session('big').call('inc', 1));
     expect(error.code).toBe('ERR_MEMORY_LIMIT');
     expect(error.message).toContain('`_initialize`');
   });
 
   it('reports the linear memory each worker holds in stats(), exactly after every batch when a limit is set', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, memoryLimit: 2 ** 30 });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, memoryLimit: 2 ** 30 });
     const first = pool.session('a');
     const pages = await first.call('grow', 0);
     expect(pool.stats().memoryPerWorker).toEqual([pages * PAGE]);
@@ -70,7 +71,7 @@ describe('memoryLimit', () => {
 
   it('refuses limits that are not positive integers of bytes', async () => {
     for (const bad of [0, -1, 1.5, '1mb', null]) {
-      const error = await rejection(createPool({ module: KITCHEN, workers: 1, memoryLimit: bad as number }));
+      const error = await rejection(createPool<KitchenExports>({ module: KITCHEN, workers: 1, memoryLimit: bad as number }));
       expect(error.code).toBe('ERR_INVALID_OPTION');
       expect(error.message).toContain('memoryLimit');
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { REACTOR } from './helpers/fixtures.js';
 import { createPool } from './helpers/pool.js';
+import { asNumber } from './helpers/results.js';
 
 describe('order under concurrency', () => {
   it('keeps every session exact while hundreds run interleaved calls fired without awaiting', async () => {
@@ -14,7 +15,7 @@ describe('order under concurrency', () => {
         const n = ((s * 7 + round * 13) % 50) + 1;
         const want = (expected[s] as number) + n;
         expected[s] = want;
-        checks.push(pool.session(`user-${s}`).call('inc', n).then((got) => [got, want]));
+        checks.push(pool.session(`user-${s}`).call('inc', n).then((got) => [asNumber(got), want]));
       }
     }
     for (const [got, want] of await Promise.all(checks)) expect(got).toBe(want);

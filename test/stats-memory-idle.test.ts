@@ -4,12 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import type { ReactorPool } from '../dist/src/index.js';
 import { KITCHEN } from './helpers/fixtures.js';
+import type { KitchenExports } from './fixtures/kitchen.exports.js';
 import { createPool } from './helpers/pool.js';
 
 const PAGE = 65_536;
 
 /** Polls stats() (a bounded number of times) until the worker's figure is `bytes`; returns the last figure. */
-async function waitForMemory(pool: ReactorPool, bytes: number): Promise<number | undefined> {
+async function waitForMemory(pool: Pick<ReactorPool, 'stats'>, bytes: number): Promise<number | undefined> {
   let figure = pool.stats().memoryPerWorker[0];
   for (let poll = 0; poll < 500 && figure !== bytes; poll++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -20,7 +21,7 @@ async function waitForMemory(pool: ReactorPool, bytes: number): Promise<number |
 
 describe('stats().memoryPerWorker while idle', () => {
   it('reflects a growth with no further call', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1 });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1 });
     const session = pool.session('s');
     const pages = await session.call('grow', 0);
     // Right after the previous call: a count made only after batches, at most every 200 ms, misses it.
@@ -29,7 +30,7 @@ describe('stats().memoryPerWorker while idle', () => {
   });
 
   it('drops to what is left after sessions close, and to 0 when the worker is recycled', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1 });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1 });
     const keep = pool.session('keep');
     const pages = await keep.call('grow', 0);
     const big = pool.session('big');

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, ReactorPool, ReactorTrapError, SessionLostError, type ReactorPoolError, type SessionLostEvent } from '../dist/src/index.js';
 import { KITCHEN } from './helpers/fixtures.js';
+import type { KitchenExports } from './fixtures/kitchen.exports.js';
 import { createPool, keysOn, rejection } from './helpers/pool.js';
 
 const reason = (result: PromiseSettledResult<unknown> | undefined): ReactorPoolError =>
@@ -11,7 +12,7 @@ const reason = (result: PromiseSettledResult<unknown> | undefined): ReactorPoolE
 describe("onTrap: 'keep' (the default)", () => {
   for (const onTrap of [undefined, 'keep'] as const) {
     it(`keeps the instance and the writes made before the trap (onTrap: ${String(onTrap)})`, async () => {
-      const pool = await createPool({ module: KITCHEN, workers: 1, ...(onTrap === undefined ? {} : { onTrap }) });
+      const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, ...(onTrap === undefined ? {} : { onTrap }) });
       const lost: SessionLostEvent[] = [];
       pool.on('sessionLost', (event) => lost.push(event));
       const s = pool.session('s');
@@ -28,7 +29,7 @@ describe("onTrap: 'keep' (the default)", () => {
 
 describe("onTrap: 'lose'", () => {
   it('loses the session until reset; queued and later calls reject ERR_SESSION_LOST; others unaffected', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 2, onTrap: 'lose' });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 2, onTrap: 'lose' });
     const lost: SessionLostEvent[] = [];
     pool.on('sessionLost', (event) => lost.push(event));
     const a = pool.session('a');
@@ -61,7 +62,7 @@ describe("onTrap: 'lose'", () => {
   });
 
   it('loses the session on a trap inside callMany, after the items that completed', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, onTrap: 'lose' });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, onTrap: 'lose' });
     const s = pool.session('s');
     const error = await rejection(s.callMany('boom', [[], []]));
     expect(error.code).toBe('ERR_REACTOR_TRAP');
@@ -72,7 +73,7 @@ describe("onTrap: 'lose'", () => {
   });
 
   it("with isolation 'worker', a trap loses every session on that worker, idle ones included", async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 2, isolation: 'worker', onTrap: 'lose' });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 2, isolation: 'worker', onTrap: 'lose' });
     const lost: SessionLostEvent[] = [];
     pool.on('sessionLost', (event) => lost.push(event));
     const [trapper, neighbour, idle] = keysOn(pool, 0, 3, 'w0-').map((key) => pool.session(key));
@@ -107,7 +108,7 @@ describe("onTrap: 'lose'", () => {
 
 describe("onTrap: 'reset'", () => {
   it('discards the instance: calls queued behind the trap reject, calls made after start fresh', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, onTrap: 'reset' });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, onTrap: 'reset' });
     const lost: SessionLostEvent[] = [];
     pool.on('sessionLost', (event) => lost.push(event));
     const s = pool.session('s');
@@ -133,7 +134,7 @@ describe("onTrap: 'reset'", () => {
   });
 
   it('resets again on every trap', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, onTrap: 'reset' });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, onTrap: 'reset' });
     const s = pool.session('s');
     for (const n of [1, 2, 3]) {
       expect(await s.call('inc', 10)).toBe(30);
@@ -145,7 +146,7 @@ describe("onTrap: 'reset'", () => {
   });
 
   it('resets even when the queues are full (the reset is the pool\'s own, never refused)', async () => {
-    const pool = await createPool({ module: KITCHEN, workers: 1, onTrap: 'reset', maxQueuePerSession: 1, maxQueue: 1 });
+    const pool = await createPool<KitchenExports>({ module: KITCHEN, workers: 1, onTrap: 'reset', maxQueuePerSession: 1, maxQueue: 1 });
     const s = pool.session('full');
     expect((await rejection(s.call('boom'))).code).toBe('ERR_REACTOR_TRAP');
     expect(s.lost).toBe(false);

@@ -1,7 +1,7 @@
 // The reactor-pool scenarios, through the package's public API only: the per-call API with a full
 // window, the bulk API with typed arrays, one-call-in-flight latency, and session activations.
 
-import { ReactorPool, type Session } from '../../src/index.js';
+import { ReactorPool, type ReferenceReactor, type Session } from '../../src/index.js';
 import { RunningTotals, prefixSums } from './check.js';
 import { measure } from './measure.js';
 import type { ScenarioResult } from './results.js';
@@ -11,8 +11,8 @@ import {
 } from './scenario.js';
 
 /** Starts a pool for one scenario and closes it afterwards, whatever happens. */
-async function withPool<T>(ctx: ScenarioContext, workers: number, body: (pool: ReactorPool) => Promise<T>): Promise<T> {
-  const pool = await ReactorPool.create({ module: ctx.modulePath, workers, stdout: 'ignore', stderr: 'ignore' });
+async function withPool<T>(ctx: ScenarioContext, workers: number, body: (pool: ReactorPool<ReferenceReactor>) => Promise<T>): Promise<T> {
+  const pool = await ReactorPool.create<ReferenceReactor>({ module: ctx.modulePath, workers, stdout: 'ignore', stderr: 'ignore' });
   try {
     return await body(pool);
   } finally {
@@ -21,7 +21,7 @@ async function withPool<T>(ctx: ScenarioContext, workers: number, body: (pool: R
 }
 
 /** Reads every session's final total with `inc(0)` and checks it. */
-async function checkFinals(sessions: readonly Session[], totals: RunningTotals): Promise<void> {
+async function checkFinals(sessions: readonly Session<ReferenceReactor>[], totals: RunningTotals): Promise<void> {
   const finals = await Promise.all(sessions.map((session) => session.call('inc', 0)));
   finals.forEach((got, s) => totals.checkFinal(s, got));
 }
@@ -31,7 +31,7 @@ export function perCallScenario(ctx: ScenarioContext, workers: number): Promise<
   return withPool(ctx, workers, async (pool) => {
     const sessions = Array.from({ length: PER_CALL_SESSIONS }, (_, s) => pool.session(`per-call-${s}`));
     const totals = new RunningTotals(sessions.length, ctx.initial);
-    const issue = roundRobinInc(sessions.length, totals, (s, n) => (sessions[s] as Session).call('inc', n));
+    const issue = roundRobinInc(sessions.length, totals, (s, n) => (sessions[s] as Session<ReferenceReactor>).call('inc', n));
     const calls = ctx.sizes.perCallCalls;
     const measured = await measure(`per-call ×${workers}`, () => windowed(calls, WINDOW, issue), calls, ctx.plan, true);
     await checkFinals(sessions, totals);
@@ -57,7 +57,7 @@ export function bulkScenario(ctx: ScenarioContext, workers: number): Promise<Sce
       const start = totals.expected(s);
       totals.advance(s, batchSum);
       // A fresh copy per batch: the pool may transfer the array it is given.
-      return (sessions[s] as Session).callMany('inc', args.slice()).then((got) => totals.checkBatch(s, start, sums, got));
+      return (sessions[s] as Session<ReferenceReactor>).callMany('inc', args.slice()).then((got) => totals.checkBatch(s, start, sums, got));
     };
     const batches = ctx.sizes.bulkBatches;
     const measured = await measure(`bulk ×${workers}`, () => windowed(batches, inFlight, issue), batches * BULK_BATCH, ctx.plan, true);

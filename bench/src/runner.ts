@@ -3,7 +3,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { ReactorPool, UnknownExportError } from '../../src/index.js';
+import { ReactorPool, UnknownExportError, type ReferenceReactor } from '../../src/index.js';
 import { bareRingScenario } from './bare-ring-scenario.js';
 import { comlinkScenario, naivePiscinaScenario, postMessageLatencyScenario } from './baseline-scenarios.js';
 import { durableLatencyScenario, perCallDurableScenario, recoveryScenario } from './durable-scenarios.js';
@@ -49,7 +49,7 @@ export function scalingCounts(parallelism: number, workers: number, quick: boole
 
 /** Checks the module exports `inc(i32) -> i32` and returns what `inc(0)` gives on a fresh instance. */
 async function probeModule(path: string): Promise<number> {
-  const pool = await ReactorPool.create({ module: path, workers: 1, stdout: 'ignore', stderr: 'ignore' });
+  const pool = await ReactorPool.create<ReferenceReactor>({ module: path, workers: 1, stdout: 'ignore', stderr: 'ignore' });
   try {
     const inc = pool.spec.exports.find((e) => e.name === 'inc' && e.kind === 'function');
     const signature = inc?.signature;

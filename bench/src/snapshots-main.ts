@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ReactorPool, type Session } from '../../src/index.js';
+import { ReactorPool, type ReferenceReactor, type Session } from '../../src/index.js';
 import { FULL_PLAN, QUICK_PLAN, measure, type MeasurePlan } from './measure.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
@@ -57,7 +57,7 @@ async function toolchain(module: (typeof MODULES)[number], plan: MeasurePlan): P
   try {
     const a = pool.session('a');
     await a.callMany('inc', [1, 2, 3]);
-    if (module.buffers) check(await a.with({ result: 'string' }).call<string>('greet', 'Ada') === 'hello, Ada!', `${module.name} greet`);
+    if (module.buffers) check(await a.with({ result: 'string' }).call('greet', 'Ada') === 'hello, Ada!', `${module.name} greet`);
     const bytes = await a.snapshot();
     const b = pool.session('b');
     const c = pool.session('c');
@@ -97,7 +97,7 @@ interface CapacityRow { sessions: number; maxActive: number; firstPassPerSecond:
 /** `sessions` distinct sessions, each `inc(i % 1000)` once, then every total read back; an active cap bounds memory. */
 async function capacity(sessions: number): Promise<CapacityRow> {
   const maxActive = Math.max(100, Math.min(2_000, Math.floor(sessions / 10)));
-  const pool = await ReactorPool.create({ module: MODULES[0]?.path as string, stderr: 'ignore', maxActiveSessions: maxActive });
+  const pool = await ReactorPool.create<ReferenceReactor>({ module: MODULES[0]?.path as string, stderr: 'ignore', maxActiveSessions: maxActive });
   let peakRss = 0;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -111,7 +111,7 @@ async function capacity(sessions: number): Promise<CapacityRow> {
       const lane = async (): Promise<void> => {
         while (next < sessions) {
           const i = next++;
-          const value = await pool.session(`s${i}`).call<number>('inc', delta(i));
+          const value = await pool.session(`s${i}`).call('inc', delta(i));
           if (value !== 20 + (i % 1000)) wrong++;
         }
       };

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { InvalidOptionError, ReactorPoolError, describeValue } from '../errors.js';
 import { UsageMistake } from './arguments.js';
 
-export type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+export type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 
 /** Parses `args` strictly (an unknown option is `ERR_INVALID_OPTION`), with `-h`/`--help` added. */
 export function parse(args: readonly string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {

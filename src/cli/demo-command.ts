@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_MAX_INSTANCES } from '../options.js';
 import { ReactorPool } from '../pool.js';
 import type { Session } from '../session.js';
+import type { ModuleSpec } from '../module-spec.js';
+import type { ReferenceReactor } from '../reference-reactor.js';
 import { seeded } from '../seeded-random.js';
 import { InvalidOptionError } from '../errors.js';
 import { formatSignature } from '../inspect.js';
@@ -54,7 +56,7 @@ export interface DemoArgs {
 const REFERENCE_KEY = 'reference';
 
 export async function demoCommand(args: DemoArgs, write: (line: string) => void): Promise<number> {
-  const pool = await ReactorPool.create({
+  const pool = await ReactorPool.create<ReferenceReactor>({
     module: args.module,
     ...(args.workers === undefined ? {} : { workers: args.workers }),
     maxQueuePerSession: MAX_DEMO_CALLS,
@@ -68,7 +70,7 @@ export async function demoCommand(args: DemoArgs, write: (line: string) => void)
     },
   });
   try {
-    checkIncExport(pool, args.module);
+    checkIncExport(pool.spec, args.module);
     const reference = pool.session(REFERENCE_KEY);
     const first = await reference.call('inc', 1);
     write(`inc(1) = ${first}`);
@@ -107,8 +109,8 @@ export async function demoCommand(args: DemoArgs, write: (line: string) => void)
 }
 
 /** Refuses, as a usage mistake, a module without the `inc(i32) -> i32` the demo calls. */
-function checkIncExport(pool: ReactorPool, module: string): void {
-  const inc = pool.spec.exports.find((e) => e.name === 'inc');
+function checkIncExport(spec: ModuleSpec, module: string): void {
+  const inc = spec.exports.find((e) => e.name === 'inc');
   const signature = inc?.kind === 'function' ? inc.signature : undefined;
   if (signature?.params.length === 1 && signature.params[0] === 'i32' && signature.results.length === 1 && signature.results[0] === 'i32') return;
   const has = inc === undefined ? 'has no export `inc`'
@@ -125,7 +127,7 @@ function checkIncExport(pool: ReactorPool, module: string): void {
  * each against the running sum; then closes those sessions, giving their instances back.
  */
 async function runSessions(
-  pool: ReactorPool, first: number, count: number, calls: number, start: number, random: () => number,
+  pool: ReactorPool<ReferenceReactor>, first: number, count: number, calls: number, start: number, random: () => number,
 ): Promise<number> {
   const sessions = Array.from({ length: count }, (_, s) => pool.session(`user-${first + s}`));
   const checks: Promise<boolean>[] = [];
@@ -135,7 +137,7 @@ async function runSessions(
       const n = 1 + Math.floor(random() * 100);
       const want = ((expected[s] as number) + n) | 0;
       expected[s] = want;
-      checks.push((sessions[s] as Session).call('inc', n).then((got) => got === want));
+      checks.push((sessions[s] as Session<ReferenceReactor>).call('inc', n).then((got) => got === want));
     }
   }
   // A failed call rejects the demo with its own error; past this, every session started its own instance.

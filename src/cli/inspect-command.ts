@@ -8,7 +8,7 @@ import type { AllocatorKind } from '../protocol.js';
 /** The exit code of `inspect` for a module it could read but the pool would refuse to run. */
 export const REFUSED_EXIT_CODE = 3;
 
-export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--json]
+export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--json | --dts [-o FILE] [--name NAME]]
 
 Prints a module's exports with their signatures, its imports, its memory,
 whether reactor-pool can run it as a reactor (and why not), the allocator
@@ -26,6 +26,8 @@ Options:
               "cabi_realloc" or null)}; spec.snapshot is the snapshot verdict
               ({"possible", "reasons"}). An error prints {"error": {"code",
               "message"}} instead
+  --dts       print a TypeScript type of the exports instead, as
+              \`reactor-pool types\` does (its -o, --name, --import-from too)
   -h, --help  show this help`;
 
 /** The allocator line of the text report. */

@@ -110,7 +110,7 @@ export async function runLoad(pool: ReactorPool, plan: LoadPlan, onProgress: (pr
       const sent = performance.now();
       try {
         const { name, args, result } = job.call;
-        await (result === 'value' ? job.session : job.session.with({ result })).call<unknown>(name, ...args);
+        await (result === 'value' ? job.session : job.session.with({ result })).call(name, ...args);
         latency.record(performance.now() - sent);
       } catch (error) {
         tally(errors, error);

@@ -123,11 +123,11 @@ export async function runCommand(args: RunArgs, write: (line: string) => void): 
     for (const call of calls) {
       const calling = call.result === 'value' ? session : session.with({ result: call.result });
       if (!args.json) {
-        write(formatCall(call, await calling.call<unknown>(call.name, ...call.args), args.bytes));
+        write(formatCall(call, await calling.call(call.name, ...call.args), args.bytes));
         continue;
       }
       try {
-        const result = await calling.call<unknown>(call.name, ...call.args);
+        const result = await calling.call(call.name, ...call.args);
         write(jsonCall(call, { result }, takeOutput(), args.bytes));
       } catch (error) {
         write(jsonCall(call, { error }, takeOutput(), args.bytes));

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { seeded } from '../../dist/src/seeded-random.js';
 import { fixture, OutputCollector } from '../helpers/fixtures.js';
 import { createPool, rejection } from '../helpers/pool.js';
+import { asNumber } from '../helpers/results.js';
 
 const MARKDOWN = fixture('conformance/markdown.wasm');
 
@@ -37,8 +38,8 @@ describe('markdown reactor (pulldown-cmark)', () => {
       const session = pool.session(`doc-${i}`).with({ result: 'string' });
       // Half one call per document, half in one callMany, queued all at once.
       const half = Math.floor(plan.length / 2);
-      const single = plan.slice(0, half).map((doc) => session.call<string>('render', DOCUMENTS[doc]![0]));
-      const many = session.callMany<string>('render', plan.slice(half).map((doc) => DOCUMENTS[doc]![0]));
+      const single = plan.slice(0, half).map((doc) => session.call('render', DOCUMENTS[doc]![0]));
+      const many = session.callMany('render', plan.slice(half).map((doc) => DOCUMENTS[doc]![0]));
       const results = [...(await Promise.all(single)), ...(await many)];
       expect(results).toEqual(plan.map((doc) => DOCUMENTS[doc]![1]));
     }));
@@ -57,7 +58,7 @@ describe('markdown reactor (pulldown-cmark)', () => {
     const session = pool.session('leaks');
     const render = session.with({ result: 'string' });
     expect(await render.call('render', '*warm-up*')).toBe('<p><em>warm-up</em></p>\n');
-    const baseline = await session.call<number>('live_allocations');
+    const baseline = await session.call('live_allocations').then(asNumber);
     const documents = DOCUMENTS.filter(([markdown]) => markdown !== '').map(([markdown]) => markdown);
     await render.callMany('render', Array.from({ length: 1000 }, (_, i) => documents[i % documents.length]!));
     expect(await session.call('live_allocations')).toBe(baseline);
@@ -69,8 +70,8 @@ describe('markdown reactor (pulldown-cmark)', () => {
     const session = pool.session('empty');
     const render = session.with({ result: 'string' });
     expect(await render.call('render', '*warm-up*')).toBe('<p><em>warm-up</em></p>\n');
-    const baseline = await session.call<number>('live_allocations');
-    const results = await render.callMany<string>('render', Array.from({ length: 1000 }, () => ''));
+    const baseline = await session.call('live_allocations').then(asNumber);
+    const results = await render.callMany('render', Array.from({ length: 1000 }, () => ''));
     expect(results.every((html) => html === '')).toBe(true);
     expect(await session.call('rendered')).toBe(1001);
     expect(await session.call('live_allocations')).toBe(baseline);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { seeded } from '../../dist/src/seeded-random.js';
 import { fixture, OutputCollector } from '../helpers/fixtures.js';
 import { createPool, rejection } from '../helpers/pool.js';
+import { asNumber } from '../helpers/results.js';
 
 const SQLITE = fixture('conformance/sqlite.wasm');
 
@@ -113,7 +114,7 @@ describe('sqlite reactor (rusqlite, bundled SQLite)', () => {
     const session = pool.session('leaks');
     const sql = session.with({ result: 'string' });
     expect(await sql.call('exec', 'CREATE TABLE t(x); SELECT 1')).toBe('[1]\n');
-    const baseline = await session.call<number>('live_allocations');
+    const baseline = await session.call('live_allocations').then(asNumber);
     for (let i = 0; i < 100; i++) {
       expect(await sql.call('exec', `SELECT ${i}`)).toBe(`[${i}]\n`);
       expect(await sql.call('exec', `INSERT INTO t VALUES (${i})`)).toBe(''); // no rows: an empty result

@@ -3,6 +3,7 @@
 
 import type { Session } from '../../dist/src/index.js';
 import { fixture } from './fixtures.js';
+import { asBigInt, asNumber, typedArray } from './results.js';
 
 export const SURFACE = fixture('wasi-surface.wasm');
 
@@ -14,7 +15,7 @@ export async function writeBytes(session: Session, at: number, bytes: Uint8Array
 
 export async function readBytes(session: Session, at: number, length: number): Promise<Uint8Array> {
   if (length === 0) return new Uint8Array(0);
-  const bytes = await session.callMany<Int32Array>('load8', Int32Array.from({ length }, (_, i) => at + i));
+  const bytes = await session.callMany('load8', Int32Array.from({ length }, (_, i) => at + i)).then(typedArray(Int32Array));
   return Uint8Array.from(bytes);
 }
 
@@ -23,11 +24,11 @@ export async function readText(session: Session, at: number, length: number): Pr
 }
 
 export async function load32(session: Session, at: number): Promise<number> {
-  return (await session.call<number>('load32', at)) >>> 0;
+  return (await session.call('load32', at).then(asNumber)) >>> 0;
 }
 
 export async function load64(session: Session, at: number): Promise<bigint> {
-  return BigInt.asUintN(64, await session.call<bigint>('load64', at));
+  return BigInt.asUintN(64, await session.call('load64', at).then(asBigInt));
 }
 
 /** Writes one iovec (pointer, length) at `at`. */

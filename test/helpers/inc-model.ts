@@ -2,7 +2,11 @@
 // value right after it applied, exactly once, or rejected and never applied; each session's value
 // follows from those outcomes alone, in submission order.
 
-import type { ReactorPool, Session } from '../../dist/src/index.js';
+/** What the model needs of a session: its key and `inc` (a pool typed by its exports or not). */
+export interface IncSession {
+  readonly key: string;
+  call(name: 'inc', n: number): Promise<unknown>;
+}
 
 /** How one call settled: its value, or its rejection's code. */
 export type Settled = { readonly value: unknown } | { readonly code: string };
@@ -31,7 +35,7 @@ export class IncModel {
   }
 
   /** Calls `inc(n)` on `session` (through `calls` when given, e.g. `session.with(...)`) and tracks it; resolves once it settled. */
-  send(session: Session, n: number, calls: Pick<Session, 'call'> = session): Promise<Settled> {
+  send(session: IncSession, n: number, calls: Pick<IncSession, 'call'> = session): Promise<Settled> {
     const settled = calls.call('inc', n).then(
       (value): Settled => ({ value }),
       (error: { code?: unknown }): Settled => ({ code: String(error.code) }),
@@ -77,7 +81,7 @@ export class IncModel {
   }
 
   /** Settles, then reads every session with `inc(0)`: mismatches with the model are added to {@link mismatches}. */
-  async verify(pool: ReactorPool): Promise<void> {
+  async verify(pool: { session(key: string): IncSession }): Promise<void> {
     await this.settle();
     await Promise.all(this.keys().map(async (key) => {
       const got = await pool.session(key).call('inc', 0).catch((error: { code?: unknown }) => `rejected ${String(error.code)}`);

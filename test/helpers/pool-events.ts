@@ -1,7 +1,7 @@
 // Waiting on a pool's events: the handshake hibernation tests use instead of sleeps. Each wait is
 // bounded, so a hibernation that never comes fails the test with what was awaited, not a hang.
 
-import type { ReactorPool, ReactorPoolEvents } from '../../dist/src/index.js';
+import type { PoolStats, ReactorPool, ReactorPoolEvents } from '../../dist/src/index.js';
 
 /** How long a wait may take before the test fails: a safety net, never what a test measures. */
 const BOUND_MS = 15_000;
@@ -35,7 +35,14 @@ export function nextEvent<K extends keyof ReactorPoolEvents>(
  * on a coarse poll, for figures such as memory that change without one); rejects with `what` and the
  * pool's last stats once {@link BOUND_MS} passed.
  */
-export function until(pool: ReactorPool, condition: () => boolean, what: string): Promise<void> {
+/** What {@link until} needs of a pool (typed by its exports or not). */
+interface WatchedPool {
+  on(event: 'sessionHibernated' | 'sessionRestored', listener: () => void): unknown;
+  off(event: 'sessionHibernated' | 'sessionRestored', listener: () => void): unknown;
+  stats(): PoolStats;
+}
+
+export function until(pool: WatchedPool, condition: () => boolean, what: string): Promise<void> {
   if (condition()) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const check = (): void => {

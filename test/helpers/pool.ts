@@ -1,9 +1,9 @@
 // Every test imports the built package, as a user would, and closes its pools.
 
 import { afterEach } from 'vitest';
-import { ReactorPool, type ReactorPoolOptions } from '../../dist/src/index.js';
+import { ReactorPool, type NoResultModes, type TypedPoolOptions, type UntypedExports } from '../../dist/src/index.js';
 
-const open = new Set<ReactorPool>();
+const open = new Set<{ destroy(): Promise<void> }>();
 
 afterEach(destroyPools);
 
@@ -13,20 +13,25 @@ export async function destroyPools(): Promise<void> {
   open.clear();
 }
 
-/** Creates a pool that is destroyed after the test (output ignored unless the options say otherwise). */
-export async function createPool(options: ReactorPoolOptions): Promise<ReactorPool> {
-  const pool = await ReactorPool.create({ stdout: 'ignore', stderr: 'ignore', ...options });
+/**
+ * Creates a pool that is destroyed after the test (output ignored unless the options say otherwise);
+ * typed by the module's exports `E` when given, as `ReactorPool.create` is.
+ */
+export async function createPool<E extends object = UntypedExports, const M extends object = NoResultModes>(
+  options: TypedPoolOptions<E, M>,
+): Promise<ReactorPool<E, M>> {
+  const pool = await ReactorPool.create<E, M>({ stdout: 'ignore', stderr: 'ignore', ...options });
   open.add(pool);
   return pool;
 }
 
 /** The internal hook runaway-call timeouts use: ends a worker thread as a crash would. */
-export function terminateWorker(pool: ReactorPool, workerId: number): Promise<void> {
+export function terminateWorker(pool: object, workerId: number): Promise<void> {
   return (pool as unknown as { terminateWorker(id: number): Promise<void> }).terminateWorker(workerId);
 }
 
 /** The first `count` keys with `prefix` placed on `worker` (the others stay placed, without instances). */
-export function keysOn(pool: ReactorPool, worker: number, count: number, prefix: string): string[] {
+export function keysOn(pool: { session(key: string): { readonly workerId: number } }, worker: number, count: number, prefix: string): string[] {
   const keys: string[] = [];
   for (let i = 0; keys.length < count; i++) {
     if (pool.session(`${prefix}${i}`).workerId === worker) keys.push(`${prefix}${i}`);
