@@ -9,6 +9,7 @@ import {
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule, type LoadedModule } from './module-source.js';
+import { loadHostFunctions } from './host-functions.js';
 import type { ModuleSpec } from './module-spec.js';
 import { MAX_WORKERS, resolveOptions, type ReactorPoolOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
@@ -159,7 +160,9 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
    */
   static async create(options: ReactorPoolOptions): Promise<ReactorPool> {
     const resolved = resolveOptions(options);
-    const loaded = await loadModule(resolved.module);
+    const hostUrl = resolved.hostFunctions?.href;
+    const host = hostUrl === undefined ? undefined : { table: await loadHostFunctions(hostUrl), source: hostUrl };
+    const loaded = await loadModule(resolved.module, host);
     const pool = new ReactorPool(resolved, loaded);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -212,7 +215,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     return Promise.resolve(this.#durable.keys());
   }
 
-  private constructor(options: ResolvedOptions, { module, spec, signaturesKnown, digest }: LoadedModule) {
+  private constructor(options: ResolvedOptions, { module, spec, signaturesKnown, digest, hostImports }: LoadedModule) {
     super();
     this.#options = options;
     this.#admission = new Admission(options.maxQueue, options.maxQueuePerSession);
@@ -248,6 +251,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       snapshot: this.#snapshots.workerData,
       // Durable sessions: the worker reports input tapes and serves replays.
       durable: options.durability !== undefined,
+      // Host functions: the shared instance of isolation 'worker' runs many sessions' calls, so every operation carries its key.
+      hostFunctions: options.hostFunctions === undefined || hostImports === undefined
+        ? undefined
+        : { url: options.hostFunctions.href, imports: hostImports, keys: options.isolation === 'worker' ? 'every' : 'start' },
     };
     this.#workerData = workerData;
     this.#slotEvents = {
