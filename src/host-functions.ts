@@ -110,7 +110,7 @@ export function hostFunction<const P extends readonly HostValueType[], const R e
  */
 export function defineHostFunctions<const T extends CheckedHostFunctions<T>>(functions: T): T & HostFunctions {
   validateHostFunctions(functions, 'defineHostFunctions()');
-  return functions as T & HostFunctions;
+  return functions;
 }
 
 /** A validated host function: a private copy of its declaration. */

@@ -525,9 +525,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     const session = this.#directory.get(entry.key);
     if (session !== undefined) this.#hibernation?.deactivated(session);
     this.#notify('sessionLost', { key: entry.key, cause });
-    // Only a trap of an export call is reset by the pool: a start that failed once would fail again
-    // (a loop, each round a loss), so such a session stays lost until the user calls reset().
-    const exportTrapped = cause.code === 'ERR_REACTOR_TRAP' && cause.exportName !== START_EXPORT;
+    // Only a trap of an export call (or a host function's failure, which follows onTrap like one) is
+    // reset by the pool: a start that failed once would fail again (a loop, each round a loss), so such
+    // a session stays lost until the user calls reset().
+    const exportTrapped = (cause.code === 'ERR_REACTOR_TRAP' || cause.code === 'ERR_HOST_FUNCTION_FAILED') && cause.exportName !== START_EXPORT;
     // A listener may have reset or closed it meanwhile.
     if (this.#options.onTrap === 'reset' && exportTrapped && this.#state === 'open' && entry.lostCause !== undefined && this.#instances.holds(entry)) {
       // Opted in: the state is disposable.

@@ -56,7 +56,7 @@ export interface WorkerData {
    */
   readonly durable: boolean;
   /** The host functions the module imports (the `hostFunctions` option), and which operations carry session keys; undefined: none. */
-  readonly hostFunctions: HostFunctionsData | undefined;
+  readonly hostFunctions?: HostFunctionsData | undefined;
 }
 
 /** The module's identity, its mutable globals and changing tables, for snapshots. */

@@ -431,12 +431,9 @@ export class ResultEncoder {
   readonly words = new WordBuffer(4096);
   side: unknown[] = [];
   readonly #sideWords: number;
-  /** Which operations carry their session key (host functions need it): none, those that start an instance, or all. */
-  readonly #keys: 'none' | 'start' | 'every';
 
-  constructor(sideWords: number, keys: 'none' | 'start' | 'every' = 'none') {
+  constructor(sideWords: number) {
     this.#sideWords = sideWords;
-    this.#keys = keys;
   }
 
   begin(seq: number, first: number): void {
