@@ -34,4 +34,24 @@ describe('host functions: calls', () => {
       expect(greeting).toBe('hello world from é');
     });
   }
+
+  it('a snapshot restored into another session, and a hibernated session woken, call the host with their own key', async () => {
+    const pool = await createPool({ module: MODULE, workers: 2, hostFunctions: HOST, idleTimeout: 1 });
+    const hibernated = new Promise<void>((resolve) => {
+      pool.on('sessionHibernated', (event) => {
+        if (event.key === 'source') resolve();
+      });
+    });
+    const source = pool.session('source');
+    expect(await source.call('fill', 2)).toBeGreaterThan(0);
+    const state = await source.call<number>('state');
+    const copy = pool.session('the-copy');
+    await copy.restore(await source.snapshot());
+    expect(await copy.call('state')).toBe(state);
+    expect(await copy.call('key_len')).toBe('the-copy'.length);
+    expect(await copy.with({ result: 'string' }).call('greet', 'me')).toBe('hello me from the-copy');
+    await hibernated;
+    expect(await source.call('key_len')).toBe('source'.length);
+    expect(await source.call('state')).toBe(state);
+  });
 });
