@@ -3,8 +3,7 @@
 
 import { HostFunctionMismatchError } from './errors.js';
 import type { HostFunctionTable, HostValueType } from './host-functions.js';
-import { formatSignature } from './inspect.js';
-import type { ImportSpec, ModuleSpec } from './module-spec.js';
+import { formatSignature, type ImportSpec, type ModuleSpec } from './module-spec.js';
 
 /** One host function the module imports, as workers link it (its index in the list names it on tapes). */
 export interface HostImport {

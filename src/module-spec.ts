@@ -76,6 +76,13 @@ export type StackPointerSpec =
   | { readonly found: true; readonly index: number; readonly foundBy: 'name' | 'producers' | 'prologue'; readonly exportName: string }
   | { readonly found: false; readonly reason: string };
 
+/** `(i32, i64) -> i32` */
+export function formatSignature(signature: FunctionSignature | undefined): string {
+  if (signature === undefined) return '(?)';
+  const results = signature.results.length === 0 ? '()' : signature.results.join(', ');
+  return `(${signature.params.join(', ')}) -> ${results}`;
+}
+
 const WASI_MODULE = 'wasi_snapshot_preview1';
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export',
