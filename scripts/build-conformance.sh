@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild the conformance reactors in test/fixtures/conformance/: one contract, four toolchains
-# (see test/fixtures/conformance/README.md).
+# (see test/fixtures/conformance/README.md), and with each the host-function plug-in (host/<lang>/).
 #
 #   bash scripts/build-conformance.sh                   # rebuild and update test/fixtures/conformance/*.wasm
 #   bash scripts/build-conformance.sh --check           # rebuild in a temp dir, compare with the committed files
@@ -54,7 +54,10 @@ build_zig() {
   # Same settings as scripts/build-fixtures.sh; fresh cache dir: nothing stale.
   (cd -- "$dir/zig" && "$PYTHON" -m ziglang build-exe conformance.zig -target wasm32-wasi -O ReleaseSmall -fstrip \
     -fno-entry -rdynamic -mexec-model=reactor --stack 65536 \
-    --name conformance --cache-dir "$tmp/zig-cache" -femit-bin="$out/zig.wasm")
+    --name conformance --cache-dir "$tmp/zig-cache" -femit-bin="$out/zig.wasm") &&
+  (cd -- "$dir/host/zig" && "$PYTHON" -m ziglang build-exe host.zig -target wasm32-wasi -O ReleaseSmall -fstrip \
+    -fno-entry -rdynamic -mexec-model=reactor --stack 65536 \
+    --name host --cache-dir "$tmp/zig-cache" -femit-bin="$out/host-zig.wasm")
 }
 
 build_c() {
@@ -71,7 +74,9 @@ build_c() {
   # crt1-reactor.o gives _initialize (runs the constructors); exports come from export_name
   # attributes in the source; no debug info, names stripped; 64 KiB stack (wasm-ld's default, pinned).
   (cd -- "$dir/c" && clang --target=wasm32-wasi -mexec-model=reactor -Os -Wall -Wextra \
-    -Wl,--strip-all -Wl,-z,stack-size=65536 -o "$out/c.wasm" conformance.c)
+    -Wl,--strip-all -Wl,-z,stack-size=65536 -o "$out/c.wasm" conformance.c) &&
+  (cd -- "$dir/host/c" && clang --target=wasm32-wasi -mexec-model=reactor -Os -Wall -Wextra \
+    -Wl,--strip-all -Wl,-z,stack-size=65536 -o "$out/host-c.wasm" host.c)
 }
 
 build_go() {
@@ -88,7 +93,10 @@ build_go() {
   # no names section/DWARF, default wasm features/experiments, no toolchain download, no network.
   (cd -- "$dir/go" && env GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOWORK=off \
     GOFLAGS=-buildvcs=false GOWASM= GOEXPERIMENT= \
-    "$go" build -buildmode=c-shared -trimpath -ldflags='-s -w -buildid=' -o "$out/go.wasm" .)
+    "$go" build -buildmode=c-shared -trimpath -ldflags='-s -w -buildid=' -o "$out/go.wasm" .) &&
+  (cd -- "$dir/host/go" && env GOOS=wasip1 GOARCH=wasm CGO_ENABLED=0 GOTOOLCHAIN=local GOPROXY=off GOWORK=off \
+    GOFLAGS=-buildvcs=false GOWASM= GOEXPERIMENT= \
+    "$go" build -buildmode=c-shared -trimpath -ldflags='-s -w -buildid=' -o "$out/host-go.wasm" .)
 }
 
 build_rust() {
@@ -103,7 +111,11 @@ build_rust() {
   (cd -- "$dir/rust" && rustc --edition 2024 --target wasm32-wasip1 --crate-type cdylib --crate-name conformance \
     -C opt-level=s -C panic=abort -C strip=symbols -C link-arg=-zstack-size=65536 \
     --remap-path-prefix="$PWD=." -o "$tmp/rust/conformance.wasm" conformance.rs) &&
-    mv -- "$tmp/rust/conformance.wasm" "$out/rust.wasm"
+    mv -- "$tmp/rust/conformance.wasm" "$out/rust.wasm" &&
+  (cd -- "$dir/host/rust" && rustc --edition 2024 --target wasm32-wasip1 --crate-type cdylib --crate-name host \
+    -C opt-level=s -C panic=abort -C strip=symbols -C link-arg=-zstack-size=65536 \
+    --remap-path-prefix="$PWD=." -o "$tmp/rust/host.wasm" host.rs) &&
+    mv -- "$tmp/rust/host.wasm" "$out/host-rust.wasm"
 }
 
 built=()
@@ -111,7 +123,8 @@ for lang in zig c go rust; do
   [ -z "$only" ] || [ "$only" = "$lang" ] || continue
   why=
   if "build_$lang"; then
-    built+=("$lang")
+    # Each toolchain also builds the host-function plug-in (host/<lang>/): host-<lang>.wasm.
+    built+=("$lang" "host-$lang")
   elif [ -n "$why" ]; then
     echo "SKIPPED $lang: $why"
   else

@@ -41,6 +41,14 @@ for src in *.wat snapshot/*.wat; do
   wat2wasm --enable-threads $(sed -n '1s/^;; wat2wasm-flags: //p' "$src") "$src" -o "$out/${src%.wat}.wasm"
 done
 
+# The examples' plug-ins (examples/*.wat), built the same way, checked and installed beside their sources.
+mkdir -p "$out/examples"
+for src in ../../examples/*.wat; do
+  [ -f "$src" ] || continue
+  name=$(basename -- "$src" .wat)
+  wat2wasm --enable-threads "$src" -o "$out/examples/$name.wasm"
+done
+
 # Not a module at all: no source file, just these bytes.
 printf 'not wasm\n' > "$out/not-wasm.wasm"
 
@@ -61,6 +69,11 @@ if [ "$check" = 1 ]; then
   for f in *.wasm snapshot/*.wasm; do
     [ -f "$out/$f" ] || { echo "error: test/fixtures/$f has no source here to rebuild it from" >&2; bad=1; }
   done
+  for built in "$out"/examples/*.wasm; do
+    [ -f "$built" ] || continue
+    f=../../examples/$(basename -- "$built")
+    cmp -s "$built" "$f" || { echo "error: examples/$(basename -- "$built") is missing or differs from a fresh build of its source" >&2; bad=1; }
+  done
   if [ "$bad" != 0 ]; then
     echo "run: bash scripts/build-fixtures.sh  (and commit test/fixtures/*.wasm, test/fixtures/snapshot/*.wasm)" >&2
     exit 1
@@ -72,5 +85,12 @@ else
     cp -- "$built" "$f"
     chmod 644 "$f"
     echo "built test/fixtures/$f ($(wc -c < "$f") bytes)"
+  done
+  for built in "$out"/examples/*.wasm; do
+    [ -f "$built" ] || continue
+    f=../../examples/$(basename -- "$built")
+    cp -- "$built" "$f"
+    chmod 644 "$f"
+    echo "built examples/$(basename -- "$built") ($(wc -c < "$f") bytes)"
   done
 fi

@@ -70,7 +70,7 @@ export class Batcher {
         continue;
       }
       encoder.save();
-      encoder.add(job.op);
+      encoder.add(job.op, job.sessionKey);
       if (encoder.words.length > maxWords && jobs.length > 0) {
         encoder.restore();
         this.#prepared = job;

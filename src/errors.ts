@@ -35,6 +35,9 @@ export const ERROR_CODES = [
   'ERR_JOURNAL_WRITE',
   'ERR_REPLAY_DIVERGED',
   'ERR_DURABLE_STORE',
+  'ERR_INVALID_HOST_FUNCTIONS',
+  'ERR_HOST_FUNCTION_MISMATCH',
+  'ERR_HOST_FUNCTION_FAILED',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
@@ -138,7 +141,7 @@ export class InvalidModuleError extends ReactorPoolError {
 export class NotAReactorError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_NOT_A_REACTOR', message, details, cause); }
 }
-/** The module imports something outside `wasi_snapshot_preview1` that the pool was not given. */
+/** The module imports something outside `wasi_snapshot_preview1` and the pool has no `hostFunctions` option to supply it. */
 export class UnsupportedImportError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_UNSUPPORTED_IMPORT', message, details, cause); }
 }
@@ -274,6 +277,30 @@ export class DurableStoreError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_DURABLE_STORE', message, details, cause); }
 }
 
+/**
+ * The `hostFunctions` module could not be imported, or what it exports is not a table of host
+ * functions (see `defineHostFunctions`); the message shows what was found.
+ */
+export class InvalidHostFunctionsError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_INVALID_HOST_FUNCTIONS', message, details, cause); }
+}
+
+/**
+ * The module's imports and the `hostFunctions` module disagree: an import no host function supplies,
+ * or one supplied with another signature. The message names every such import, with both signatures.
+ */
+export class HostFunctionMismatchError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_HOST_FUNCTION_MISMATCH', message, details, cause); }
+}
+
+/**
+ * A host function threw (or returned a value its declared results cannot hold) during the call; the
+ * message carries the host error's. The instance then follows `onTrap`, as after a trap.
+ */
+export class HostFunctionFailedError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_HOST_FUNCTION_FAILED', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -307,6 +334,9 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_JOURNAL_WRITE: JournalWriteError,
   ERR_REPLAY_DIVERGED: ReplayDivergedError,
   ERR_DURABLE_STORE: DurableStoreError,
+  ERR_INVALID_HOST_FUNCTIONS: InvalidHostFunctionsError,
+  ERR_HOST_FUNCTION_MISMATCH: HostFunctionMismatchError,
+  ERR_HOST_FUNCTION_FAILED: HostFunctionFailedError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

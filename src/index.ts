@@ -26,6 +26,10 @@ export type {
 export type { AllocatorKind, BufferArg, ResultMode, WasmValue } from './protocol.js';
 export type { CompiledModule } from './compiled-module.js';
 export { inspectModule } from './inspect.js';
+export { defineHostFunctions, hostFunction, HOST_VALUE_TYPES } from './host-functions.js';
+export type {
+  AnyHostFunction, CheckedHostFunctions, HostArgs, HostContext, HostFunction, HostFunctions, HostResult, HostValue, HostValueType,
+} from './host-functions.js';
 export type {
   ExecModel, ExportSpec, ExternKind, FunctionSignature, ImportSpec, MemorySpec, ModuleSpec, ValueType,
   MutableGlobalSpec, StackPointerSpec, SnapshotBlocker, SnapshotBlockerCode, SnapshotSpec,
@@ -36,6 +40,7 @@ export {
   WorkerFailedError, SessionLostError, SessionClosedError, PoolClosedError, CallTimeoutError, MemoryLimitError,
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
   InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, SnapshotStoreError,
-  JournalWriteError, ReplayDivergedError, DurableStoreError, ERROR_CODES,
+  JournalWriteError, ReplayDivergedError, DurableStoreError, InvalidHostFunctionsError, HostFunctionMismatchError,
+  HostFunctionFailedError, ERROR_CODES,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';

@@ -4,7 +4,7 @@
 import { ReactorPoolError } from './errors.js';
 import { readModuleBytes } from './module-source.js';
 import type { ModuleBytesInput } from './options.js';
-import { assertRunnableReactor, parseModuleSpec, type FunctionSignature, type ModuleSpec } from './module-spec.js';
+import { assertRunnableReactor, parseModuleSpec, type ModuleSpec } from './module-spec.js';
 
 /** The result of {@link inspectModule}. */
 export interface ModuleReport {
@@ -34,9 +34,4 @@ export async function inspectModule(input: ModuleBytesInput): Promise<ModuleRepo
   return { spec, runnable: true };
 }
 
-/** `(i32, i64) -> i32` */
-export function formatSignature(signature: FunctionSignature | undefined): string {
-  if (signature === undefined) return '(?)';
-  const results = signature.results.length === 0 ? '()' : signature.results.join(', ');
-  return `(${signature.params.join(', ')}) -> ${results}`;
-}
+export { formatSignature } from './module-spec.js';

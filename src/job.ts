@@ -7,6 +7,8 @@ import type { Op, Status } from './protocol.js';
 /** An operation waiting for its outcome. */
 export interface Job {
   readonly op: Op;
+  /** The key of the session it belongs to (sent to the worker when host functions need it). */
+  readonly sessionKey?: string;
   /** Milliseconds the operation may run in the worker; 0 for no limit (a small integer keeps jobs lean). */
   readonly timeout: number;
   /** Called just before the job is sent; returning false drops it (the job then settled itself). */

@@ -9,6 +9,8 @@ import { assertRunnableReactor, type ExportSpec, type ExternKind, type ModuleSpe
 import { exportMutableGlobals } from './module-rewrite.js';
 import { SNAPSHOT_NO_BYTES } from './snapshot-analysis.js';
 import type { ModuleBytesInput, ModuleInput } from './options.js';
+import type { HostFunctionTable } from './host-functions.js';
+import { linkHostImports, type HostImport } from './host-imports.js';
 
 export interface LoadedModule {
   readonly module: WebAssembly.Module;
@@ -17,20 +19,44 @@ export interface LoadedModule {
   readonly signaturesKnown: boolean;
   /** SHA-256 of the module's bytes (what snapshots are tied to); undefined when it came compiled. */
   readonly digest?: Uint8Array;
+  /** With host functions: those the module imports, linked to their declarations. */
+  readonly hostImports?: readonly HostImport[];
 }
 
-export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
+/** Host functions given to the pool: their table, and where they came from (for messages). */
+export interface SuppliedHostFunctions {
+  readonly table: HostFunctionTable;
+  readonly source: string;
+}
+
+/**
+ * Checks the module's imports: without host functions, anything outside WASI is refused
+ * (`ERR_UNSUPPORTED_IMPORT`); with them, every other import must be a declared host function of the
+ * same signature (`ERR_HOST_FUNCTION_MISMATCH`). Returns the linked host imports.
+ */
+function checkImports(spec: ModuleSpec, host: SuppliedHostFunctions | undefined): HostImport[] | undefined {
+  if (host === undefined) {
+    assertRunnableReactor(spec);
+    return undefined;
+  }
+  // Every non-WASI import is the host functions' to judge, with both signatures in the message.
+  assertRunnableReactor(spec, [...new Set(spec.imports.map((i) => i.module).filter((m) => m !== 'wasi_snapshot_preview1'))]);
+  return linkHostImports(spec, host.table, host.source);
+}
+
+export async function loadModule(input: ModuleInput, host?: SuppliedHostFunctions): Promise<LoadedModule> {
   if (input instanceof WebAssembly.Module) {
     const spec = specOfCompiled(input);
-    assertRunnableReactor(spec);
-    return { module: input, spec, signaturesKnown: false };
+    const hostImports = checkImports(spec, host);
+    return { module: input, spec, signaturesKnown: false, ...(hostImports === undefined ? {} : { hostImports }) };
   }
   const bytes = await readModuleBytes(input);
   const rewritten = exportMutableGlobals(bytes);
-  assertRunnableReactor(rewritten.spec);
+  const hostImports = checkImports(rewritten.spec, host);
+  const linked = hostImports === undefined ? {} : { hostImports };
   const digest = new Uint8Array(createHash('sha256').update(bytes).digest());
   try {
-    return { module: await WebAssembly.compile(rewritten.bytes), spec: rewritten.spec, signaturesKnown: true, digest };
+    return { module: await WebAssembly.compile(rewritten.bytes), spec: rewritten.spec, signaturesKnown: true, digest, ...linked };
   } catch (error) {
     if (rewritten.bytes === bytes) throw compileError(error);
   }
@@ -43,7 +69,7 @@ export async function loadModule(input: ModuleInput): Promise<LoadedModule> {
   }
   const { mutableGlobals: _unexported, mutableTables: _tables, tableFunctions: _functions, ...spec } = rewritten.spec;
   const stackPointer: StackPointerSpec = { found: false, reason: 'the module with its globals exported did not compile' };
-  return { module, spec: { ...spec, stackPointer }, signaturesKnown: true, digest };
+  return { module, spec: { ...spec, stackPointer }, signaturesKnown: true, digest, ...linked };
 }
 
 function compileError(error: unknown): InvalidModuleError {

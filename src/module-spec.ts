@@ -76,6 +76,13 @@ export type StackPointerSpec =
   | { readonly found: true; readonly index: number; readonly foundBy: 'name' | 'producers' | 'prologue'; readonly exportName: string }
   | { readonly found: false; readonly reason: string };
 
+/** `(i32, i64) -> i32` */
+export function formatSignature(signature: FunctionSignature | undefined): string {
+  if (signature === undefined) return '(?)';
+  const results = signature.results.length === 0 ? '()' : signature.results.join(', ');
+  return `(${signature.params.join(', ')}) -> ${results}`;
+}
+
 const WASI_MODULE = 'wasi_snapshot_preview1';
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export',
@@ -407,8 +414,8 @@ export function assertRunnableReactor(spec: ModuleSpec, suppliedModules: readonl
     .filter((i) => (i.module === WASI_MODULE ? i.kind !== 'function' : !supplied.has(i.module)))
     .map((i) => `\`${i.module}.${i.name}\`${i.module === WASI_MODULE ? ` (a ${i.kind}; node:wasi supplies only functions)` : ''}`);
   if (refused.length > 0) {
-    const others = suppliedModules.length === 0 ? 'none were supplied' : `supplied: ${suppliedModules.map((m) => `\`${m}\``).join(', ')}`;
+    const others = suppliedModules.length === 0 ? 'no `hostFunctions` option was given' : `it supplies: ${suppliedModules.map((m) => `\`${m}\``).join(', ')}`;
     throw new UnsupportedImportError(`module imports what the pool cannot supply: ${refused.join(', ')}. `
-      + `Only functions from \`${WASI_MODULE}\` and modules supplied to the pool can be imported (${others})`);
+      + `Only functions from \`${WASI_MODULE}\` can be imported, and functions the pool's \`hostFunctions\` option supplies (${others})`);
   }
 }

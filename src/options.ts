@@ -9,6 +9,7 @@ import { resolveDurability, type DurabilityOptions, type ResolvedDurability } fr
 import type { CompiledModule } from './compiled-module.js';
 import { InvalidOptionError, describeValue } from './errors.js';
 import { RESULT_MODES, type ResultMode } from './protocol.js';
+import { resolveHostFunctionsOption } from './host-functions.js';
 
 /**
  * Where a module comes from: a file path, a `file:` URL (a `URL`, or a string starting with `file:`
@@ -199,6 +200,17 @@ export interface ReactorPoolOptions {
    * @example { durability: { dir: './sessions' } }
    */
   readonly durability?: DurabilityOptions;
+  /**
+   * Host functions the module may import: a file path or `file:` URL of an ES module whose default
+   * export is `defineHostFunctions`'s result (import module → name → `{ params, results, call }`).
+   * The main thread imports it at create and checks it against the module's imports
+   * (`ERR_INVALID_HOST_FUNCTIONS`, `ERR_HOST_FUNCTION_MISMATCH`); every worker thread imports it at
+   * start. Host functions are synchronous, run in the worker thread with full Node access (trusted
+   * code), and get a `HostContext` (session key, guest memory, the module's allocator).
+   * @default undefined (only `wasi_snapshot_preview1` can be imported)
+   * @example { hostFunctions: new URL('./host.js', import.meta.url) }
+   */
+  readonly hostFunctions?: string | URL;
 }
 
 /** The options after validation and defaults. */
@@ -227,6 +239,8 @@ export interface ResolvedOptions {
   readonly results: ReadonlyMap<string, ResultMode>;
   readonly hibernation: HibernationOptions;
   readonly durability: ResolvedDurability | undefined;
+  /** The host-function module's `file:` URL, if given. */
+  readonly hostFunctions: URL | undefined;
 }
 
 /** Timers cannot wait longer than this (about 24.8 days); larger timeouts must be `Infinity`. */
@@ -245,7 +259,7 @@ export const MAX_WORKERS = 256;
 const KNOWN = new Set([
   'module', 'workers', 'isolation', 'stdout', 'stderr', 'wasi',
   'callTimeout', 'memoryLimit', 'maxQueuePerSession', 'maxQueue', 'onTrap', 'maxRestarts', 'resourceLimits',
-  'maxInstances', 'results', ...HIBERNATION_OPTIONS, 'durability',
+  'maxInstances', 'results', ...HIBERNATION_OPTIONS, 'durability', 'hostFunctions',
 ]);
 const RESOURCE_LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
 
@@ -278,6 +292,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     results: resolveResults(given['results']),
     hibernation: resolveHibernationOptions(given),
     durability: resolveDurabilityWithout(given),
+    hostFunctions: resolveHostFunctionsOption(given['hostFunctions']),
   });
 }
 

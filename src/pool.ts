@@ -9,6 +9,7 @@ import {
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule, type LoadedModule } from './module-source.js';
+import { loadHostFunctions } from './host-functions.js';
 import type { ModuleSpec } from './module-spec.js';
 import { MAX_WORKERS, resolveOptions, type ResolvedOptions } from './options.js';
 import { placeKey } from './placement.js';
@@ -168,7 +169,9 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
     options: TypedPoolOptions<Exports, Modes>,
   ): Promise<ReactorPool<Exports, Modes>> {
     const resolved = resolveOptions(options);
-    const loaded = await loadModule(resolved.module);
+    const hostUrl = resolved.hostFunctions?.href;
+    const host = hostUrl === undefined ? undefined : { table: await loadHostFunctions(hostUrl), source: hostUrl };
+    const loaded = await loadModule(resolved.module, host);
     const pool = new ReactorPool<Exports, Modes>(resolved, loaded);
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -221,7 +224,7 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
     return Promise.resolve(this.#durable.keys());
   }
 
-  private constructor(options: ResolvedOptions, { module, spec, signaturesKnown, digest }: LoadedModule) {
+  private constructor(options: ResolvedOptions, { module, spec, signaturesKnown, digest, hostImports }: LoadedModule) {
     super();
     this.#options = options;
     this.#admission = new Admission(options.maxQueue, options.maxQueuePerSession);
@@ -257,6 +260,10 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
       snapshot: this.#snapshots.workerData,
       // Durable sessions: the worker reports input tapes and serves replays.
       durable: options.durability !== undefined,
+      // Host functions: the shared instance of isolation 'worker' runs many sessions' calls, so every operation carries its key.
+      hostFunctions: options.hostFunctions === undefined || hostImports === undefined
+        ? undefined
+        : { url: options.hostFunctions.href, imports: hostImports, keys: options.isolation === 'worker' ? 'every' : 'start' },
     };
     this.#workerData = workerData;
     this.#slotEvents = {
@@ -536,9 +543,10 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
     const session = this.#directory.get(entry.key);
     if (session !== undefined) this.#hibernation?.deactivated(session);
     this.#notify('sessionLost', { key: entry.key, cause });
-    // Only a trap of an export call is reset by the pool: a start that failed once would fail again
-    // (a loop, each round a loss), so such a session stays lost until the user calls reset().
-    const exportTrapped = cause.code === 'ERR_REACTOR_TRAP' && cause.exportName !== START_EXPORT;
+    // Only a trap of an export call (or a host function's failure, which follows onTrap like one) is
+    // reset by the pool: a start that failed once would fail again (a loop, each round a loss), so such
+    // a session stays lost until the user calls reset().
+    const exportTrapped = (cause.code === 'ERR_REACTOR_TRAP' || cause.code === 'ERR_HOST_FUNCTION_FAILED') && cause.exportName !== START_EXPORT;
     // A listener may have reset or closed it meanwhile.
     if (this.#options.onTrap === 'reset' && exportTrapped && this.#state === 'open' && entry.lostCause !== undefined && this.#instances.holds(entry)) {
       // Opted in: the state is disposable.

@@ -4,6 +4,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { CompiledModule } from './compiled-module.js';
 import type { SerializedError } from './errors.js';
+import type { HostFunctionsData } from './host-imports.js';
 import type { SnapshotGlobalType } from './snapshot-format.js';
 
 /** A value that crosses into or out of a wasm export. */
@@ -55,6 +56,8 @@ export interface WorkerData {
    * random and poll calls it made; see {@link OkWithOutput.tape}), and replay operations are served.
    */
   readonly durable: boolean;
+  /** The host functions the module imports (the `hostFunctions` option), and which operations carry session keys; undefined: none. */
+  readonly hostFunctions?: HostFunctionsData | undefined;
 }
 
 /** The module's identity, its mutable globals and changing tables, for snapshots. */

@@ -35,6 +35,10 @@ export class SessionJob implements Job, DurableJob {
     if (session.durable !== undefined) session.durable.out++;
   }
 
+  get sessionKey(): string {
+    return this.session.key;
+  }
+
   /** Rejects the job with ERR_ABORTED if `signal` fires while it is still queued. */
   watch(signal: AbortSignal): void {
     this.#unwatch = watchSignal(signal, () => {

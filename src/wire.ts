@@ -59,6 +59,8 @@ type AnyTypedArray = InstanceType<(typeof globalThis)[TypedInputKind]>;
 // Bits of an operation's first word.
 export const TAG_MASK = 0x7;
 export const OPEN_BIT = 0x8;
+/** The operation's session key travels first on the side port (host functions: see {@link BatchEncoder}). */
+export const KEY_BIT = 0x80;
 export const FORM_SHIFT = 4;
 export const FORM_MASK = 0x7;
 /** RESULT_MODES index + 1 when the call goes through guest memory; 0 otherwise. */
@@ -106,6 +108,11 @@ function typedKindOf(list: unknown): number {
   return TYPED_INPUT_KINDS.indexOf(kindName(list) as TypedInputKind);
 }
 
+/** Whether `op` starts an instance on the worker (the instance table's `createsInstance`, kept here to keep the wire self-contained). */
+function startsInstance(op: Op): boolean {
+  return op.kind === 'open' || op.kind === 'restore' || op.kind === 'replay' || (op.kind !== 'drop' && op.open);
+}
+
 /**
  * Encodes operations into one request record. Arguments too large for the ring (over `sideWords`)
  * are left in {@link side}, to be posted on the side port, in order, before the record is written.
@@ -116,9 +123,12 @@ export class BatchEncoder {
   side: unknown[] = [];
   #count = 0;
   readonly #sideWords: number;
+  /** Which operations carry their session key (host functions need it): none, those that start an instance, or all. */
+  readonly #keys: 'none' | 'start' | 'every';
 
-  constructor(sideWords: number) {
+  constructor(sideWords: number, keys: 'none' | 'start' | 'every' = 'none') {
     this.#sideWords = sideWords;
+    this.#keys = keys;
   }
 
   /** Starts a record for batch `seq`. */
@@ -136,14 +146,18 @@ export class BatchEncoder {
     return this.#count;
   }
 
-  /** Appends `op` (see {@link save} and {@link restore} to take it back). */
-  add(op: Op): void {
+  /** Appends `op` of session `sessionKey` (see {@link save} and {@link restore} to take it back). */
+  add(op: Op, sessionKey?: string): void {
     const words = this.words;
     const at = words.reserve(OP_HEADER_WORDS);
     const i32 = words.i32;
     i32[2 * at + 2] = op.instanceId;
     words.f64[at + 2] = op.epoch;
     let bits: number = TAGS[op.kind];
+    if (sessionKey !== undefined && this.#keys !== 'none' && (this.#keys === 'every' || startsInstance(op))) {
+      bits |= KEY_BIT;
+      this.side.push(sessionKey);
+    }
     let exportIndex = 0;
     if (op.kind === 'snapshot') {
       if (op.open) bits |= OPEN_BIT;
@@ -359,6 +373,8 @@ export function decodeOps(words: Words, at: number, takeSide: () => unknown): Op
     const instanceId = words.i32[2 * p + 2] as number;
     const epoch = words.f64[p + 2] as number;
     const tag = bits & TAG_MASK;
+    // A session key (host functions) comes first; diagnostics do not show it.
+    if ((bits & KEY_BIT) !== 0) takeSide();
     if (tag === Tag.Open || tag === Tag.Drop) {
       ops.push({ kind: tag === Tag.Open ? 'open' : 'drop', instanceId, epoch });
     } else if (tag === Tag.Snapshot) {

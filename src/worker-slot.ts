@@ -82,7 +82,7 @@ export class WorkerSlot {
     const memory = new SharedArrayBuffer(MemoryBoard.BYTES);
     this.#memory = new MemoryBoard(memory);
     this.#countsMemoryPerCall = workerData.memoryLimit !== Number.POSITIVE_INFINITY;
-    this.#encoder = new BatchEncoder(SIDE_WORDS);
+    this.#encoder = new BatchEncoder(SIDE_WORDS, workerData.hostFunctions?.keys ?? 'none');
     this.#watchdog = new Watchdog({
       running: () => this.#progress.read(),
       jobAt: (seq, index) => {

@@ -10,15 +10,32 @@ import { Clock, SIZE } from './wasi-abi.js';
  *   u8 2 (random)  u32 length, then that many bytes
  *   u8 3 (poll)    u32 subscriptions, u32 events written, u64 the instance's monotonic clock after the poll,
  *                  then every written event's 32 bytes as they were left in guest memory
+ *   u8 4 (host call)   u32 the host import's index (see HostFunctionsData.imports), then its effects, in order:
+ *   u8 5 (host write)  u32 pointer, u32 length, then the bytes the host function wrote there
+ *   u8 6 (host alloc)  u32 the pointer the guest's allocator returned, u32 length, then the bytes copied there
+ *                      (written before the allocator runs, the pointer filled in after: entries its run
+ *                      records follow it)
+ *   u8 7 (host return) each result: an i64 for i64, else an f64 (the count and types are the import's)
+ *   u8 8 (host throw)  the code (a string: a u32 length and UTF-8; `trap` for a trap), then the message
+ *   (the guest's clock, random and poll entries made while a host function runs lie between these)
  * Calls that fail before they reach the host's clocks or generator (an unknown clock, a pointer outside
  * memory, a bad subscription) are deterministic and leave no entry.
  */
 
 /** Entry kinds on a tape. */
-export const TapeEntry = { Clock: 1, Random: 2, Poll: 3 } as const;
+export const TapeEntry = { Clock: 1, Random: 2, Poll: 3, HostCall: 4, HostWrite: 5, HostAlloc: 6, HostReturn: 7, HostThrow: 8 } as const;
 export type TapeEntry = (typeof TapeEntry)[keyof typeof TapeEntry];
 
-const ENTRY_NAMES: Record<TapeEntry, string> = { 1: 'clock_time_get', 2: 'random_get', 3: 'poll_oneoff' };
+const ENTRY_NAMES: Record<TapeEntry, string> = {
+  1: 'clock_time_get', 2: 'random_get', 3: 'poll_oneoff', 4: 'a host function call', 5: 'a host function\'s memory write',
+  6: 'a host function\'s allocation', 7: 'a host function\'s return', 8: 'a host function\'s failure',
+};
+
+/** What a host function did next, as the tape gives it back (see {@link InputTape.replayHostEffect}). */
+export type HostEffect =
+  | { readonly kind: 'write' | 'alloc'; readonly ptr: number; readonly bytes: Uint8Array }
+  | { readonly kind: 'return'; readonly values: readonly (number | bigint)[] }
+  | { readonly kind: 'throw'; readonly code: string; readonly message: string };
 
 /** What the tape sink does with host inputs. */
 export const TapeMode = {
@@ -108,6 +125,86 @@ export class InputTape {
     out.u32(events.byteLength / SIZE.event);
     out.i64(BigInt.asIntN(64, monotonicNs));
     out.raw(events);
+  }
+
+  /** A host function call begins: import `index`. */
+  recordHostCall(index: number): void {
+    const out = this.#out();
+    out.u8(TapeEntry.HostCall);
+    out.u32(index);
+  }
+
+  /** The running host function wrote `bytes` at `ptr`. */
+  recordHostWrite(ptr: number, bytes: Uint8Array): void {
+    const out = this.#out();
+    out.u8(TapeEntry.HostWrite);
+    out.u32(ptr);
+    out.blob(bytes);
+  }
+
+  /**
+   * The running host function asks the guest's allocator for room for `bytes`: recorded before the
+   * allocator runs (what it records comes after); the returned function fills in the pointer it gave.
+   */
+  recordHostAlloc(bytes: Uint8Array): (ptr: number) => void {
+    const out = this.#out();
+    out.u8(TapeEntry.HostAlloc);
+    const at = out.reserve(4);
+    out.blob(bytes);
+    return (ptr) => this.#out().view.setUint32(at, ptr, true);
+  }
+
+  /** The running host function returned `values`, of `types`. */
+  recordHostReturn(values: readonly (number | bigint)[], types: readonly string[]): void {
+    const out = this.#out();
+    out.u8(TapeEntry.HostReturn);
+    types.forEach((type, i) => {
+      if (type === 'i64') out.i64(BigInt.asIntN(64, values[i] as bigint));
+      else out.f64(values[i] as number);
+    });
+  }
+
+  /** The running host function failed with `code` (`trap`: the guest trapped under it) and `message`. */
+  recordHostThrow(code: string, message: string): void {
+    const out = this.#out();
+    out.u8(TapeEntry.HostThrow);
+    out.string(code);
+    out.string(message);
+  }
+
+  /** Checks that the tape's next entry is a call of host import `index` (`names`: every import, for messages). Throws {@link TapeDivergence}. */
+  replayHostCall(index: number, names: readonly string[]): void {
+    const input = this.#expect(TapeEntry.HostCall);
+    const recorded = this.#read(() => input.u32());
+    if (recorded !== index) this.#diverge(`host function ${names[index] ?? index} was called, the tape holds a call of ${names[recorded] ?? `host import ${recorded}`}`);
+  }
+
+  /** The running host function's next effect, its return, or its failure (`types`: its result types). Throws {@link TapeDivergence}. */
+  replayHostEffect(types: readonly string[]): HostEffect {
+    const input = this.#reader;
+    if (input === undefined || input.done) this.#diverge('a host function is running, the tape has no more entries');
+    const kind = this.#read(() => input.u8());
+    switch (kind) {
+      case TapeEntry.HostWrite:
+      case TapeEntry.HostAlloc: {
+        const ptr = this.#read(() => input.u32());
+        const bytes = this.#read(() => input.blob());
+        return { kind: kind === TapeEntry.HostWrite ? 'write' : 'alloc', ptr, bytes };
+      }
+      case TapeEntry.HostReturn:
+        return { kind: 'return', values: types.map((type) => this.#read(() => (type === 'i64' ? input.i64() : input.f64()))) };
+      case TapeEntry.HostThrow:
+        return { kind: 'throw', code: this.#read(() => input.string()), message: this.#read(() => input.string()) };
+      default: {
+        const name = (ENTRY_NAMES as Partial<Record<number, string>>)[kind] ?? `an entry of unknown kind ${kind}`;
+        return this.#diverge(`a host function is running, the tape's next entry is ${name}`);
+      }
+    }
+  }
+
+  /** A replayed host function's effect did not come out as recorded. Throws {@link TapeDivergence}. */
+  hostDiverged(reason: string): never {
+    return this.#diverge(reason);
   }
 
   /** Feeds `tape` to the calls that follow (mode {@link TapeMode.Replay}), replacing any tape not finished. */

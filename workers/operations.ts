@@ -7,9 +7,10 @@ import {
   MemoryBoard, Progress, Status, type BufferArg, type Failure, type ResultMode, type TypedResultKind, type WasmValue, type WorkerData,
 } from '../src/protocol.js';
 import {
-  FORM_MASK, FORM_SHIFT, Form, OPEN_BIT, TAG_MASK, Tag, bytesValue, modeOf, readValues, replayValue, structuredValue, typedList, typedResultOf,
+  FORM_MASK, FORM_SHIFT, Form, KEY_BIT, OPEN_BIT, TAG_MASK, Tag, bytesValue, modeOf, readValues, replayValue, structuredValue, typedList, typedResultOf,
   type Words,
 } from '../src/wire.js';
+import { HostFunctionLinker } from './host-calls.js';
 import { InputTape, TapeMode } from './input-tape.js';
 import { ListCallFailed, ReactorInstance, takeOutput, type InstanceSetup, type OutputSink } from './reactor-instance.js';
 import { loadWasi } from './quiet-wasi.js';
@@ -40,8 +41,12 @@ const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run:
 /** Durable sessions: every instance's clock, random and poll results, recorded per operation (or replayed). */
 const tapeMode = data.durable ? TapeMode.Record : TapeMode.Off;
 const tape = new InputTape(tapeMode);
+/** The host functions the module imports (the `hostFunctions` module, imported by every thread at start). */
+const host = data.hostFunctions === undefined ? undefined : await HostFunctionLinker.load(data.hostFunctions, tape, data.allocator);
+/** Each instance's session key (host functions only), as operations that start one bring it. */
+const sessionKeys = new Map<number, string>();
 const setup: InstanceSetup = {
-  WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, tape, allocator: data.allocator,
+  WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, tape, allocator: data.allocator, host,
   stackPointer: data.stackPointer, globals: data.snapshot?.globals.map((g) => g.exportName) ?? [],
   tables: data.snapshot?.tables ?? [], functions: new Map(data.snapshot?.functions.map((f) => [f.index, f.exportName])),
 };
@@ -130,7 +135,8 @@ function discardOverLimit(instanceId: number, epoch: number, name: string, bytes
 export function probe(): SerializedError | undefined {
   try {
     // The same sealed imports as every instance: a start function that prints gets EFAULT (no memory yet), not a refusal.
-    new WebAssembly.Instance(data.module, { wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
+    const hostImports = host === undefined ? {} : host.importsOf(host.bind());
+    new WebAssembly.Instance(data.module, { ...hostImports, wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
     return undefined;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -152,9 +158,16 @@ export function runOp(words: Words, at: number, emit: Emit, takeSide: () => unkn
   const epoch = words.f64[at + 2] as number;
   let status: Status = Status.Ok;
   let payload: unknown;
+  if (host !== undefined) {
+    if ((bits & KEY_BIT) !== 0) sessionKeys.set(instanceId, takeSide() as string);
+    host.sessionKey = sessionKeys.get(instanceId) ?? '';
+  }
   if (tag === Tag.Drop) {
     const entry = entries.get(instanceId);
-    if (entry !== undefined && entry.epoch <= epoch) setEntry(instanceId, undefined);
+    if (entry !== undefined && entry.epoch <= epoch) {
+      setEntry(instanceId, undefined);
+      sessionKeys.delete(instanceId);
+    }
     emit(Status.Ok, undefined);
     return;
   }

@@ -5,6 +5,7 @@ import type { WASI as WasiClass } from 'node:wasi';
 import type { AllocatorKind, BufferArg, ResultMode, TypedResultKind, WasiConfig, WasmValue } from '../src/protocol.js';
 import { PAGE, type DecodedSnapshot, type InstanceState, type TableContents } from '../src/snapshot-format.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
+import type { HostFunctionLinker } from './host-calls.js';
 import type { InputTape } from './input-tape.js';
 import type { OutputSink } from './output-sink.js';
 import { SealedWasi, type WasiInputs } from './sealed-wasi.js';
@@ -31,6 +32,8 @@ export interface InstanceSetup {
   readonly tables: readonly string[];
   /** With `tables`: the export of each function that can be put in one, by function index. */
   readonly functions: ReadonlyMap<number, string>;
+  /** The host functions the module imports (the `hostFunctions` option); undefined: none. */
+  readonly host?: HostFunctionLinker | undefined;
 }
 
 /** How an instance starts (see the {@link ReactorInstance} constructor); `inputs`: its clocks and generator. */
@@ -77,7 +80,9 @@ export class ReactorInstance {
    */
   constructor(setup: InstanceSetup, start: InstanceStart = INITIALIZE) {
     const wasi = new SealedWasi(setup.WASI, setup.module, setup.config, setup.sink, start.inputs, setup.tape);
-    const instance = new WebAssembly.Instance(setup.module, { wasi_snapshot_preview1: wasi.imports });
+    const host = setup.host?.bind();
+    const imports = host === undefined ? {} : setup.host?.importsOf(host);
+    const instance = new WebAssembly.Instance(setup.module, { ...imports, wasi_snapshot_preview1: wasi.imports });
     this.#exports = instance.exports;
     this.#wasi = wasi;
     this.#fns = setup.exportNames.map((name) => instance.exports[name] as ExportFn);
@@ -86,6 +91,7 @@ export class ReactorInstance {
       ? undefined
       : new GuestMemory(instance.exports, this.#memory, setup.allocator, () => this.restoreStackPointer());
     wasi.attach(this.#memory);
+    host?.attach(instance.exports, this.#memory);
     if (start.kind === 'restore') {
       this.#stack = this.#restore(setup, start.snapshot);
       return;

@@ -4,6 +4,7 @@
 import { ReactorPoolError, type SerializedError } from '../src/errors.js';
 import type { Failure } from '../src/protocol.js';
 import { OutOfBounds } from './guest-memory.js';
+import { HostCallFailed } from './host-calls.js';
 import { SnapshotRejected } from './reactor-instance.js';
 import { ReactorExit, ReactorSignal } from './sealed-wasi.js';
 
@@ -61,6 +62,9 @@ export function describeFailure(error: unknown, name: string): OpenFailure {
     };
   }
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof HostCallFailed) {
+    return { lost: false, error: { code: error.code, message: `export \`${name}\`: ${message}`, exportName: name } };
+  }
   if (error instanceof OutOfBounds) {
     return { lost: false, error: { code: 'ERR_OUT_OF_BOUNDS', message: `export \`${name}\`: ${message}`, exportName: name } };
   }

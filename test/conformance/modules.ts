@@ -17,11 +17,13 @@ export interface ConformanceModule {
   readonly trapBreaksRuntime: boolean;
   /** The host frees buffer results (false with cabi_realloc alone: results live in module-owned memory). */
   readonly freesResults: boolean;
+  /** The same toolchain's host-function plug-in (imports `env.host_add` and `env.lookup`; see host/ in the fixtures). */
+  readonly hostPlugin: string;
 }
 
 export const MODULES: readonly ConformanceModule[] = [
-  { name: 'zig', path: fixture('conformance/zig.wasm'), allocator: 'cabi_realloc', trapBreaksRuntime: false, freesResults: false },
-  { name: 'c', path: fixture('conformance/c.wasm'), allocator: 'malloc', trapBreaksRuntime: false, freesResults: true },
-  { name: 'go', path: fixture('conformance/go.wasm'), allocator: 'malloc', trapBreaksRuntime: true, freesResults: true },
-  { name: 'rust', path: fixture('conformance/rust.wasm'), allocator: 'alloc', trapBreaksRuntime: false, freesResults: true },
+  { name: 'zig', path: fixture('conformance/zig.wasm'), hostPlugin: fixture('conformance/host-zig.wasm'), allocator: 'cabi_realloc', trapBreaksRuntime: false, freesResults: false },
+  { name: 'c', path: fixture('conformance/c.wasm'), hostPlugin: fixture('conformance/host-c.wasm'), allocator: 'malloc', trapBreaksRuntime: false, freesResults: true },
+  { name: 'go', path: fixture('conformance/go.wasm'), hostPlugin: fixture('conformance/host-go.wasm'), allocator: 'malloc', trapBreaksRuntime: true, freesResults: true },
+  { name: 'rust', path: fixture('conformance/rust.wasm'), hostPlugin: fixture('conformance/host-rust.wasm'), allocator: 'alloc', trapBreaksRuntime: false, freesResults: true },
 ];

@@ -1,0 +1,20 @@
+;; The plug-in of examples/host-functions.ts: a shopping cart that asks its host for prices.
+;; Rebuilt by scripts/build-fixtures.sh (wat2wasm).
+;;   add(ptr, len)  total += env.price(item name); returns the total (cents)
+;;   receipt()      env.receipt(total): the host's text, in guest memory, as (ptr << 32 | len)
+(module
+  (import "env" "price" (func $price (param i32 i32) (result i32)))
+  (import "env" "receipt" (func $receipt (param i32) (result i64)))
+  (memory (export "memory") 1)
+  (global $total (mut i32) (i32.const 0))
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (i32.and (i32.add (local.get $size) (i32.const 7)) (i32.const -8))))
+    (local.get $p))
+  (func (export "free") (param i32))
+  (func (export "add") (param $ptr i32) (param $len i32) (result i32)
+    (global.set $total (i32.add (global.get $total) (call $price (local.get $ptr) (local.get $len))))
+    (global.get $total))
+  (func (export "receipt") (result i64) (call $receipt (global.get $total))))
