@@ -25,8 +25,14 @@ import { SnapshotSupport } from './snapshot-support.js';
 import { Hibernation } from './hibernation.js';
 import { DEFAULT_MAX_ACTIVE_SESSIONS } from './hibernation-options.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
+import { WorkerSlot, type SlotEvents, type ThreadEnd } from './worker-slot.js';
 import { DurabilityLink } from './durability-link.js';
+import {
+  poolClosedChannel, poolCreatedChannel, sessionClosedChannel, sessionCreatedChannel, sessionHibernatedChannel, sessionLostChannel,
+  sessionRecoveredChannel, sessionRestoredChannel, workerFailedChannel, workerRecycledChannel, workerStartedChannel,
+} from './diagnostics.js';
+import { PoolMeter, type PoolMetrics } from './pool-metrics.js';
+import { listSessions, stateOf, type SessionInfo } from './session-listing.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
 
@@ -136,10 +142,12 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #placeable: number;
   /** What a new worker is started with (the same for every worker). */
   readonly #workerData: Omit<WorkerData, 'progress' | 'memory'>;
-  readonly #slotEvents: { onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => void };
+  readonly #slotEvents: SlotEvents;
   /** Resizes run one after another. */
   #resizing: Promise<void> = Promise.resolve();
-  readonly #directory = new SessionDirectory();
+  /** Calls settled, their timings, lifecycle counts (see {@link metrics}). */
+  readonly #meter = new PoolMeter(this);
+  readonly #directory = new SessionDirectory((session, closed) => this.#sessionClosed(session.key, closed));
   readonly #instances: InstanceTable;
   readonly #admission: Admission;
   readonly #output: OutputRouter;
@@ -186,6 +194,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       }
       pool.#durable = await durable;
       if (resolved.durability?.recover === 'eager') await pool.#recoverEagerly();
+      if (poolCreatedChannel.hasSubscribers) poolCreatedChannel.publish({ pool, workers: pool.workers, isolation: resolved.isolation });
     } catch (error) {
       await pool.destroy();
       throw error;
@@ -252,6 +261,10 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#workerData = workerData;
     this.#slotEvents = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
+      onThreadStarted: (slot: WorkerSlot, threadId: number) => {
+        this.#meter.workerStarts++;
+        if (workerStartedChannel.hasSubscribers) workerStartedChannel.publish({ pool: this, workerId: slot.id, threadId });
+      },
     };
     this.#slots = Array.from({ length: options.workers }, (_, id) => this.#newSlot(id));
     this.#placeable = this.#slots.length;
@@ -384,18 +397,39 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         gates: this.#gates,
         place: (sessionKey) => this.#place(sessionKey),
         durable,
+        meter: this.#meter,
       }, closing);
       this.#directory.add(session);
+      this.#meter.sessionsCreated++;
+      if (sessionCreatedChannel.hasSubscribers) sessionCreatedChannel.publish({ pool: this, key, workerId: worker.id });
     }
     return session;
   }
 
   /** What sessions tell the pool about hibernation: its events. */
   readonly #sessionEvents: SessionEvents = {
-    hibernated: (key, bytes) => this.#notify('sessionHibernated', { key, bytes }),
-    restored: (key, workerId) => this.#notify('sessionRestored', { key, workerId }),
-    recovered: (key, workerId, records) => this.#notify('sessionRecovered', { key, workerId, records }),
+    hibernated: (key, bytes) => {
+      this.#meter.hibernations++;
+      if (sessionHibernatedChannel.hasSubscribers) sessionHibernatedChannel.publish({ pool: this, key, bytes });
+      this.#notify('sessionHibernated', { key, bytes });
+    },
+    restored: (key, workerId) => {
+      this.#meter.restores++;
+      if (sessionRestoredChannel.hasSubscribers) sessionRestoredChannel.publish({ pool: this, key, workerId });
+      this.#notify('sessionRestored', { key, workerId });
+    },
+    recovered: (key, workerId, records) => {
+      this.#meter.recoveries++;
+      if (sessionRecoveredChannel.hasSubscribers) sessionRecoveredChannel.publish({ pool: this, key, workerId, records });
+      this.#notify('sessionRecovered', { key, workerId, records });
+    },
   };
+
+  /** A session's close began: counted now, published once it is done. */
+  #sessionClosed(key: string, closed: Promise<void>): void {
+    this.#meter.sessionsClosed++;
+    if (sessionClosedChannel.hasSubscribers) void closed.then(() => sessionClosedChannel.publish({ pool: this, key }));
+  }
 
   /**
    * The hibernation policy, when the module can be snapshotted and isolation is 'session' (by default,
@@ -472,6 +506,51 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     };
   }
 
+  /**
+   * The pool's running totals: calls by outcome, call duration and queue wait histograms (with
+   * cumulative counts at `bucketsMs`, ascending, if given), sessions by state, lifecycle counts, and
+   * per-worker busy time. Costs one pass over the open sessions (and, for a durable pool, its stored keys).
+   */
+  metrics(bucketsMs: readonly number[] = []): PoolMetrics {
+    const meter = this.#meter;
+    const sessions = { live: 0, unstarted: 0, hibernated: 0, lost: 0, stored: 0 };
+    for (const session of this.#directory.all()) sessions[stateOf(session)]++;
+    if (this.#durable !== undefined) {
+      for (const key of this.#durable.keys()) if (this.#directory.get(key) === undefined) sessions.stored++;
+    }
+    return {
+      calls: meter.calls(),
+      callDuration: meter.callDuration.snapshot(bucketsMs),
+      queueWait: meter.queueWait.snapshot(bucketsMs),
+      sessions,
+      sessionsCreated: meter.sessionsCreated,
+      sessionsClosed: meter.sessionsClosed,
+      instances: this.#instances.live,
+      instancesCreated: this.#instances.created,
+      hibernations: meter.hibernations,
+      restores: meter.restores,
+      recoveries: meter.recoveries,
+      losses: meter.losses,
+      pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
+      workers: this.#slots.map((slot) => ({
+        id: slot.id, busySeconds: slot.busyMs / 1000, operations: slot.answered, sessions: this.#instances.boundTo(slot.id), memoryBytes: slot.memory,
+      })),
+      workerStarts: meter.workerStarts,
+      workerFailures: meter.workerFailures,
+      workerRecycles: meter.workerRecycles,
+    };
+  }
+
+  /**
+   * Every session the pool knows, with its state and counters: the open ones (in the order they were
+   * opened), then, for a durable pool, those its store holds that are not open (`'stored'`). An array
+   * made now (one pass, no I/O): a consistent picture; for very many sessions, `metrics().sessions`
+   * counts them without listing.
+   */
+  sessions(): SessionInfo[] {
+    return listSessions(this.#directory.all(), this.#durable?.keys() ?? [], (key) => this.#hibernation?.bytesOf(key));
+  }
+
   /** Stops accepting calls, waits for every call already accepted to settle, then stops the workers. */
   close(): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
@@ -511,12 +590,15 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
     // Records already appended are flushed (their calls acknowledged) before the store is let go.
     await this.#durable?.close();
+    if (poolClosedChannel.hasSubscribers) poolClosedChannel.publish({ pool: this, cause });
   }
 
   /** The instance table lost `entry`'s instance: tell the listeners, and reset it if the pool is to. */
   #sessionLost(entry: InstanceEntry, cause: ReactorPoolError): void {
     const session = this.#directory.get(entry.key);
     if (session !== undefined) this.#hibernation?.deactivated(session);
+    this.#meter.losses++;
+    if (sessionLostChannel.hasSubscribers) sessionLostChannel.publish({ pool: this, key: entry.key, cause });
     this.#notify('sessionLost', { key: entry.key, cause });
     // Only a trap of an export call is reset by the pool: a start that failed once would fail again
     // (a loop, each round a loss), so such a session stays lost until the user calls reset().
@@ -531,7 +613,14 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #threadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void {
     if (this.#state === 'closed') return;
     this.#instances.threadLost(slot.id, cause);
-    if (end !== 'recycle') this.#notify('workerFailed', { workerId: slot.id, cause });
+    if (end === 'recycle') {
+      this.#meter.workerRecycles++;
+      if (workerRecycledChannel.hasSubscribers) workerRecycledChannel.publish({ pool: this, workerId: slot.id });
+    } else {
+      this.#meter.workerFailures++;
+      if (workerFailedChannel.hasSubscribers) workerFailedChannel.publish({ pool: this, workerId: slot.id, cause });
+      this.#notify('workerFailed', { workerId: slot.id, cause });
+    }
     if (end === 'crash' && slot.crashesInARow > this.#options.maxRestarts) {
       this.#fail(new RestartLimitError(
         `worker ${slot.id} died ${slot.crashesInARow} times in a row without completing any work (maxRestarts: ${this.#options.maxRestarts}); the pool stopped instead of restarting it again. Last cause: ${cause.message}`,
