@@ -105,7 +105,7 @@ export interface SessionRecoveredMessage {
   readonly records: number;
 }
 
-/** `reactor-pool:session:closed`: the session's close finished (its instance dropped, its key free). */
+/** `reactor-pool:session:closed`: the session's close finished (its instance dropped, its key free); published as `close()` settles. */
 export interface SessionClosedMessage {
   readonly pool: ReactorPool;
   readonly key: string;

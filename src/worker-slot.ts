@@ -75,6 +75,7 @@ export class WorkerSlot {
   /** Operations answered. */
   #answered = 0;
   readonly #onOutcome = (seq: number, index: number, status: Status, payload: unknown): void => {
+    this.#answered++;
     this.#batcher.settle(seq, index, status, payload);
   };
 
@@ -254,9 +255,7 @@ export class WorkerSlot {
   }
 
   #readOutcomes(thread: WorkerThread): void {
-    const answered = thread.readOutcomes(this.#onOutcome);
-    if (answered === 0) return;
-    this.#answered += answered;
+    if (thread.readOutcomes(this.#onOutcome) === 0) return;
     this.#crashesInARow = 0;
     this.#scheduleMemoryCount();
     if (this.#termination === undefined) this.#watchdog.check();
