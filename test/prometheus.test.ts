@@ -83,7 +83,7 @@ describe('the Prometheus adapter', () => {
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeCloseTo(pool.metrics().callDuration.sumMs / 1000, 9);
     const operations = [0, 1].map((w) => valueOf(text, `reactor_pool_worker_operations_total{pool="p",worker="${w}"}`) as number);
-    expect(operations[0] + operations[1]).toBe(7);
+    expect(operations.reduce((a, b) => a + b, 0)).toBe(7);
   });
 
   it('collects several pools into one registry by their labels, and drops each as it closes', async () => {
