@@ -28,6 +28,11 @@ export class SessionJob implements Job, DurableJob {
   /** Its trace message, when the call channel had subscribers as it was queued. */
   #trace: CallMessage | undefined;
 
+  /** The call's trace, if one was started. */
+  get trace(): CallMessage | undefined {
+    return this.#trace;
+  }
+
   constructor(
     /** The session's wiring, shared by all its jobs. */
     readonly session: SessionDeps,
@@ -38,19 +43,23 @@ export class SessionJob implements Job, DurableJob {
     readonly reject: (error: unknown) => void,
     /** Under durability: worker threads that died while this operation was out (see DurableSession.fail). */
     readonly crashes = 0,
-    queuedAt = tickNow(),
+    /** When the operation was made, if before now (held behind its session's gate, or parked and sent again). */
+    queuedAt?: number,
+    /** A parked operation's trace, carried on to its resend (not started again). */
+    trace?: CallMessage,
   ) {
     this.op = op;
-    this.queuedAt = queuedAt;
+    this.queuedAt = queuedAt ?? tickNow();
     if (session.durable !== undefined) session.durable.out++;
-    if (callChannel.hasSubscribers && (op.kind === 'call' || op.kind === 'callMany')) this.#startTrace(op.kind, op.exportIndex, op.kind === 'call' ? 1 : op.argsList.length);
+    if (trace !== undefined) this.#trace = trace;
+    else if (callChannel.hasSubscribers && (op.kind === 'call' || op.kind === 'callMany')) this.#startTrace(op.kind, op.exportIndex, op.kind === 'call' ? 1 : op.argsList.length, queuedAt);
   }
 
-  #startTrace(kind: 'call' | 'callMany', exportIndex: number, count: number): void {
+  #startTrace(kind: 'call' | 'callMany', exportIndex: number, count: number, queuedAt: number | undefined): void {
     const { session } = this;
     this.#trace = {
       pool: session.meter.pool, key: session.key, exportName: session.exports.nameAt(exportIndex), kind, count,
-      workerId: session.worker.id, queuedAt: performance.now(), dispatchedAt: undefined, settledAt: undefined, outcome: undefined,
+      workerId: session.worker.id, queuedAt: queuedAt ?? performance.now(), dispatchedAt: undefined, settledAt: undefined, outcome: undefined,
     };
     traceCallStart(this.#trace);
   }

@@ -4,6 +4,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHANNELS, type CallMessage } from '../dist/src/index.js';
+import { durableDir } from './helpers/durable-dir.js';
 import { KITCHEN, REACTOR } from './helpers/fixtures.js';
 import { createPool, rejection, terminateWorker } from './helpers/pool.js';
 
@@ -114,5 +115,19 @@ describe('the lifecycle channels', () => {
     await pool.session('a').call('inc', 1);
     expect(hibernated[0]).toMatchObject({ pool, key: 'a', bytes: expect.any(Number) as number });
     expect(restored).toEqual([{ pool, key: 'a', workerId: 0 }]);
+  });
+
+  it('tell a durable session recovered after its worker died, and trace its calls once each', async () => {
+    const recovered = listen(CHANNELS.sessionRecovered);
+    const seen = traceCalls();
+    const pool = await createPool({ module: REACTOR, workers: 1, durability: { dir: await durableDir() } });
+    const a = pool.session('a');
+    expect(await a.call('inc', 1)).toBe(21);
+    await terminateWorker(pool, 0);
+    expect(await a.call('inc', 1)).toBe(22);
+    expect(recovered).toEqual([{ pool, key: 'a', workerId: 0, records: 1 }]);
+    expect(seen.filter((line) => line.startsWith('start'))).toHaveLength(2);
+    expect(seen.filter((line) => line.startsWith('asyncEnd'))).toHaveLength(2);
+    expect(pool.metrics()).toMatchObject({ recoveries: 1, losses: 0, calls: { ok: 2 } });
   });
 });
