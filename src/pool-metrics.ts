@@ -1,8 +1,11 @@
 // The pool's running totals: calls by outcome, call duration and queue wait histograms, and counts of
-// lifecycle events, kept cheaply as calls settle and read whole by `pool.metrics()`.
+// lifecycle events (each counted and published on its channel here, in one place), read by `pool.metrics()`.
 
-import type { CallOutcome } from './diagnostics.js';
-import { codeOf } from './diagnostics.js';
+import {
+  codeOf, poolClosedChannel, poolCreatedChannel, sessionClosedChannel, sessionCreatedChannel, sessionHibernatedChannel, sessionLostChannel,
+  sessionRecoveredChannel, sessionRestoredChannel, workerFailedChannel, workerRecycledChannel, workerStartedChannel, type CallOutcome,
+} from './diagnostics.js';
+import type { ReactorPoolError } from './errors.js';
 import { LatencyHistogram, type LatencySnapshot } from './latency-histogram.js';
 import type { ReactorPool } from './pool.js';
 import { tickNow } from './tick-clock.js';
@@ -65,15 +68,15 @@ export class PoolMeter {
   readonly queueWait = new LatencyHistogram();
   #ok = 0;
   readonly #failed = new Map<Exclude<CallOutcome, 'ok'>, number>();
-  sessionsCreated = 0;
-  sessionsClosed = 0;
-  hibernations = 0;
-  restores = 0;
-  recoveries = 0;
-  losses = 0;
-  workerStarts = 0;
-  workerFailures = 0;
-  workerRecycles = 0;
+  #sessionsCreated = 0;
+  #sessionsClosed = 0;
+  #hibernations = 0;
+  #restores = 0;
+  #recoveries = 0;
+  #losses = 0;
+  #workerStarts = 0;
+  #workerFailures = 0;
+  #workerRecycles = 0;
 
   constructor(
     /** The pool, for the call trace's messages. */
@@ -99,8 +102,86 @@ export class PoolMeter {
     this.#failed.set(code, (this.#failed.get(code) ?? 0) + 1);
   }
 
+  poolCreated(workers: number, isolation: 'session' | 'worker'): void {
+    if (poolCreatedChannel.hasSubscribers) poolCreatedChannel.publish({ pool: this.pool, workers, isolation });
+  }
+
+  poolClosed(cause: ReactorPoolError): void {
+    if (poolClosedChannel.hasSubscribers) poolClosedChannel.publish({ pool: this.pool, cause });
+  }
+
+  sessionCreated(key: string, workerId: number): void {
+    this.#sessionsCreated++;
+    if (sessionCreatedChannel.hasSubscribers) sessionCreatedChannel.publish({ pool: this.pool, key, workerId });
+  }
+
+  /** A session's close began (counted now); published once `closed` settles. */
+  sessionClosed(key: string, closed: Promise<void>): void {
+    this.#sessionsClosed++;
+    if (sessionClosedChannel.hasSubscribers) void closed.then(() => sessionClosedChannel.publish({ pool: this.pool, key }));
+  }
+
+  hibernated(key: string, bytes: number): void {
+    this.#hibernations++;
+    if (sessionHibernatedChannel.hasSubscribers) sessionHibernatedChannel.publish({ pool: this.pool, key, bytes });
+  }
+
+  restored(key: string, workerId: number): void {
+    this.#restores++;
+    if (sessionRestoredChannel.hasSubscribers) sessionRestoredChannel.publish({ pool: this.pool, key, workerId });
+  }
+
+  recovered(key: string, workerId: number, records: number): void {
+    this.#recoveries++;
+    if (sessionRecoveredChannel.hasSubscribers) sessionRecoveredChannel.publish({ pool: this.pool, key, workerId, records });
+  }
+
+  lost(key: string, cause: ReactorPoolError): void {
+    this.#losses++;
+    if (sessionLostChannel.hasSubscribers) sessionLostChannel.publish({ pool: this.pool, key, cause });
+  }
+
+  workerStarted(workerId: number, threadId: number): void {
+    this.#workerStarts++;
+    if (workerStartedChannel.hasSubscribers) workerStartedChannel.publish({ pool: this.pool, workerId, threadId });
+  }
+
+  /** A worker's thread ended: recycled (or removed by a resize), or failed with `cause`. */
+  workerEnded(workerId: number, recycled: boolean, cause: ReactorPoolError): void {
+    if (recycled) {
+      this.#workerRecycles++;
+      if (workerRecycledChannel.hasSubscribers) workerRecycledChannel.publish({ pool: this.pool, workerId });
+    } else {
+      this.#workerFailures++;
+      if (workerFailedChannel.hasSubscribers) workerFailedChannel.publish({ pool: this.pool, workerId, cause });
+    }
+  }
+
+  /** The totals now; `now` gives what the pool reads from its parts. */
+  snapshot(bucketsMs: readonly number[], now: Pick<PoolMetrics, 'sessions' | 'instances' | 'instancesCreated' | 'pending' | 'workers'>): PoolMetrics {
+    return {
+      calls: this.#calls(),
+      callDuration: this.callDuration.snapshot(bucketsMs),
+      queueWait: this.queueWait.snapshot(bucketsMs),
+      sessions: now.sessions,
+      sessionsCreated: this.#sessionsCreated,
+      sessionsClosed: this.#sessionsClosed,
+      instances: now.instances,
+      instancesCreated: now.instancesCreated,
+      hibernations: this.#hibernations,
+      restores: this.#restores,
+      recoveries: this.#recoveries,
+      losses: this.#losses,
+      pending: now.pending,
+      workers: now.workers,
+      workerStarts: this.#workerStarts,
+      workerFailures: this.#workerFailures,
+      workerRecycles: this.#workerRecycles,
+    };
+  }
+
   /** Calls by outcome so far. */
-  calls(): Partial<Record<CallOutcome, number>> {
+  #calls(): Partial<Record<CallOutcome, number>> {
     const calls: Partial<Record<CallOutcome, number>> = {};
     if (this.#ok > 0) calls.ok = this.#ok;
     for (const [code, count] of [...this.#failed].sort(([a], [b]) => (a < b ? -1 : 1))) calls[code] = count;

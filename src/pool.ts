@@ -27,10 +27,6 @@ import { DEFAULT_MAX_ACTIVE_SESSIONS } from './hibernation-options.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { WorkerSlot, type SlotEvents, type ThreadEnd } from './worker-slot.js';
 import { DurabilityLink } from './durability-link.js';
-import {
-  poolClosedChannel, poolCreatedChannel, sessionClosedChannel, sessionCreatedChannel, sessionHibernatedChannel, sessionLostChannel,
-  sessionRecoveredChannel, sessionRestoredChannel, workerFailedChannel, workerRecycledChannel, workerStartedChannel,
-} from './diagnostics.js';
 import { PoolMeter, type PoolMetrics } from './pool-metrics.js';
 import { listSessions, stateOf, type SessionInfo } from './session-listing.js';
 
@@ -147,7 +143,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #resizing: Promise<void> = Promise.resolve();
   /** Calls settled, their timings, lifecycle counts (see {@link metrics}). */
   readonly #meter = new PoolMeter(this);
-  readonly #directory = new SessionDirectory((session, closed) => this.#sessionClosed(session.key, closed));
+  readonly #directory = new SessionDirectory((session, closed) => this.#meter.sessionClosed(session.key, closed));
   readonly #instances: InstanceTable;
   readonly #admission: Admission;
   readonly #output: OutputRouter;
@@ -194,7 +190,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
       }
       pool.#durable = await durable;
       if (resolved.durability?.recover === 'eager') await pool.#recoverEagerly();
-      if (poolCreatedChannel.hasSubscribers) poolCreatedChannel.publish({ pool, workers: pool.workers, isolation: resolved.isolation });
+      pool.#meter.poolCreated(pool.workers, resolved.isolation);
     } catch (error) {
       await pool.destroy();
       throw error;
@@ -261,10 +257,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     this.#workerData = workerData;
     this.#slotEvents = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
-      onThreadStarted: (slot: WorkerSlot, threadId: number) => {
-        this.#meter.workerStarts++;
-        if (workerStartedChannel.hasSubscribers) workerStartedChannel.publish({ pool: this, workerId: slot.id, threadId });
-      },
+      onThreadStarted: (slot: WorkerSlot, threadId: number) => this.#meter.workerStarted(slot.id, threadId),
     };
     this.#slots = Array.from({ length: options.workers }, (_, id) => this.#newSlot(id));
     this.#placeable = this.#slots.length;
@@ -400,8 +393,7 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
         meter: this.#meter,
       }, closing);
       this.#directory.add(session);
-      this.#meter.sessionsCreated++;
-      if (sessionCreatedChannel.hasSubscribers) sessionCreatedChannel.publish({ pool: this, key, workerId: worker.id });
+      this.#meter.sessionCreated(key, worker.id);
     }
     return session;
   }
@@ -409,27 +401,18 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   /** What sessions tell the pool about hibernation: its events. */
   readonly #sessionEvents: SessionEvents = {
     hibernated: (key, bytes) => {
-      this.#meter.hibernations++;
-      if (sessionHibernatedChannel.hasSubscribers) sessionHibernatedChannel.publish({ pool: this, key, bytes });
+      this.#meter.hibernated(key, bytes);
       this.#notify('sessionHibernated', { key, bytes });
     },
     restored: (key, workerId) => {
-      this.#meter.restores++;
-      if (sessionRestoredChannel.hasSubscribers) sessionRestoredChannel.publish({ pool: this, key, workerId });
+      this.#meter.restored(key, workerId);
       this.#notify('sessionRestored', { key, workerId });
     },
     recovered: (key, workerId, records) => {
-      this.#meter.recoveries++;
-      if (sessionRecoveredChannel.hasSubscribers) sessionRecoveredChannel.publish({ pool: this, key, workerId, records });
+      this.#meter.recovered(key, workerId, records);
       this.#notify('sessionRecovered', { key, workerId, records });
     },
   };
-
-  /** A session's close began: counted now, published once it is done. */
-  #sessionClosed(key: string, closed: Promise<void>): void {
-    this.#meter.sessionsClosed++;
-    if (sessionClosedChannel.hasSubscribers) void closed.then(() => sessionClosedChannel.publish({ pool: this, key }));
-  }
 
   /**
    * The hibernation policy, when the module can be snapshotted and isolation is 'session' (by default,
@@ -512,33 +495,20 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
    * per-worker busy time. Costs one pass over the open sessions (and, for a durable pool, its stored keys).
    */
   metrics(bucketsMs: readonly number[] = []): PoolMetrics {
-    const meter = this.#meter;
     const sessions = { live: 0, unstarted: 0, hibernated: 0, lost: 0, stored: 0 };
     for (const session of this.#directory.all()) sessions[stateOf(session)]++;
     if (this.#durable !== undefined) {
       for (const key of this.#durable.keys()) if (this.#directory.get(key) === undefined) sessions.stored++;
     }
-    return {
-      calls: meter.calls(),
-      callDuration: meter.callDuration.snapshot(bucketsMs),
-      queueWait: meter.queueWait.snapshot(bucketsMs),
+    return this.#meter.snapshot(bucketsMs, {
       sessions,
-      sessionsCreated: meter.sessionsCreated,
-      sessionsClosed: meter.sessionsClosed,
       instances: this.#instances.live,
       instancesCreated: this.#instances.created,
-      hibernations: meter.hibernations,
-      restores: meter.restores,
-      recoveries: meter.recoveries,
-      losses: meter.losses,
       pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
       workers: this.#slots.map((slot) => ({
         id: slot.id, busySeconds: slot.busyMs / 1000, operations: slot.answered, sessions: this.#instances.boundTo(slot.id), memoryBytes: slot.memory,
       })),
-      workerStarts: meter.workerStarts,
-      workerFailures: meter.workerFailures,
-      workerRecycles: meter.workerRecycles,
-    };
+    });
   }
 
   /**
@@ -590,15 +560,14 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
     // Records already appended are flushed (their calls acknowledged) before the store is let go.
     await this.#durable?.close();
-    if (poolClosedChannel.hasSubscribers) poolClosedChannel.publish({ pool: this, cause });
+    this.#meter.poolClosed(cause);
   }
 
   /** The instance table lost `entry`'s instance: tell the listeners, and reset it if the pool is to. */
   #sessionLost(entry: InstanceEntry, cause: ReactorPoolError): void {
     const session = this.#directory.get(entry.key);
     if (session !== undefined) this.#hibernation?.deactivated(session);
-    this.#meter.losses++;
-    if (sessionLostChannel.hasSubscribers) sessionLostChannel.publish({ pool: this, key: entry.key, cause });
+    this.#meter.lost(entry.key, cause);
     this.#notify('sessionLost', { key: entry.key, cause });
     // Only a trap of an export call is reset by the pool: a start that failed once would fail again
     // (a loop, each round a loss), so such a session stays lost until the user calls reset().
@@ -613,14 +582,8 @@ export class ReactorPool extends EventEmitter<ReactorPoolEvents> {
   #threadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void {
     if (this.#state === 'closed') return;
     this.#instances.threadLost(slot.id, cause);
-    if (end === 'recycle') {
-      this.#meter.workerRecycles++;
-      if (workerRecycledChannel.hasSubscribers) workerRecycledChannel.publish({ pool: this, workerId: slot.id });
-    } else {
-      this.#meter.workerFailures++;
-      if (workerFailedChannel.hasSubscribers) workerFailedChannel.publish({ pool: this, workerId: slot.id, cause });
-      this.#notify('workerFailed', { workerId: slot.id, cause });
-    }
+    this.#meter.workerEnded(slot.id, end === 'recycle', cause);
+    if (end !== 'recycle') this.#notify('workerFailed', { workerId: slot.id, cause });
     if (end === 'crash' && slot.crashesInARow > this.#options.maxRestarts) {
       this.#fail(new RestartLimitError(
         `worker ${slot.id} died ${slot.crashesInARow} times in a row without completing any work (maxRestarts: ${this.#options.maxRestarts}); the pool stopped instead of restarting it again. Last cause: ${cause.message}`,

@@ -86,9 +86,9 @@ export class Session {
   #gate: Promise<void> | undefined;
   /** The hibernation under way, if any (a recycle asking for one then waits for it). */
   #hibernating: Promise<boolean> | undefined;
-  /** @internal Operations made so far (the hibernation policy watches it change): calls admitted. */
+  /** @internal Operations made so far (the hibernation policy watches it change): calls and snapshots admitted. */
   ops = 0;
-  /** @internal When the last call was admitted (a tick reading), -1 before any. */
+  /** @internal When the last of them was admitted (a tick reading), -1 before any. */
   lastCallAt = -1;
 
   /** @internal `after`: the previous session of the key is still closing; operations wait for it. */
