@@ -1,6 +1,7 @@
 // One session under durability, on the main thread: journals what its operations did before their
 // promises resolve, and parks the operations a lost instance took down until the session is rebuilt.
 
+import type { CallMessage } from './diagnostics.js';
 import { JournalWriteError, deserializeError, type ReactorPoolError } from './errors.js';
 import { createsInstance, type InstanceEntry, type InstanceTable } from './instance-table.js';
 import type { CallEntry, Durability } from './durability.js';
@@ -16,6 +17,10 @@ export interface ParkedOperation {
   readonly reject: (error: unknown) => void;
   /** How many worker threads died while it was out: twice, and it is taken for the cause. */
   readonly crashes: number;
+  /** When it was first queued (the metrics time it from then, across its resends). */
+  readonly queuedAt: number;
+  /** Its call trace, if one was started: the resend carries it on. */
+  readonly trace: CallMessage | undefined;
 }
 
 /** What a job gives the durable session to settle it once its record is durable. */
@@ -23,6 +28,8 @@ export interface DurableJob {
   readonly op: Op;
   readonly timeout: number;
   readonly crashes: number;
+  readonly queuedAt: number;
+  readonly trace: CallMessage | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   /** Settles the job's promise (once), giving back its queue places. */
@@ -93,7 +100,7 @@ export class DurableSession {
 
   /** Parks an operation taken down with its instance. */
   park(job: DurableJob, crashed = false): void {
-    this.parked.push({ op: job.op, timeout: job.timeout, resolve: job.resolve, reject: job.reject, crashes: job.crashes + (crashed ? 1 : 0) });
+    this.parked.push({ op: job.op, timeout: job.timeout, resolve: job.resolve, reject: job.reject, crashes: job.crashes + (crashed ? 1 : 0), queuedAt: job.queuedAt, trace: job.trace });
     this.left();
     if (this.parked.length === 1) this.onParked();
   }

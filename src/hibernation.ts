@@ -106,6 +106,11 @@ export class Hibernation {
     return this.#storedBytes;
   }
 
+  /** Bytes of `key`'s snapshot in the store, if it is hibernated. */
+  bytesOf(key: string): number | undefined {
+    return this.#stored.get(key);
+  }
+
   /** `key`'s snapshot of `bytes` is in the store. */
   stored(key: string, bytes: number): void {
     this.unstored(key);

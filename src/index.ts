@@ -6,6 +6,14 @@ export type {
   PoolFailedEvent, PoolStats, ReactorPoolEvents, SessionHibernatedEvent, SessionLostEvent, SessionRecoveredEvent, SessionRestoredEvent,
   WorkerFailedEvent,
 } from './pool.js';
+export { CHANNELS } from './diagnostics.js';
+export type {
+  CallMessage, CallOutcome, PoolClosedMessage, PoolCreatedMessage, SessionClosedMessage, SessionCreatedMessage, SessionHibernatedMessage,
+  SessionLostMessage, SessionRecoveredMessage, SessionRestoredMessage, WorkerFailedMessage, WorkerRecycledMessage, WorkerStartedMessage,
+} from './diagnostics.js';
+export type { PoolMetrics, SessionCounts, WorkerMetrics } from './pool-metrics.js';
+export type { LatencySnapshot } from './latency-histogram.js';
+export type { SessionInfo, SessionState } from './session-listing.js';
 export { DirectorySnapshotStore, MemorySnapshotStore } from './snapshot-store.js';
 export type { SnapshotStore, StoreOption } from './snapshot-store.js';
 export type { DurabilityOptions, SnapshotEvery } from './durability-options.js';

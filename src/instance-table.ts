@@ -115,6 +115,8 @@ export class InstanceTable {
   /** What holds a live instance (or one whose start is on its way): an entry, or a worker id for its shared instance. */
   readonly #live = new Set<Entry | number>();
   #epochs = 0;
+  /** Instance starts queued so far (see {@link created}). */
+  #created = 0;
   #instanceIds = 1; // 0 names the shared instance of isolation 'worker'
 
   constructor(options: InstanceTableOptions) {
@@ -127,6 +129,11 @@ export class InstanceTable {
   /** Live instances now (counted from the moment their start is queued). */
   get live(): number {
     return this.#live.size;
+  }
+
+  /** Instance starts queued so far: first operations, resets, restores and wakes (under isolation 'worker', starts of a shared instance). */
+  get created(): number {
+    return this.#created;
   }
 
   /** Sessions bound to instances on `workerId`. */
@@ -167,7 +174,7 @@ export class InstanceTable {
   claimStart(view: InstanceEntry): boolean {
     const entry = this.#own(view);
     if (entry.startQueued) return false;
-    this.#count(entry);
+    this.#countCreated(this.#count(entry));
     entry.startQueued = true;
     return true;
   }
@@ -179,7 +186,7 @@ export class InstanceTable {
    */
   reset(view: InstanceEntry): void {
     const entry = this.#own(view);
-    this.#count(entry);
+    this.#countCreated(this.#count(entry));
     entry.epoch = this.isolation === 'worker' ? this.#sharedEpoch(entry.workerId) : this.#epochs++;
     entry.lostCause = undefined;
     entry.hibernated = false;
@@ -407,10 +414,15 @@ export class InstanceTable {
     this.#live.delete(workerId);
   }
 
-  /** Counts the instance `entry` is to start (its own, or its worker's shared one); throws past the cap. */
-  #count(entry: Entry): void {
+  /** A start was queued: a new instance, unless it is a worker's shared one already counted (`counted` false). */
+  #countCreated(counted: boolean): void {
+    if (counted || this.isolation === 'session') this.#created++;
+  }
+
+  /** Counts the instance `entry` is to start (its own, or its worker's shared one); throws past the cap. False if it counted already. */
+  #count(entry: Entry): boolean {
     const holder = this.isolation === 'session' ? entry : entry.workerId;
-    if (this.#live.has(holder)) return;
+    if (this.#live.has(holder)) return false;
     if (this.#live.size >= this.maxInstances) {
       throw new InstanceLimitError(
         `session ${JSON.stringify(entry.key)}: starting its instance would pass maxInstances (${this.maxInstances} live instances); nothing ran and the session is not lost: retry once other sessions have closed`,
@@ -418,6 +430,7 @@ export class InstanceTable {
       );
     }
     this.#live.add(holder);
+    return true;
   }
 
   #sharedEpoch(workerId: number): number {

@@ -27,8 +27,10 @@ import { SnapshotSupport } from './snapshot-support.js';
 import { Hibernation } from './hibernation.js';
 import { DEFAULT_MAX_ACTIVE_SESSIONS } from './hibernation-options.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { WorkerSlot, type ThreadEnd } from './worker-slot.js';
+import { WorkerSlot, type SlotEvents, type ThreadEnd } from './worker-slot.js';
 import { DurabilityLink } from './durability-link.js';
+import { PoolMeter, type PoolMetrics } from './pool-metrics.js';
+import { listSessions, stateOf, type SessionInfo } from './session-listing.js';
 
 const WORKER_FILE = fileURLToPath(new URL('../workers/reactor-worker.js', import.meta.url));
 
@@ -138,10 +140,12 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
   #placeable: number;
   /** What a new worker is started with (the same for every worker). */
   readonly #workerData: Omit<WorkerData, 'progress' | 'memory'>;
-  readonly #slotEvents: { onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => void };
+  readonly #slotEvents: SlotEvents;
   /** Resizes run one after another. */
   #resizing: Promise<void> = Promise.resolve();
-  readonly #directory = new SessionDirectory();
+  /** Calls settled, their timings, lifecycle counts (see {@link metrics}). */
+  readonly #meter = new PoolMeter(this);
+  readonly #directory = new SessionDirectory((session, closed) => this.#meter.sessionClosed(session.key, closed));
   readonly #instances: InstanceTable;
   readonly #admission: Admission;
   readonly #output: OutputRouter;
@@ -198,6 +202,7 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
       }
       pool.#durable = await durable;
       if (resolved.durability?.recover === 'eager') await pool.#recoverEagerly();
+      pool.#meter.poolCreated(pool.workers, resolved.isolation);
     } catch (error) {
       await pool.destroy();
       throw error;
@@ -268,6 +273,7 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
     this.#workerData = workerData;
     this.#slotEvents = {
       onThreadLost: (slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd) => this.#threadLost(slot, cause, end),
+      onThreadStarted: (slot: WorkerSlot, threadId: number) => this.#meter.workerStarted(slot.id, threadId),
     };
     this.#slots = Array.from({ length: options.workers }, (_, id) => this.#newSlot(id));
     this.#placeable = this.#slots.length;
@@ -401,17 +407,28 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
         gates: this.#gates,
         place: (sessionKey) => this.#place(sessionKey),
         durable,
+        meter: this.#meter,
       }, closing);
       this.#directory.add(session as unknown as Session);
+      this.#meter.sessionCreated(key, worker.id);
     }
     return session;
   }
 
   /** What sessions tell the pool about hibernation: its events. */
   readonly #sessionEvents: SessionEvents = {
-    hibernated: (key, bytes) => this.#notify('sessionHibernated', { key, bytes }),
-    restored: (key, workerId) => this.#notify('sessionRestored', { key, workerId }),
-    recovered: (key, workerId, records) => this.#notify('sessionRecovered', { key, workerId, records }),
+    hibernated: (key, bytes) => {
+      this.#meter.hibernated(key, bytes);
+      this.#notify('sessionHibernated', { key, bytes });
+    },
+    restored: (key, workerId) => {
+      this.#meter.restored(key, workerId);
+      this.#notify('sessionRestored', { key, workerId });
+    },
+    recovered: (key, workerId, records) => {
+      this.#meter.recovered(key, workerId, records);
+      this.#notify('sessionRecovered', { key, workerId, records });
+    },
   };
 
   /**
@@ -489,6 +506,38 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
     };
   }
 
+  /**
+   * The pool's running totals: calls by outcome, call duration and queue wait histograms (with
+   * cumulative counts at `bucketsMs`, ascending, if given), sessions by state, lifecycle counts, and
+   * per-worker busy time. Costs one pass over the open sessions (and, for a durable pool, its stored keys).
+   */
+  metrics(bucketsMs: readonly number[] = []): PoolMetrics {
+    const sessions = { live: 0, unstarted: 0, hibernated: 0, lost: 0, stored: 0 };
+    for (const session of this.#directory.all()) sessions[stateOf(session)]++;
+    if (this.#durable !== undefined) {
+      for (const key of this.#durable.keys()) if (this.#directory.get(key) === undefined) sessions.stored++;
+    }
+    return this.#meter.snapshot(bucketsMs, {
+      sessions,
+      instances: this.#instances.live,
+      instancesCreated: this.#instances.created,
+      pending: this.#slots.reduce((sum, slot) => sum + slot.pending, 0),
+      workers: this.#slots.map((slot) => ({
+        id: slot.id, busySeconds: slot.busyMs / 1000, operations: slot.answered, sessions: this.#instances.boundTo(slot.id), memoryBytes: slot.memory,
+      })),
+    });
+  }
+
+  /**
+   * Every session the pool knows, with its state and counters: the open ones (in the order they were
+   * opened), then, for a durable pool, those its store holds that are not open (`'stored'`). An array
+   * made now (one pass, no I/O): a consistent picture; for very many sessions, `metrics().sessions`
+   * counts them without listing.
+   */
+  sessions(): SessionInfo[] {
+    return listSessions(this.#directory.all(), this.#durable?.keys() ?? [], (key) => this.#hibernation?.bytesOf(key));
+  }
+
   /** Stops accepting calls, waits for every call already accepted to settle, then stops the workers. */
   close(): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
@@ -536,12 +585,14 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
     await Promise.all(this.#slots.map((slot) => slot.stop(cause)));
     // Records already appended are flushed (their calls acknowledged) before the store is let go.
     await this.#durable?.close();
+    this.#meter.poolClosed(cause);
   }
 
   /** The instance table lost `entry`'s instance: tell the listeners, and reset it if the pool is to. */
   #sessionLost(entry: InstanceEntry, cause: ReactorPoolError): void {
     const session = this.#directory.get(entry.key);
     if (session !== undefined) this.#hibernation?.deactivated(session);
+    this.#meter.lost(entry.key, cause);
     this.#notify('sessionLost', { key: entry.key, cause });
     // Only a trap of an export call (or a host function's failure, which follows onTrap like one) is
     // reset by the pool: a start that failed once would fail again (a loop, each round a loss), so such
@@ -557,6 +608,7 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
   #threadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void {
     if (this.#state === 'closed') return;
     this.#instances.threadLost(slot.id, cause);
+    this.#meter.workerEnded(slot.id, end === 'recycle', cause);
     if (end !== 'recycle') this.#notify('workerFailed', { workerId: slot.id, cause });
     if (end === 'crash' && slot.crashesInARow > this.#options.maxRestarts) {
       this.#fail(new RestartLimitError(

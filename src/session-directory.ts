@@ -6,6 +6,12 @@ export class SessionDirectory {
   readonly #sessions = new Map<string, Session>();
   /** Keys whose last session is closing: resolves once it has closed. */
   readonly #closing = new Map<string, Promise<void>>();
+  /** Told when a session is removed (its close begins), with the promise of its close. */
+  readonly #onRemove: ((session: Session, closed: Promise<void>) => void) | undefined;
+
+  constructor(onRemove?: (session: Session, closed: Promise<void>) => void) {
+    this.#onRemove = onRemove;
+  }
 
   /** Sessions not closed. */
   get size(): number {
@@ -36,6 +42,7 @@ export class SessionDirectory {
       if (this.#closing.get(session.key) === done) this.#closing.delete(session.key);
     });
     this.#closing.set(session.key, done);
+    this.#onRemove?.(session, closed);
   }
 
   /** What a new session of `key` waits for: its previous session's close, if that is still under way. */

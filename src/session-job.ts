@@ -8,6 +8,8 @@ import { watchSignal } from './signal-watchers.js';
 import type { Job } from './job.js';
 import type { SessionDeps } from './session.js';
 import type { DurableJob } from './durable-session.js';
+import { callChannel, traceCallSettled, traceCallStart, type CallMessage } from './diagnostics.js';
+import { tickNow } from './tick-clock.js';
 
 /** The job has been handed to its worker. */
 const SENT = 1;
@@ -19,6 +21,17 @@ export class SessionJob implements Job, DurableJob {
   /** {@link SENT} and {@link SETTLED} bits: one small integer keeps the per-call object lean. */
   #flags = 0;
   #unwatch: (() => void) | undefined;
+  /** When the operation was queued (or made, for one held behind its session's gate), to the tick. */
+  readonly queuedAt: number;
+  /** When it was sent to the thread, to the tick; -1 until then. */
+  #sentAt = -1;
+  /** Its trace message, when the call channel had subscribers as it was queued. */
+  #trace: CallMessage | undefined;
+
+  /** The call's trace, if one was started. */
+  get trace(): CallMessage | undefined {
+    return this.#trace;
+  }
 
   constructor(
     /** The session's wiring, shared by all its jobs. */
@@ -30,9 +43,25 @@ export class SessionJob implements Job, DurableJob {
     readonly reject: (error: unknown) => void,
     /** Under durability: worker threads that died while this operation was out (see DurableSession.fail). */
     readonly crashes = 0,
+    /** When the operation was made, if before now (held behind its session's gate, or parked and sent again). */
+    queuedAt?: number,
+    /** A parked operation's trace, carried on to its resend (not started again). */
+    trace?: CallMessage,
   ) {
     this.op = op;
+    this.queuedAt = queuedAt ?? tickNow();
     if (session.durable !== undefined) session.durable.out++;
+    if (trace !== undefined) this.#trace = trace;
+    else if (callChannel.hasSubscribers && (op.kind === 'call' || op.kind === 'callMany')) this.#startTrace(op.kind, op.exportIndex, op.kind === 'call' ? 1 : op.argsList.length, queuedAt);
+  }
+
+  #startTrace(kind: 'call' | 'callMany', exportIndex: number, count: number, queuedAt: number | undefined): void {
+    const { session } = this;
+    this.#trace = {
+      pool: session.meter.pool, key: session.key, exportName: session.exports.nameAt(exportIndex), kind, count,
+      workerId: session.worker.id, queuedAt: queuedAt ?? performance.now(), dispatchedAt: undefined, settledAt: undefined, outcome: undefined,
+    };
+    traceCallStart(this.#trace);
   }
 
   get sessionKey(): string {
@@ -72,6 +101,12 @@ export class SessionJob implements Job, DurableJob {
       if (op.kind === 'call' || op.kind === 'callMany' || op.kind === 'snapshot') this.op = { ...op, open: true };
     }
     this.#flags |= SENT;
+    this.#sentAt = tickNow();
+    const trace = this.#trace;
+    if (trace !== undefined) {
+      trace.dispatchedAt = performance.now();
+      trace.workerId = session.worker.id;
+    }
     return true;
   }
 
@@ -142,11 +177,24 @@ export class SessionJob implements Job, DurableJob {
   }
 
   #resolveWith(value: unknown): void {
-    if (this.#finish()) this.resolve(value);
+    if (!this.#finish()) return;
+    this.#measure(false, value);
+    this.resolve(value);
   }
 
   #rejectWith(error: unknown): void {
-    if (this.#finish()) this.reject(error);
+    if (!this.#finish()) return;
+    this.#measure(true, error);
+    this.reject(error);
+  }
+
+  /** Counts and times a settled call (other operations are not calls); tells the trace. */
+  #measure(failed: boolean, value: unknown): void {
+    const kind = this.op.kind;
+    // An aborted call's instance start goes out as an 'open': it was counted when it rejected.
+    if (kind !== 'call' && kind !== 'callMany') return;
+    this.session.meter.callSettled(this.queuedAt, this.#sentAt, failed, value);
+    if (this.#trace !== undefined) traceCallSettled(this.#trace, failed, value);
   }
 
   /** Marks the job settled once; false if it already was (an aborted job's late outcome). */

@@ -61,7 +61,7 @@ export async function rebuildSession(session: Rebuilding): Promise<void> {
 /** Sends the parked operations again, in order, to the session's instance now (or rejects them, if it is lost). */
 export function resendParked(session: Rebuilding): void {
   const { deps, key } = session;
-  for (const { op, timeout, resolve, reject, crashes } of session.durable.takeParked()) {
+  for (const { op, timeout, resolve, reject, crashes, queuedAt, trace } of session.durable.takeParked()) {
     const { entry, instances } = deps;
     if (entry.lostCause !== undefined) {
       reject(sessionLostError(key, entry.lostCause));
@@ -92,6 +92,6 @@ export function resendParked(session: Rebuilding): void {
       reject(error);
       continue;
     }
-    deps.worker.submit(new SessionJob(deps, again, timeout, resolve, reject, crashes));
+    deps.worker.submit(new SessionJob(deps, again, timeout, resolve, reject, crashes, queuedAt, trace));
   }
 }

@@ -25,6 +25,8 @@ import type { DurableSession } from './durable-session.js';
 import { rebuildSession, resendParked } from './session-rebuild.js';
 import { hibernateSession, wakeFromStore } from './session-hibernation.js';
 import type { SessionInternals } from './session-internals.js';
+import type { PoolMeter } from './pool-metrics.js';
+import { tickNow } from './tick-clock.js';
 
 /** What a session is wired to, given by its pool; its jobs share it. */
 export interface SessionDeps {
@@ -60,6 +62,8 @@ export interface SessionDeps {
   readonly gates: Set<Promise<void>>;
   /** Under durability: the session's journal side (undefined without durability). */
   readonly durable: DurableSession | undefined;
+  /** The pool's running totals (calls settled, their timings). */
+  readonly meter: PoolMeter;
 }
 
 /** What a session tells its pool about its hibernation. */
@@ -86,8 +90,10 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
   #gate: Promise<void> | undefined;
   /** The hibernation under way, if any (a recycle asking for one then waits for it). */
   #hibernating: Promise<boolean> | undefined;
-  /** @internal Operations made so far (the hibernation policy watches it change). */
+  /** @internal Operations made so far (the hibernation policy watches it change): calls and snapshots admitted. */
   ops = 0;
+  /** @internal When the last of them was admitted (a tick reading), -1 before any. */
+  lastCallAt = -1;
 
   /** @internal `after`: the previous session of the key is still closing; operations wait for it. */
   constructor(deps: SessionDeps, after?: Promise<void>) {
@@ -216,6 +222,7 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
       const build = (): CallOp => this.#callOp(callable.index, args, buffers, options?.idempotencyKey);
       return this.#send(build, options);
     } catch (error) {
+      this.#deps.meter.callRefused(error);
       return Promise.reject(error);
     }
   }
@@ -242,7 +249,7 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
       if (recorded !== undefined) return recorded;
     }
     this.#admit(options);
-    if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(build, options, true);
+    if (this.#mustWait(true, !this.#deps.entry.startQueued)) return this.#later(build, options, true, true);
     return this.#pending(idempotencyKey, this.#enqueue(build(), options));
   }
 
@@ -288,6 +295,7 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
       };
       return this.#send(build, options);
     } catch (error) {
+      this.#deps.meter.callRefused(error);
       return Promise.reject(error);
     }
   }
@@ -297,6 +305,7 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
     if (options?.signal?.aborted === true) throw abortedError(this.key, options.signal);
     this.#deps.queue.take();
     this.ops++;
+    this.lastCallAt = tickNow();
   }
 
   /**
@@ -481,18 +490,25 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
 
   /**
    * Holds an admitted operation behind the session's gate; once through, wakes the session if it
-   * needs to (`wakes`), waits for room to start an instance, then builds the operation and sends it.
+   * needs to (`wakes`), waits for room to start an instance, then builds the operation and sends it
+   * (`call`: a call or callMany, counted in the metrics if it is rejected before it reaches its worker).
    */
-  #later(build: () => Op, options: ResolvedCallOptions | undefined, wakes: boolean): Promise<never> {
+  #later(build: () => Op, options: ResolvedCallOptions | undefined, wakes: boolean, call = false): Promise<never> {
+    const queuedAt = tickNow();
     const promise = new Promise<never>(capture);
     const { resolve, reject } = captured;
     // A signal that fires while the operation is held rejects it at once, as for a queued one.
     let aborted = false;
     const signal = options?.signal;
+    // A held call rejected before it reaches a job is counted here (a job counts its own outcome).
+    const refuse = (error: unknown): void => {
+      if (call) this.#deps.meter.callRefused(error);
+      reject(error);
+    };
     const unwatch = signal === undefined ? undefined : watchSignal(signal, () => {
       aborted = true;
       this.#deps.queue.give();
-      reject(abortedError(this.key, signal));
+      refuse(abortedError(this.key, signal));
     });
     const gate = (this.#gate ?? Promise.resolve()).then(async () => {
       const { queue } = this.#deps;
@@ -509,7 +525,7 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
         unwatch?.();
         if (aborted) return;
         queue.give();
-        reject(error);
+        refuse(error);
         return;
       }
       unwatch?.();
@@ -529,10 +545,10 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
         // A claim that fails gives its queue place back itself.
         op = build();
       } catch (error) {
-        reject(error);
+        refuse(error);
         return;
       }
-      this.#submit(op, options, resolve, reject);
+      this.#submit(op, options, resolve, reject, queuedAt);
     });
     this.#hold(gate);
     return promise;
@@ -686,10 +702,12 @@ export class Session<E extends object = UntypedExports, M = NoResultModes> {
     return promise;
   }
 
-  #submit(op: Op, options: ResolvedCallOptions | undefined, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  #submit(
+    op: Op, options: ResolvedCallOptions | undefined, resolve: (value: unknown) => void, reject: (error: unknown) => void, queuedAt?: number,
+  ): void {
     const timeout = options === undefined ? this.#deps.callTimeout : options.timeout;
     // 0 stands for "no limit" on the job: a small integer, where Infinity would be a boxed number.
-    const job = new SessionJob(this.#deps, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, resolve, reject);
+    const job = new SessionJob(this.#deps, op, timeout === Number.POSITIVE_INFINITY ? 0 : timeout, resolve, reject, 0, queuedAt);
     if (options?.signal !== undefined) job.watch(options.signal);
     this.#deps.worker.submit(job);
   }

@@ -12,6 +12,7 @@ import { MemoryBoard, Progress, progressSeq, sharedClock, type Status, type Work
 import { Watchdog } from './watchdog.js';
 import { BatchEncoder } from './wire.js';
 import { MAX_BATCHES_IN_FLIGHT, MAX_BATCH_WORDS, SIDE_WORDS, WorkerThread } from './worker-thread.js';
+import { tickNow } from './tick-clock.js';
 
 /**
  * Without a `memoryLimit`, how long after work ran the worker is asked to recount its memory (it
@@ -26,6 +27,8 @@ const EARLY_BATCH_OPS = 256;
 export type ThreadEnd = 'crash' | 'timeout' | 'recycle';
 
 export interface SlotEvents {
+  /** A thread (`threadId`) is attached and ready: the first one, or a replacement. */
+  onThreadStarted(slot: WorkerSlot, threadId: number): void;
   /** The thread died or was terminated; its jobs were already failed. Called before any replacement runs. */
   onThreadLost(slot: WorkerSlot, cause: ReactorPoolError, end: ThreadEnd): void;
 }
@@ -66,7 +69,13 @@ export class WorkerSlot {
   readonly #memory: MemoryBoard;
   readonly #countsMemoryPerCall: boolean;
   #memoryCount: NodeJS.Timeout | undefined;
+  /** Milliseconds with work out (batches in flight), up to {@link #busySince}; when work went out (a tick reading), -1 while none is. */
+  #busyMs = 0;
+  #busySince = -1;
+  /** Operations answered. */
+  #answered = 0;
   readonly #onOutcome = (seq: number, index: number, status: Status, payload: unknown): void => {
+    this.#answered++;
     this.#batcher.settle(seq, index, status, payload);
   };
 
@@ -130,6 +139,7 @@ export class WorkerSlot {
       (thread) => {
         if (this.#stopping || thread.ended) return;
         this.#thread = thread;
+        this.#events.onThreadStarted(this, thread.id);
         this.#settleAttachWaiters();
         this.#scheduleFlush();
       },
@@ -208,7 +218,10 @@ export class WorkerSlot {
       sent = true;
       if (batch.tracked) this.#watchdog.check();
     }
-    if (sent) this.#awaitOutcomes(thread);
+    if (sent) {
+      if (this.#busySince < 0) this.#busySince = tickNow();
+      this.#awaitOutcomes(thread);
+    }
     // A recycle waits for what may still go to the old thread; jobs refused on the way count too.
     this.#batchSettled();
     this.#notifyIfIdle();
@@ -247,6 +260,24 @@ export class WorkerSlot {
     this.#scheduleMemoryCount();
     if (this.#termination === undefined) this.#watchdog.check();
     this.#flush();
+    if (this.#batcher.inFlight.length === 0) this.#workDone();
+  }
+
+  /** No batch is out any more: the time since work went out counts as busy. */
+  #workDone(): void {
+    if (this.#busySince < 0) return;
+    this.#busyMs += tickNow() - this.#busySince;
+    this.#busySince = -1;
+  }
+
+  /** Milliseconds this worker had work out (batches sent and not fully answered), the current stretch included. */
+  get busyMs(): number {
+    return this.#busySince < 0 ? this.#busyMs : this.#busyMs + performance.now() - this.#busySince;
+  }
+
+  /** Operations its threads answered. */
+  get answered(): number {
+    return this.#answered;
   }
 
   /** Asks the worker to recount its memory a little later: once per {@link MEMORY_COUNT_MS} while work runs, never while idle. */
@@ -311,6 +342,7 @@ export class WorkerSlot {
       end = termination.end;
     }
     const lost = this.#batcher.threadLost(thread.requests.taken);
+    this.#workDone();
     const culprit = termination?.culprit;
     // The runaway call first: its session is lost by its own error, which its other calls then carry.
     if (culprit !== undefined && lost.includes(culprit.job)) culprit.job.fail(culprit.error, true);
@@ -409,6 +441,7 @@ export class WorkerSlot {
     this.#thread?.keepAlive(false);
     this.#thread = undefined;
     for (const job of this.#batcher.takeAll()) job.fail(cause, false);
+    this.#workDone();
     this.#settleAttachWaiters(cause);
     this.#batchSettled();
     this.#notifyIfIdle();

@@ -2,7 +2,7 @@
 // maximum exact, and bounded memory whatever the sample count. Seeded samples.
 
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from '../dist/src/cli/latency-histogram.js';
+import { LatencyHistogram } from '../dist/src/latency-histogram.js';
 import { seeded } from '../dist/src/seeded-random.js';
 
 describe('the load test latency histogram', () => {

@@ -6,7 +6,7 @@ import { ReactorPoolError } from '../errors.js';
 import type { PoolFailedEvent, ReactorPool } from '../pool.js';
 import type { Session } from '../session.js';
 import type { CallSpec } from './arguments.js';
-import { LatencyHistogram } from './latency-histogram.js';
+import { LatencyHistogram } from '../latency-histogram.js';
 
 /** Codes after which the pool takes no more calls: the run stops making them instead of counting rejections. */
 const POOL_STOPPED: ReadonlySet<string> = new Set(['ERR_POOL_CLOSED', 'ERR_RESTART_LIMIT']);
