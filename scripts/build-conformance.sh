@@ -9,15 +9,20 @@
 # markdown and sqlite, the real-world reactors (cargo, crates from crates.io), are built by
 # scripts/build-realworld.sh, which this script runs last with the same --check / --only.
 #
-# Toolchains (each build is byte-reproducible with exactly these):
+# Toolchains (each build is byte-reproducible with exactly these; the versions of the committed
+# bytes are in test/fixtures/toolchains.env):
 #   zig   Zig 0.15.2 exactly (pip install ziglang==0.15.2, run as `python3 -m ziglang`)
 #   c     clang 14 + wasm-ld 14 + Debian bookworm's wasi-libc
 #         (apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32)
-#   go    Go 1.26.x (`go` on PATH, else /usr/local/go/bin/go); committed bytes are from go1.26.8
-#   rust  rustc with the wasm32-wasip1 target (rustup target add wasm32-wasip1); committed bytes from 1.95.0
+#   go    Go exactly as recorded (go1.26.8): the local `go` (on PATH, else /usr/local/go/bin/go) if it
+#         is that release, else that release's toolchain from the Go module proxy (GOTOOLCHAIN)
+#   rust  rustc with the wasm32-wasip1 target (rustup target add wasm32-wasip1)
 # A missing toolchain (or one of the wrong version) prints "SKIPPED <lang>: <why>" and is not an
-# error (with --only too). Exit status 1 only when a build fails or (--check) a fresh build
-# differs from the committed file.
+# error (with --only too). With --check, a build by another clang/wasi-libc or rustc than recorded
+# (these cannot be pinned here), or by a local Go of the same series when the pinned one cannot be
+# downloaded, prints "UNPINNED ..." and is not compared (see scripts/wasm-outputs.sh). Exit status 1
+# only when a build fails or (--check) a fresh build under the recorded toolchain differs from the
+# committed file.
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,12 +30,12 @@ root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/wasm-outputs.sh"
 dir="$root/test/fixtures/conformance"
 
-# Versions the committed .wasm files were built with (other Go/rustc releases give other bytes).
-ZIG_VERSION=$(sed -n 's/^ZIG_VERSION=//p' "$root/scripts/zig-toolchain.sh") # 0.15.2, shared with build-fixtures.sh
-CLANG_MAJOR=14
-GO_SERIES=go1.26
-GO_BUILT_WITH=go1.26.8
-RUST_BUILT_WITH=1.95.0
+# Versions the committed .wasm files were built with (other Go/rustc releases give other bytes):
+# ZIG_VERSION, CLANG_VERSION, WASI_LIBC_VERSION, GO_VERSION, RUST_VERSION.
+# shellcheck source=test/fixtures/toolchains.env
+source "$root/test/fixtures/toolchains.env"
+CLANG_MAJOR=${CLANG_VERSION%%.*}
+GO_SERIES=${GO_VERSION%.*} # go1.26
 PYTHON=${PYTHON:-python3}
 
 parse_build_args 'zig|c|go|rust|markdown|sqlite' "$@"
@@ -71,6 +76,8 @@ build_c() {
   [ -f "$(clang --target=wasm32-wasi -print-libgcc-file-name)" ] || { why="no wasm32 compiler-rt builtins (apt-get install -y libclang-rt-14-dev-wasm32)"; return 1; }
   libc=$(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown)
   echo "c:    clang $v, wasi-libc $libc"
+  [ "$v" = "$CLANG_VERSION" ] && [ "$libc" = "$WASI_LIBC_VERSION" ] ||
+    unpinned[c]="clang $v, wasi-libc $libc (committed bytes from clang $CLANG_VERSION, wasi-libc $WASI_LIBC_VERSION)"
   # crt1-reactor.o gives _initialize (runs the constructors); exports come from export_name
   # attributes in the source; no debug info, names stripped; 64 KiB stack (wasm-ld's default, pinned).
   (cd -- "$dir/c" && clang --target=wasm32-wasi -mexec-model=reactor -Os -Wall -Wextra \
@@ -80,14 +87,26 @@ build_c() {
 }
 
 build_go() {
-  local go v
+  local go v goroot
   go=$(command -v go || true)
   [ -n "$go" ] || go=/usr/local/go/bin/go
-  [ -x "$go" ] || { why="go not found on PATH or at /usr/local/go/bin/go (need $GO_SERIES.x)"; return 1; }
+  [ -x "$go" ] || { why="go not found on PATH or at /usr/local/go/bin/go (need $GO_VERSION)"; return 1; }
   v=$(GOTOOLCHAIN=local "$go" env GOVERSION)
-  case "$v" in "$GO_SERIES"|"$GO_SERIES".*) ;; *) why="need $GO_SERIES.x, found $v"; return 1 ;; esac
+  if [ "$v" != "$GO_VERSION" ]; then
+    # The exact release from the module proxy (checked against sum.golang.org, cached in GOMODCACHE);
+    # `go env GOROOT` runs in the toolchain GOTOOLCHAIN selects and names where it lives.
+    if goroot=$(GOTOOLCHAIN=$GO_VERSION "$go" env GOROOT 2>"$tmp/go-toolchain.log") && [ -x "$goroot/bin/go" ] &&
+      [ "$(GOTOOLCHAIN=local "$goroot/bin/go" env GOVERSION)" = "$GO_VERSION" ]; then
+      echo "note: local Go is $v; $GO_VERSION comes from the Go module proxy ($goroot)"
+      go=$goroot/bin/go
+      v=$GO_VERSION
+    else
+      case "$v" in "$GO_SERIES"|"$GO_SERIES".*) ;; *) why="need $GO_VERSION, found $v, and GOTOOLCHAIN=$GO_VERSION failed: $(tail -n1 "$tmp/go-toolchain.log")"; return 1 ;; esac
+      echo "note: GOTOOLCHAIN=$GO_VERSION failed: $(tail -n1 "$tmp/go-toolchain.log")"
+      unpinned[go]="local $v ($GO_VERSION could not be downloaded; committed bytes from $GO_VERSION)"
+    fi
+  fi
   echo "go:   $v"
-  [ "$v" = "$GO_BUILT_WITH" ] || echo "note: committed go.wasm was built with $GO_BUILT_WITH; $v gives different bytes (its producers section names the release)"
   # c-shared: a reactor with _initialize (runtime start + package init), main never runs.
   # Everything that could change the bytes is pinned: no VCS stamp, no build id, no paths,
   # no names section/DWARF, default wasm features/experiments, no toolchain download, no network.
@@ -105,7 +124,7 @@ build_rust() {
   v=$(rustc --version)
   [ -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip1" ] || { why="$v has no wasm32-wasip1 target (rustup target add wasm32-wasip1)"; return 1; }
   echo "rust: $v"
-  case "$v" in "rustc $RUST_BUILT_WITH "*) ;; *) echo "note: committed rust.wasm was built with rustc $RUST_BUILT_WITH; other releases give different bytes (std is prebuilt per release)" ;; esac
+  case "$v" in "rustc $RUST_VERSION "*) ;; *) unpinned[rust]="$v (committed bytes from rustc $RUST_VERSION; std is prebuilt per release)" ;; esac
   # No cargo, no crates. Relative source path plus remap: no absolute paths in panic locations.
   mkdir -p "$tmp/rust"
   (cd -- "$dir/rust" && rustc --edition 2024 --target wasm32-wasip1 --crate-type cdylib --crate-name conformance \

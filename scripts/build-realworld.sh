@@ -13,7 +13,9 @@
 #   sqlite    the same, plus clang 14 and Debian bookworm's wasi-libc headers to compile SQLite's C
 #             (apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32)
 # A missing toolchain, or crates.io out of reach, prints "SKIPPED <name>: <why>" and is not an
-# error. Exit status 1 only when a build fails or (--check) a fresh build differs from the committed file.
+# error. With --check, a build by another rustc or clang/wasi-libc than test/fixtures/toolchains.env
+# records prints "UNPINNED ..." and is not compared (see scripts/wasm-outputs.sh). Exit status 1 only
+# when a build fails or (--check) a fresh build under the recorded toolchains differs from the committed file.
 set -euo pipefail
 
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,8 +23,10 @@ root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 source "$root/scripts/wasm-outputs.sh"
 dir="$root/test/fixtures/conformance"
 
-RUST_BUILT_WITH=1.95.0
-CLANG_MAJOR=14
+# RUST_VERSION, CLANG_VERSION, WASI_LIBC_VERSION: what the committed bytes were built with.
+# shellcheck source=test/fixtures/toolchains.env
+source "$root/test/fixtures/toolchains.env"
+CLANG_MAJOR=${CLANG_VERSION%%.*}
 # SQLite compile options on top of libsqlite3-sys's own (its build.rs already sets
 # SQLITE_THREADSAFE=0 for wasm32-wasi*): in-memory databases only, so no extension loading, no WAL,
 # no mmap, temp tables in memory; the bundled FTS3/FTS5/R-tree/dbstat/STAT4 extensions undefined
@@ -50,14 +54,14 @@ check_rust() {
   v=$(rustc --version)
   [ -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip1" ] || { why="$v has no wasm32-wasip1 target (rustup target add wasm32-wasip1)"; return 1; }
   echo "$1: $v, $(cargo --version)"
-  case "$v" in "rustc $RUST_BUILT_WITH "*) ;; *) echo "note: committed $1.wasm was built with rustc $RUST_BUILT_WITH; other releases give different bytes" ;; esac
+  case "$v" in "rustc $RUST_VERSION "*) ;; *) unpinned[$1]="$v (committed bytes from rustc $RUST_VERSION)" ;; esac
 }
 
 # clang 14 compiles SQLite for wasm32-wasi against Debian's wasi-libc headers; the link is rustc's
 # (its own self-contained wasi-libc). Sets $sqlite_cc and $sqlite_ar.
 sqlite_cc= sqlite_ar=
 check_clang() {
-  local v major
+  local v major libc
   command -v clang >/dev/null 2>&1 || { why="clang not found (apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32)"; return 1; }
   v=$(clang --version | sed -n '1s/.*clang version \([0-9][0-9.]*\).*/\1/p')
   major=${v%%.*}
@@ -66,7 +70,10 @@ check_clang() {
   sqlite_ar=$(command -v "llvm-ar-$CLANG_MAJOR" || command -v llvm-ar || true)
   [ -n "$sqlite_ar" ] || { why="llvm-ar not found (apt-get install -y llvm-$CLANG_MAJOR)"; return 1; }
   sqlite_cc=$(command -v clang)
-  echo "sqlite: clang $v, wasi-libc $(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown), $sqlite_ar"
+  libc=$(dpkg-query -W -f='${Version}' wasi-libc 2>/dev/null || echo unknown)
+  echo "sqlite: clang $v, wasi-libc $libc, $sqlite_ar"
+  [ "$v" = "$CLANG_VERSION" ] && [ "$libc" = "$WASI_LIBC_VERSION" ] ||
+    unpinned[sqlite]="${unpinned[sqlite]:+${unpinned[sqlite]}; }clang $v, wasi-libc $libc (committed bytes from clang $CLANG_VERSION, wasi-libc $WASI_LIBC_VERSION)"
 }
 
 # Downloads the locked crates (the only network step); unreachable crates.io is a SKIPPED.

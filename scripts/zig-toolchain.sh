@@ -1,7 +1,8 @@
 # Sourced by the wasm build scripts: parses `[--check]` into $check, and defines `zig`,
 # failing clearly unless Zig is exactly the pinned version (from PyPI's ziglang package).
 
-ZIG_VERSION=0.15.2
+# shellcheck source=test/fixtures/toolchains.env
+source "$(dirname -- "${BASH_SOURCE[0]}")/../test/fixtures/toolchains.env" # ZIG_VERSION
 PYTHON=${PYTHON:-python3}
 
 usage() { echo "usage: $0 [--check]" >&2; exit 2; }

@@ -7,6 +7,7 @@ import { InvalidArgumentError, ReactorPoolError, type Session } from '../dist/sr
 import { KITCHEN, REACTOR } from './helpers/fixtures.js';
 import { createPool, rejection } from './helpers/pool.js';
 import { asBigInt } from './helpers/results.js';
+import { depth } from './helpers/depth.js';
 
 const I32_MIN = -(2 ** 31);
 const U32_MAX = 2 ** 32 - 1;
@@ -68,7 +69,7 @@ describe('argument validation, property-based', () => {
         }
       }
       await session.close();
-    }), { numRuns: 200 });
+    }), { numRuns: depth(200) });
   });
 
   it('callMany runs every item or, if any item is invalid, none of them', async () => {
@@ -84,7 +85,7 @@ describe('argument validation, property-based', () => {
         expect(await session.call('inc', 0)).toBe(20);
       }
       await session.close();
-    }), { numRuns: 150 });
+    }), { numRuns: depth(150) });
   });
 
   it('refuses any other number of arguments than the signature has, without running anything', async () => {
@@ -98,7 +99,7 @@ describe('argument validation, property-based', () => {
         await refused(session.call(name, ...args));
         expect(await session.call('get')).toBe(20);
       },
-    ), { numRuns: 150 });
+    ), { numRuns: depth(150) });
   });
 
   it('add64(v) resolves iff v is a bigint in [-2^63, 2^64-1] (numbers refused), with the wrapped i64 total', async () => {
@@ -117,7 +118,7 @@ describe('argument validation, property-based', () => {
         }
       }
       await session.close();
-    }), { numRuns: 200 });
+    }), { numRuns: depth(200) });
   });
 
   // Values that neither JSON.stringify nor String() can render (a bigint inside a null-prototype
@@ -187,6 +188,6 @@ describe('routing order, property-based', () => {
         await Promise.all([...sessions.values()].map((session) => session.close()));
       }
       expect(pool.stats()).toMatchObject({ sessions: 0, pending: 0 });
-    }), { numRuns: 150 });
+    }), { numRuns: depth(150) });
   });
 });

@@ -9,9 +9,10 @@ import { seeded } from '../dist/src/seeded-random.js';
 import { REACTOR } from './helpers/fixtures.js';
 import { createPool } from './helpers/pool.js';
 import { asNumber } from './helpers/results.js';
+import { depth } from './helpers/depth.js';
 
 const SEED = Number(process.env['CHAOS_MOVES_SEED'] ?? 20261202);
-const ROUNDS = Number(process.env['CHAOS_MOVES_ROUNDS'] ?? 16);
+const ROUNDS = Number(process.env['CHAOS_MOVES_ROUNDS'] ?? depth(16, 6));
 const SESSIONS = 40;
 
 interface Outcome { readonly lines: string[]; readonly lost: number; readonly hibernated: number; readonly moves: string[] }

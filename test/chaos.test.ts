@@ -13,9 +13,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { predict, type Prediction } from './helpers/chaos-model.js';
 import { countOutcomes, planChaos, type ChaosShape, type Plan, type PlannedSession } from './helpers/chaos-plan.js';
 import { runChaos, summarize, type RunRecord } from './helpers/chaos-run.js';
+import { depth } from './helpers/depth.js';
 
 const SEED = Number(process.env['CHAOS_SEED'] ?? 20261123);
-const ROUNDS = Number(process.env['CHAOS_ROUNDS'] ?? 24);
+const ROUNDS = Number(process.env['CHAOS_ROUNDS'] ?? depth(24, 8));
 if (!Number.isSafeInteger(SEED)) throw new RangeError(`CHAOS_SEED must be an integer, got ${process.env['CHAOS_SEED']}`);
 const SHAPE: ChaosShape = { sessions: { kitchen: 64, hostile: 16, careless: 8 }, rounds: ROUNDS, workers: 2, hostile: true };
 

@@ -10,9 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { seeded } from '../dist/src/seeded-random.js';
 import { driveAndKill, verifyAfterKill, type DriveRun, type SentCall, type VerifyPlan, type VerifyReport } from './helpers/durable-kill.js';
 import { REACTOR } from './helpers/fixtures.js';
+import { depth } from './helpers/depth.js';
 
 const SEED = Number(process.env['DURABLE_KILL_SEED'] ?? 20261207);
-const ROUNDS = Number(process.env['DURABLE_KILL_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['DURABLE_KILL_ROUNDS'] ?? depth(5, 2));
 if (!Number.isSafeInteger(SEED)) throw new RangeError(`DURABLE_KILL_SEED must be an integer, got ${process.env['DURABLE_KILL_SEED']}`);
 const SESSIONS = 300;
 const CALLS = 2_400;

@@ -9,6 +9,7 @@ import { ReactorPoolError, type ModuleSpec, type ReactorPool } from '../dist/src
 import { KITCHEN, REACTOR } from './helpers/fixtures.js';
 import { sectionRanges } from './helpers/wasm-encoder.js';
 import { createPool } from './helpers/pool.js';
+import { depth } from './helpers/depth.js';
 
 interface Seed { readonly file: string; readonly bytes: Uint8Array<ArrayBuffer>; readonly head: number }
 
@@ -126,14 +127,14 @@ describe('module loader, fuzzed through ReactorPool.create', () => {
     const cuts = fc.constantFrom(...big).chain((seed) => fc.tuple(fc.constant(seed), fc.nat(seed.bytes.length)));
     await fc.assert(fc.asyncProperty(cuts, async ([seed, cut]) => {
       await load(seed.bytes.subarray(0, cut), `${name(seed)}[0, ${cut})`);
-    }), { numRuns: 120 });
+    }), { numRuns: depth(120) });
   }, 60_000);
 
   it('refuses with a coded error, or loads and runs, mutants of every fixture module, handed over in every form', async () => {
     const forms = fc.constantFrom<Form>('view', 'offset', 'arraybuffer');
     await fc.assert(fc.asyncProperty(fc.constantFrom(...seeds), fc.array(mutation, { minLength: 1, maxLength: 3 }), forms, async (seed, mutations, form) => {
       await load(mutate(seed, mutations), `${name(seed)} (${form}) mutated by ${JSON.stringify(mutations)}`, form);
-    }), { numRuns: 300 });
+    }), { numRuns: depth(300) });
   }, 60_000);
 
   // One changed byte in the code or data of a real module often still validates (a changed immediate,
@@ -147,7 +148,7 @@ describe('module loader, fuzzed through ReactorPool.create', () => {
       const bytes = seed.bytes.slice();
       bytes[at] = (bytes[at] ?? 0) ^ xor;
       await load(bytes, `${name(seed)} with byte ${at} xor ${xor}`, 'offset');
-    }), { numRuns: 200 });
+    }), { numRuns: depth(200) });
     expect(created - before, 'some one-byte mutants must load').toBeGreaterThan(0);
   }, 60_000);
 });

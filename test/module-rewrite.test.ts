@@ -13,6 +13,7 @@ import { HEADER, encodeModule, isValidWasm, name, section, sectionRanges, uleb, 
 import { REACTOR, fixture } from './helpers/fixtures.js';
 import { createPool, rejection } from './helpers/pool.js';
 import { MODULES } from './conformance/modules.js';
+import { depth } from './helpers/depth.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const real = [REACTOR, ...readdirSync(fixtures).filter((f) => f.endsWith('.wasm')).map((f) => `${fixtures}${f}`), ...MODULES.map((m) => m.path)]
@@ -122,7 +123,7 @@ describe('the module rewrite', () => {
         return;
       }
       if (isValidWasm(mutant)) expect(isValidWasm(out)).toBe(true);
-    }), { seed: 0x5eed, numRuns: 400 });
+    }), { seed: 0x5eed, numRuns: depth(400) });
   });
 });
 

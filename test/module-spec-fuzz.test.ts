@@ -7,6 +7,7 @@ import { parseModuleSpec } from '../src/module-spec.js';
 import type { ExportSpec, ImportSpec, ModuleSpec, SnapshotBlockerCode, SnapshotSpec, ValueType } from '../src/module-spec.js';
 import { HEADER, encodeModule, isValidWasm, name, sectionRanges, uleb } from './helpers/wasm-encoder.js';
 import type { Export, FuncType, Import, Limits, ModuleDef } from './helpers/wasm-encoder.js';
+import { depth } from './helpers/depth.js';
 
 // Real modules, when the people building them have built them by the time this runs.
 const realModules: { file: string; bytes: Uint8Array }[] = (() => {
@@ -205,7 +206,7 @@ function acceptsWhatV8Accepts(bytes: Uint8Array): void {
   if (isValidWasm(bytes)) expect(parsed, 'V8 validates this module, so the parser must accept it').toBe(true);
 }
 
-const runs = { numRuns: 300 } as const;
+const runs = { numRuns: depth(300) } as const;
 
 describe('parseModuleSpec, fuzzed', () => {
   it('reads every generated (valid) module exactly as it was built', () => {
@@ -249,7 +250,7 @@ describe('parseModuleSpec, fuzzed', () => {
     fc.assert(fc.property(moduleDef, (def) => {
       const bytes = encodeModule(def);
       for (let cut = 0; cut < bytes.length; cut++) acceptsWhatV8Accepts(bytes.subarray(0, cut));
-    }), { numRuns: 60 });
+    }), { numRuns: depth(60) });
   });
 
   it('only ever returns a spec or throws InvalidModuleError, for random bytes after a valid header', () => {
@@ -270,7 +271,7 @@ describe('parseModuleSpec, fuzzed', () => {
       const seeds = fc.constantFrom(...realModules.map((m) => m.bytes));
       fc.assert(fc.property(seeds, fc.array(rewriteArb, { maxLength: 2 }), fc.array(mutation, { minLength: 1, maxLength: 2 }), (bytes, rewrites, mutations) => {
         acceptsWhatV8Accepts(mutate(isValidWasm(bytes) ? rewrite(bytes, rewrites) : bytes, mutations));
-      }), { numRuns: 200 });
+      }), { numRuns: depth(200) });
     });
   });
 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Ring, WordBuffer } from '../dist/src/ring.js';
+import { depth } from './helpers/depth.js';
 
 const SEED = 0x5eed_0020;
 /** Small enough that wrap-arounds and a full ring come often. */
@@ -87,7 +88,7 @@ describe('Ring', () => {
       }
       while (expected.length > 0) read();
       expect(fresh.next()).toBe(-1);
-    }), { seed: SEED, numRuns: 200 });
+    }), { seed: SEED, numRuns: depth(200) });
     // The run did exercise both kinds of wrap-around and a full ring.
     expect(wrapsByMarker).toBeGreaterThan(0);
     expect(wrapsAtEnd).toBeGreaterThan(0);

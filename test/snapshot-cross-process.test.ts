@@ -1,5 +1,5 @@
 // Snapshots cross processes and Node.js majors: a child process (another Node.js major when
-// REACTOR_POOL_OTHER_NODE names its binary, as CI does for 20 and 24) takes snapshots this process
+// REACTOR_POOL_OTHER_NODE names its binary, as CI does for each line) takes snapshots this process
 // restores, and restores the ones this process takes; every state continues exactly, Go's included.
 
 import { execFileSync } from 'node:child_process';

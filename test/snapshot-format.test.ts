@@ -12,6 +12,7 @@ import {
   SNAPSHOT_FORMAT_VERSION, baselineDigest, decodeSnapshot, differingRuns, encodeSnapshot, patchFrom, readSnapshotHeader,
   type DecodedSnapshot, type InstanceHostState, type SnapshotBaseline, type SnapshotGlobalType, type SnapshotIdentity,
 } from '../dist/src/snapshot-format.js';
+import { depth } from './helpers/depth.js';
 import {
   CHUNK, Field, HEADER_BYTES, PAGE, forgeSnapshot, plainBody, plainBodyOf, withCrc, withU32,
   type BodyGlobal, type BodyParts, type BodyRun, type ForgedHeader,
@@ -147,7 +148,7 @@ function decode(bytes: Uint8Array, identity: SnapshotIdentity, baselines: { init
 describe('round trips', () => {
   it('seeded random memories, globals and host state come back exactly, against every kind of baseline', () => {
     const random = seeded(SEED);
-    for (let round = 0; round < 30; round++) {
+    for (let round = 0; round < depth(30); round++) {
       const { data, initialized, live } = randomImages(random);
       const globalTypes = Array.from({ length: below(random, 7) }, () => pick(random, TYPES));
       const identity: SnapshotIdentity = { moduleDigest: MODULE, globalTypes };
@@ -272,7 +273,7 @@ describe('codecs', () => {
 describe('differingRuns, patchFrom and baselineDigest', () => {
   it('differingRuns finds exactly the differing chunks (zeros past the base), as maximal runs in order', () => {
     const random = seeded(SEED + 3);
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < depth(40); round++) {
       const { data, live } = randomImages(random);
       const runs = differingRuns(live, data);
       const inRuns = new Set(runs.flatMap(([at, chunks]) => Array.from({ length: chunks }, (_, i) => at / CHUNK + i)));

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RESULT_MODES, Status, TYPED_RESULT_KINDS, type BufferArg, type CallManyOp, type CallOp, type Op, type WasmValue } from '../dist/src/protocol.js';
 import { BatchEncoder, Form, FORM_MASK, FORM_SHIFT, OP_HEADER_WORDS, REQUEST_HEADER_WORDS, ResultEncoder, Tag, TAG_MASK, decodeOps, payloadWords, readOutcomes } from '../dist/src/wire.js';
+import { depth } from './helpers/depth.js';
 
 const SEED = 0x5eed_0010;
 
@@ -74,7 +75,7 @@ describe('the request wire format', () => {
       const decoded = decodeOps(words, 0, () => side[sideAt++]);
       expect(sideAt).toBe(side.length);
       expect(decoded).toStrictEqual(ops);
-    }), { seed: SEED, numRuns: 500 });
+    }), { seed: SEED, numRuns: depth(500) });
   });
 
   it('lays each operation out as documented: tag, instance id, epoch, then the payload of its form', () => {
@@ -178,6 +179,6 @@ describe('the response wire format', () => {
       readOutcomes(words, 0, (seq, index, status, payload) => read.push([seq, index, status, payload]), () => side[sideAt++]);
       expect(sideAt).toBe(side.length);
       expect(read).toStrictEqual(outcomes.map(([status, payload], i) => [42, first + i, status, payload]));
-    }), { seed: SEED, numRuns: 500 });
+    }), { seed: SEED, numRuns: depth(500) });
   });
 });
