@@ -14,7 +14,7 @@ import { RUN_HELP, runCommand } from './cli/run-command.js';
 import { TYPES_HELP, TYPES_OPTIONS, typesCommand, type TypesArgs } from './cli/types-command.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
 import { readByteFormat, readResultFlags } from './cli/call-results.js';
-import { poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
+import { hostFunctionsFlag, poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
 import { packageVersion } from './cli/version.js';
 import { readWasiFlags, wasiFlagSpecs } from './cli/wasi-flags.js';
 
@@ -76,7 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const snapshotOut = values['snapshot-out'] as string | undefined;
       // With --snapshot-out and no call, the snapshot is of a freshly started (or restored) session.
       if (calls.length === 0 && snapshotOut === undefined) throw new InvalidOptionError('run needs at least one --call NAME[:ARGS] (or --snapshot-out FILE)');
-      const { isolation, callTimeout, memoryLimit } = readPoolFlags(values);
+      const { isolation, callTimeout, memoryLimit, hostFunctions } = readPoolFlags(values);
       if (isolation === 'worker' && (snapshotIn !== undefined || snapshotOut !== undefined)) {
         throw new InvalidOptionError("--snapshot-in and --snapshot-out need --isolation session: with 'worker' sessions share an instance");
       }
@@ -88,6 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
         isolation,
         callTimeout,
         memoryLimit,
+        hostFunctions,
         wasi: readWasiFlags(values),
         result: readResultFlags(values['result']),
         bytes: readByteFormat(values['bytes']),
@@ -97,14 +98,16 @@ async function main(argv: readonly string[]): Promise<number> {
       }, write);
     }
     case 'inspect': {
-      const { values, positionals } = parse(rest, { json: { type: 'boolean' }, dts: { type: 'boolean' }, ...TYPES_OPTIONS });
+      const { values, positionals } = parse(rest, {
+        json: { type: 'boolean' }, dts: { type: 'boolean' }, 'host-functions': { type: 'string' }, ...TYPES_OPTIONS,
+      });
       if (values['help'] === true) return help(INSPECT_HELP);
       const module = onePositional(positionals, 'inspect', true) as string;
       if (values['dts'] === true) return typesCommand(typesArgs(module, values), write);
       if (values['out'] !== undefined || values['name'] !== undefined || values['import-from'] !== undefined) {
         throw new InvalidOptionError('inspect takes -o, --name and --import-from only with --dts');
       }
-      return inspectCommand(module, values['json'] === true, write);
+      return inspectCommand(module, values['json'] === true, write, hostFunctionsFlag(values['host-functions']));
     }
     case 'types': {
       const { values, positionals } = parse(rest, TYPES_OPTIONS);

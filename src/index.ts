@@ -34,6 +34,7 @@ export type {
 export type { AllocatorKind, BufferArg, ResultMode, WasmValue } from './protocol.js';
 export type { CompiledModule } from './compiled-module.js';
 export { inspectModule } from './inspect.js';
+export type { InspectOptions, ModuleReport } from './inspect.js';
 export { defineHostFunctions, hostFunction, HOST_VALUE_TYPES } from './host-functions.js';
 export type {
   AnyHostFunction, CheckedHostFunctions, HostArgs, HostContext, HostFunction, HostFunctions, HostResult, HostValue, HostValueType,

@@ -34,7 +34,7 @@ export interface SuppliedHostFunctions {
  * (`ERR_UNSUPPORTED_IMPORT`); with them, every other import must be a declared host function of the
  * same signature (`ERR_HOST_FUNCTION_MISMATCH`). Returns the linked host imports.
  */
-function checkImports(spec: ModuleSpec, host: SuppliedHostFunctions | undefined): HostImport[] | undefined {
+export function checkImports(spec: ModuleSpec, host: SuppliedHostFunctions | undefined): HostImport[] | undefined {
   if (host === undefined) {
     assertRunnableReactor(spec);
     return undefined;

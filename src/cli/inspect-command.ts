@@ -8,7 +8,7 @@ import type { AllocatorKind } from '../protocol.js';
 /** The exit code of `inspect` for a module it could read but the pool would refuse to run. */
 export const REFUSED_EXIT_CODE = 3;
 
-export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--json | --dts [-o FILE] [--name NAME]]
+export const INSPECT_HELP = `Usage: reactor-pool inspect <module> [--host-functions PATH] [--json | --dts [-o FILE] [--name NAME]]
 
 Prints a module's exports with their signatures, its imports, its memory,
 whether reactor-pool can run it as a reactor (and why not), the allocator
@@ -26,6 +26,9 @@ Options:
               "cabi_realloc" or null)}; spec.snapshot is the snapshot verdict
               ({"possible", "reasons"}). An error prints {"error": {"code",
               "message"}} instead
+  --host-functions PATH
+              judge the module's imports against the host functions this ES
+              module declares (the pool's hostFunctions option)
   --dts       print a TypeScript type of the exports instead, as
               \`reactor-pool types\` does (its -o, --name, --import-from too)
   -h, --help  show this help`;
@@ -35,8 +38,8 @@ const ALLOCATOR_TEXT: Readonly<Record<AllocatorKind, string>> = {
   malloc: 'malloc + free', alloc: 'alloc + dealloc', cabi_realloc: 'cabi_realloc (inputs in one scratch buffer; results not freed)',
 };
 
-export async function inspectCommand(path: string, json: boolean, write: (line: string) => void): Promise<number> {
-  const report = await inspectModule(path);
+export async function inspectCommand(path: string, json: boolean, write: (line: string) => void, hostFunctions?: string): Promise<number> {
+  const report = await inspectModule(path, hostFunctions === undefined ? {} : { hostFunctions });
   const allocator = detectAllocator(report.spec);
   const exitCode = report.runnable ? 0 : REFUSED_EXIT_CODE;
   if (json) {

@@ -107,10 +107,10 @@ async function checkJsonPath(path: string | undefined): Promise<void> {
  */
 export async function loadTestCommand(args: LoadTestArgs, output: LoadTestOutput): Promise<number> {
   await checkJsonPath(args.json);
-  const { isolation, callTimeout, memoryLimit, onTrap } = args.pool;
+  const { isolation, callTimeout, memoryLimit, onTrap, hostFunctions } = args.pool;
   const pool = await ReactorPool.create({
     module: args.module, workers: args.workers ?? availableParallelism(), stdout: 'ignore', stderr: 'ignore',
-    isolation, callTimeout, memoryLimit, onTrap, wasi: args.wasi,
+    isolation, callTimeout, memoryLimit, onTrap, wasi: args.wasi, ...(hostFunctions === undefined ? {} : { hostFunctions }),
   });
   try {
     return await loadTestOn(pool, args, output);

@@ -11,6 +11,8 @@ export interface PoolFlags {
   readonly callTimeout: number;
   readonly memoryLimit: number;
   readonly onTrap: TrapPolicy;
+  /** `--host-functions PATH`: the pool's `hostFunctions` option (a path, from the working directory). */
+  readonly hostFunctions: string | undefined;
 }
 
 /** The flags for {@link parse}; `--on-trap` only where the command takes it. */
@@ -19,6 +21,7 @@ export function poolFlagSpecs(withOnTrap: boolean): OptionSpec {
     isolation: { type: 'string' },
     timeout: { type: 'string' },
     'memory-limit': { type: 'string' },
+    'host-functions': { type: 'string' },
     ...(withOnTrap ? { 'on-trap': { type: 'string' } } : {}),
   };
 }
@@ -33,6 +36,9 @@ export function poolFlagsHelp(withOnTrap: boolean): string {
     `  --memory-limit SIZE  bytes of linear memory one instance may hold, e.g. 67108864 or
                        64MiB (KiB, MiB, GiB); a call that grows past it fails with
                        ERR_MEMORY_LIMIT and loses its session (default: none)`,
+    `  --host-functions PATH
+                       an ES module declaring the host functions the module imports
+                       (the pool's hostFunctions option; default: none)`,
   ];
   if (withOnTrap) {
     lines.push(`  --on-trap POLICY     ${TRAP_POLICIES.join(' | ')}: after a trap, keep the instance, lose the
@@ -49,7 +55,15 @@ export function readPoolFlags(values: Record<string, unknown>): PoolFlags {
     callTimeout: integerOption(values['timeout'], 'timeout', 1, MAX_TIMEOUT) ?? Number.POSITIVE_INFINITY,
     memoryLimit: byteSize(values['memory-limit'], 'memory-limit') ?? Number.POSITIVE_INFINITY,
     onTrap: oneOf('--on-trap', values['on-trap'], TRAP_POLICIES, 'keep'),
+    hostFunctions: hostFunctionsFlag(values['host-functions']),
   };
+}
+
+/** `--host-functions PATH`: a non-empty path (the pool imports and checks the module itself). */
+export function hostFunctionsFlag(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new InvalidOptionError(`Expected --host-functions to be the path of an ES module, got ${describeValue(value)}`);
+  return value;
 }
 
 const SIZE = /^(\d+)(KiB|MiB|GiB)?$/;

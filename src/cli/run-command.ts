@@ -71,6 +71,8 @@ export interface RunArgs {
   readonly workers: number;
   readonly isolation: Isolation;
   readonly callTimeout: number;
+  /** The pool's `hostFunctions` option, when given. */
+  readonly hostFunctions?: string | undefined;
   readonly memoryLimit: number;
   /** Environment and preopened directories (`--env`, `--dir`). */
   readonly wasi: WasiOptions;
@@ -97,7 +99,8 @@ export async function runCommand(args: RunArgs, write: (line: string) => void): 
   };
   const pool = await ReactorPool.create({
     module: args.module, workers: args.workers, isolation: args.isolation, callTimeout: args.callTimeout, memoryLimit: args.memoryLimit,
-    wasi: args.wasi, ...(args.json ? { stdout: capture('stdout'), stderr: capture('stderr') } : {}),
+    wasi: args.wasi, ...(args.hostFunctions === undefined ? {} : { hostFunctions: args.hostFunctions }),
+    ...(args.json ? { stdout: capture('stdout'), stderr: capture('stderr') } : {}),
   });
   const takeOutput = (): CallOutput => {
     const output = { ...captured };
