@@ -12,7 +12,7 @@ export interface PoolFlags {
   readonly memoryLimit: number;
   readonly onTrap: TrapPolicy;
   /** `--host-functions PATH`: the pool's `hostFunctions` option (a path, from the working directory). */
-  readonly hostFunctions: string | undefined;
+  readonly hostFunctions?: string | undefined;
 }
 
 /** The flags for {@link parse}; `--on-trap` only where the command takes it. */
