@@ -51,7 +51,7 @@ describe('reactor-pool --version and help', () => {
     for (const args of [['frobnicate'], ['help', 'frobnicate'], ['--bogus']]) {
       const out = cli(...args);
       expect({ args, status: out.status, stdout: out.stdout }).toEqual({ args, status: 2, stdout: '' });
-      expect(out.stderr).toMatch(/^error \[ERR_INVALID_OPTION\]: unknown command ".+"; the commands are run, inspect, demo, bench \(see reactor-pool --help\)\n$/);
+      expect(out.stderr).toMatch(/^error \[ERR_INVALID_OPTION\]: unknown command ".+"; the commands are run, inspect, types, demo, bench \(see reactor-pool --help\)\n$/);
     }
     expect(cli('help', 'run', 'demo')).toMatchObject({ status: 2, stderr: 'error [ERR_INVALID_OPTION]: help takes one command, got 2: run demo\n' });
   });
