@@ -11,7 +11,7 @@ const NODE_GLOBALS = Object.fromEntries(
 );
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'test/fixtures/**/*.mjs', 'examples/*.js'] },
+  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'test/fixtures/**/*.mjs', 'examples/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

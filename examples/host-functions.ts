@@ -3,7 +3,7 @@ import { ReactorPool, ReactorPoolError } from 'reactor-pool';
 
 const pool = await ReactorPool.create({
   module: new URL('./host-functions.wasm', import.meta.url),
-  hostFunctions: new URL('./host-functions-host.js', import.meta.url),
+  hostFunctions: new URL('./host/host-functions.js', import.meta.url),
   workers: 2,
   results: { receipt: 'string' },
 });

@@ -52,12 +52,15 @@ types_node_floor=$(node -p "const [x, y = 0, z = 0] = require('$root/package.jso
 cd -- "$work"
 npm init -y >/dev/null
 npm pkg set type=module >/dev/null
-# The newest @types/node for Node.js 20, the oldest Node.js the package supports.
-npm install --silent --no-fund --no-audit "./$tarball" '@types/node@20'
+# The newest @types/node for Node.js 20, the oldest Node.js the package supports; and prom-client, the
+# optional peer dependency of reactor-pool/prometheus (examples/metrics-server.ts uses it), in its peer range.
+prom_client_range=$(node -p "require('$root/package.json').peerDependencies['prom-client']")
+npm install --silent --no-fund --no-audit "./$tarball" '@types/node@20' "prom-client@$prom_client_range"
 
-# Everything of examples/ but compiled output (an example's .out file, and any file it reads beside it).
+# Everything of examples/ but compiled output (an example's .out file, any file it reads beside it, and
+# the modules in its folders: a generated exports description, a host-functions module).
 mkdir examples
-(cd -- "$root/examples" && find . -maxdepth 1 -type f ! -name '*.js' ! -name 'tsconfig.json' -exec cp -- {} "$work/examples/" \;)
+tar -C "$root/examples" --exclude='*.js' --exclude='./tsconfig.json' -cf - . | tar -C examples -xf -
 cat > tsconfig.json <<'JSON'
 {
   "compilerOptions": {
@@ -72,7 +75,7 @@ cat > tsconfig.json <<'JSON'
     "verbatimModuleSyntax": true,
     "skipLibCheck": false
   },
-  "include": ["examples/*.ts"]
+  "include": ["examples/*.ts", "examples/*/*.ts"]
 }
 JSON
 tsc=("$(command -v node)" "$root/node_modules/typescript/bin/tsc")

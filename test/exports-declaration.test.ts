@@ -1,6 +1,6 @@
 // `reactor-pool types` (and `exportsDeclaration`): the TypeScript description of a module's exports.
 // The committed descriptions (the shipped ReferenceReactor, the fixtures' ones the tests compile
-// against) must be exactly what the generator prints now, so none can drift from its module.
+// against, the example's) must be exactly what the generator prints now, so none can drift from its module.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +22,8 @@ describe('exportsDeclaration', () => {
     ['src/reference-reactor.ts', REACTOR, { name: 'ReferenceReactor', importFrom: './export-types.js' }],
     ['test/fixtures/typed-exports.exports.ts', TYPED, { importFrom: '../../dist/src/index.js' }],
     ['test/fixtures/kitchen.exports.ts', KITCHEN, { importFrom: '../../dist/src/index.js' }],
+    // README shows it (and the command that writes it) as an example, importing the package by name.
+    ['examples/types/typed-exports.ts', root('examples/typed-exports.wasm'), { name: 'ModExports' }],
   ] as const)('the committed %s is what the generator prints for its module', async (committed, module, options) => {
     // Regenerate with: reactor-pool types <module> [--name N] --import-from <spec> -o <file>
     expect(await readFile(root(committed), 'utf8')).toBe(await exportsDeclaration(module, options));

@@ -1,6 +1,7 @@
 // README's runnable code is the examples' own text: a block marked `<!-- example: examples/x.ts -->`
 // must equal that file (which test/examples.test.ts runs), and every block that is a whole
-// program (it imports the package) must be so marked, so no README program goes unchecked.
+// program (it imports the package) must be so marked, so no README program goes unchecked. A marker
+// may also name what a program prints (examples/x.out) or a module one uses (examples/<folder>/y.ts).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +52,23 @@ describe('README examples', () => {
 
   it('marks the examples it shows', () => {
     expect(marked.map((block) => block.example)).toEqual(
-      expect.arrayContaining(['examples/basic.ts', 'examples/snapshots.ts', 'examples/hibernation.ts', 'examples/durability.ts']),
+      expect.arrayContaining([
+        'examples/basic.ts', 'examples/snapshots.ts', 'examples/hibernation.ts', 'examples/durability.ts',
+        'examples/types/typed-exports.ts', 'examples/typed-exports.ts', 'examples/typed-exports.out',
+        'examples/host/host-functions.ts', 'examples/host-functions.ts', 'examples/host-functions.out',
+        'examples/diagnostics.ts', 'examples/diagnostics.out', 'examples/metrics-server.ts', 'examples/metrics-server.out',
+      ]),
     );
+  });
+
+  it('marks only a program of examples/, its output, or a module in a folder of examples/', () => {
+    const kinds = marked.map((block) => {
+      const example = block.example ?? '';
+      const program = /^examples\/([\w-]+)\.(ts|out)$/.exec(example);
+      if (program !== null) return existsSync(`${ROOT}examples/${program[1] ?? ''}.ts`) ? 'program' : `README.md line ${block.line}: ${example} (no such program)`;
+      return /^examples\/[\w-]+\/[\w.-]+\.ts$/.test(example) ? 'module' : `README.md line ${block.line}: ${example}`;
+    });
+    expect(kinds.filter((kind) => kind !== 'program' && kind !== 'module')).toEqual([]);
   });
 
   it.each(marked.map((block) => [block.example ?? '', block] as const))('the block marked %s is that file', (example, block) => {
@@ -61,7 +77,7 @@ describe('README examples', () => {
   });
 
   it('shows every whole program (a block importing the package) as a checked example', () => {
-    const programs = blocks.filter((block) => block.language === 'ts' && /^import .* from 'reactor-pool';$/m.test(block.text));
+    const programs = blocks.filter((block) => block.language === 'ts' && /^(?:import|\}) .*from 'reactor-pool(?:\/[^']+)?';$/m.test(block.text));
     expect(programs.length).toBeGreaterThan(0);
     expect(programs.filter((block) => block.example === undefined).map((block) => `README.md line ${block.line}`)).toEqual([]);
   });
