@@ -48,8 +48,8 @@ export interface DriveOptions {
   readonly killAfterAcks: number;
 }
 
-/** Whole lines of `text`: a last line without its newline was cut short by the kill and never finished. */
-function wholeLines(text: string): string[] {
+/** Whole lines of `text` (but `ready`): a last line without its newline was cut short by the kill. */
+export function wholeLines(text: string): string[] {
   const lines = text.split('\n');
   lines.pop();
   return lines.filter((line) => line !== '' && line !== 'ready');
