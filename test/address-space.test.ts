@@ -129,6 +129,15 @@ describe('the guard of a worker thread', () => {
     view.dropped++;
     guard.collectIfNear();
     expect(view.collections).toBe(1);
+    // A batch that only called: not even measured.
+    const mapped = view.mapped.bind(view);
+    let measured = 0;
+    view.mapped = (): number => {
+      measured++;
+      return mapped();
+    };
+    guard.collectIfNear();
+    expect(measured).toBe(0);
   });
 
   it('leaves room for a start under way on another thread (a shared ledger)', () => {

@@ -40,6 +40,9 @@ export class AddressSpaceGuard {
   #madeSinceCollect = 0;
   /** Instances the thread held at its last collection. */
   #liveAtCollect = 0;
+  /** What the last {@link collectIfNear} saw, to skip batches that neither started nor dropped an instance. */
+  #liveAtBatchEnd = 0;
+  #madeAtBatchEnd = 0;
 
   /** `live()` counts the instances the thread still holds. */
   constructor(data: AddressSpaceData, readonly live: () => number, view: ProcessView = procView()) {
@@ -73,6 +76,11 @@ export class AddressSpaceGuard {
 
   /** After a batch: near the ceiling, frees what the thread dropped, so that other threads' starts find the room. */
   collectIfNear(): void {
+    // Only after a batch that started or dropped instances: most batches only call, and pay nothing here.
+    const live = this.live();
+    if (live === this.#liveAtBatchEnd && this.#madeSinceCollect === this.#madeAtBatchEnd) return;
+    this.#liveAtBatchEnd = live;
+    this.#madeAtBatchEnd = this.#madeSinceCollect;
     if (!this.#hasGarbage()) return;
     const { limit, reservation, slack } = this.#data;
     if (this.#view.mapped() + NEAR_RESERVATIONS * reservation + slack > limit) this.#collect();
