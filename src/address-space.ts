@@ -116,7 +116,7 @@ export function addressSpaceData(spec: ModuleSpec, v8Version: string = process.v
   if (limits === undefined || stat === undefined) return undefined;
   const limit = Math.min(parseAddressLimit(limits), parseUserAddressSpace(stat));
   if (!Number.isFinite(limit)) return undefined;
-  const memories = Math.max(1, spec.exports.filter((e) => e.kind === 'memory').length);
-  const reservation = memories * reservationPerMemory(v8Version, spec.memory?.memory64 === true);
+  // One memory: a WASI reactor exports one (perhaps under many names); a rare second one comes out of the slack.
+  const reservation = reservationPerMemory(v8Version, spec.memory?.memory64 === true);
   return { ledger: processLedger(), limit, reservation, slack: slackFor(limit) };
 }

@@ -2,8 +2,9 @@
 // failed reservation (Node 26): the rule, what it reads from /proc, and the guard's ledger and GC.
 
 import { describe, expect, it } from 'vitest';
+import type { ModuleSpec } from '../dist/src/module-spec.js';
 import {
-  engineRefusalEndsThread, parseAddressLimit, parseStatmSize, parseUserAddressSpace, reservationPerMemory, slackFor, startFits,
+  addressSpaceData, engineRefusalEndsThread, parseAddressLimit, parseStatmSize, parseUserAddressSpace, reservationPerMemory, slackFor, startFits,
   type AddressSpaceData,
 } from '../dist/src/address-space.js';
 import { AddressSpaceGuard, AddressSpaceShort, type ProcessView } from '../dist/workers/address-space-guard.js';
@@ -22,6 +23,18 @@ describe('which engines end the thread', () => {
     expect(reservationPerMemory('12.4.254.21', false)).toBe(10 * GiB);
     expect(reservationPerMemory('14.6.202.34', false)).toBe(8 * GiB);
     expect(reservationPerMemory('14.6.202.34', true)).toBe(16 * GiB);
+  });
+});
+
+describe('what the pool gives its workers', () => {
+  const spec = {
+    exports: Array.from({ length: 1000 }, (_, i) => ({ name: `m${i}`, kind: 'memory' as const })),
+    memory: { initialPages: 1, shared: false, memory64: false, imported: false },
+  } as unknown as ModuleSpec;
+
+  it.skipIf(process.platform !== 'linux')('counts one memory however many names export it, and nothing where the engine refuses by itself', () => {
+    expect(addressSpaceData(spec, '14.6.202.34')?.reservation).toBe(8 * GiB);
+    expect(addressSpaceData(spec, '13.6.233.17')).toBeUndefined();
   });
 });
 
