@@ -9,6 +9,7 @@ import {
   type ReactorPoolError,
 } from './errors.js';
 import { loadModule, type LoadedModule } from './module-source.js';
+import { addressSpaceData } from './address-space.js';
 import { loadHostFunctions } from './host-functions.js';
 import type { ModuleSpec } from './module-spec.js';
 import { MAX_WORKERS, resolveOptions, type ResolvedOptions } from './options.js';
@@ -269,6 +270,8 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
       hostFunctions: options.hostFunctions === undefined || hostImports === undefined
         ? undefined
         : { url: options.hostFunctions.href, imports: hostImports, keys: options.isolation === 'worker' ? 'every' : 'start' },
+      // Where the engine would end a thread that meets the address-space ceiling, workers check before each start.
+      addressSpace: addressSpaceData(spec),
     };
     this.#workerData = workerData;
     this.#slotEvents = {

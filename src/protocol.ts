@@ -2,6 +2,7 @@
 // their outcomes (laid out on the rings by wire.ts), the boards, and the control channel's surface.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { AddressSpaceData } from './address-space.js';
 import type { CompiledModule } from './compiled-module.js';
 import type { SerializedError } from './errors.js';
 import type { HostFunctionsData } from './host-imports.js';
@@ -58,6 +59,8 @@ export interface WorkerData {
   readonly durable: boolean;
   /** The host functions the module imports (the `hostFunctions` option), and which operations carry session keys; undefined: none. */
   readonly hostFunctions?: HostFunctionsData | undefined;
+  /** Where a failed wasm reservation would end the thread: what to check before each start (see src/address-space.ts); undefined: the engine refuses by itself. */
+  readonly addressSpace?: AddressSpaceData | undefined;
 }
 
 /** The module's identity, its mutable globals and changing tables, for snapshots. */

@@ -69,7 +69,7 @@ describe('worker-side failures', () => {
     expect(refused.lost).toBe(false);
     expect(refused.error).toStrictEqual({
       code: 'ERR_INSTANCE_LIMIT',
-      message: 'the engine could not reserve memory for one more instance (WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance): this process holds too many live wasm memories (each reserves about 10 GiB of address space); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances',
+      message: 'the engine could not reserve memory for one more instance (WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance): this process holds too many live wasm memories (each reserves 8 to 16 GiB of address space); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances',
     });
     rebuildsAsItsClass(refused.error);
 

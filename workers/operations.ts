@@ -18,9 +18,10 @@ import { replayRecords, type ReplayHost } from './replay.js';
 import { SealedWasi } from './sealed-wasi.js';
 import { Snapshots } from './snapshots.js';
 import {
-  describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, failedAfterAll, failedPartWay, invalidArgument, isArgumentConversion,
-  isOutOfAddressSpace, moduleCannotInstantiate, noInstance, overMemoryLimit, restoreFailed, sessionLost, snapshotFailed, startFailed,
+  describeFailure, discardByTrapPolicy, failedAfterAll, failedPartWay, instanceRefusal, invalidArgument, isArgumentConversion,
+  moduleCannotInstantiate, noInstance, overMemoryLimit, restoreFailed, sessionLost, snapshotFailed, startFailed,
 } from './worker-failures.js';
+import { AddressSpaceGuard } from './address-space-guard.js';
 
 const data = workerData as WorkerData;
 const WASI = await loadWasi();
@@ -37,6 +38,10 @@ interface Entry {
 }
 
 const entries = new Map<number, Entry>();
+/** Instances this thread holds (entries with one), for the address-space guard's count of dropped ones. */
+let liveInstances = 0;
+/** Where the engine would end this thread on a failed reservation: every start is checked first. */
+const room = data.addressSpace === undefined ? undefined : new AddressSpaceGuard(data.addressSpace, () => liveInstances);
 const sink: OutputSink = { capture: { ...data.capture }, chunks: undefined, run: undefined };
 /** Durable sessions: every instance's clock, random and poll results, recorded per operation (or replayed). */
 const tapeMode = data.durable ? TapeMode.Record : TapeMode.Off;
@@ -47,7 +52,7 @@ const host = data.hostFunctions === undefined ? undefined : await HostFunctionLi
 const sessionKeys = new Map<number, string>();
 const setup: InstanceSetup = {
   WASI, module: data.module, exportNames: data.exportNames, config: data.wasi, sink, tape, allocator: data.allocator, host,
-  stackPointer: data.stackPointer, globals: data.snapshot?.globals.map((g) => g.exportName) ?? [],
+  stackPointer: data.stackPointer, globals: data.snapshot?.globals.map((g) => g.exportName) ?? [], room,
   tables: data.snapshot?.tables ?? [], functions: new Map(data.snapshot?.functions.map((f) => [f.index, f.exportName])),
 };
 /** Taking and restoring snapshots; undefined when the pool cannot (the main thread then never asks). */
@@ -77,6 +82,7 @@ export function beginBatch(): void {
 export function endBatch(): void {
   sink.chunks = undefined;
   sink.run = undefined;
+  room?.collectIfNear();
 }
 
 /**
@@ -101,7 +107,10 @@ export function countMemory(): void {
 /** Replaces the entry of an instance id (or removes it), keeping {@link memoryHeld} in step. */
 function setEntry(instanceId: number, entry: Entry | undefined): void {
   const old = entries.get(instanceId)?.instance;
-  if (old !== undefined) memoryHeld -= old.countedBytes;
+  if (old !== undefined) {
+    memoryHeld -= old.countedBytes;
+    liveInstances--;
+  }
   if (entry === undefined) {
     entries.delete(instanceId);
     return;
@@ -110,6 +119,7 @@ function setEntry(instanceId: number, entry: Entry | undefined): void {
   if (entry.instance !== undefined) {
     entry.instance.countedBytes = entry.instance.memoryBytes;
     memoryHeld += entry.instance.countedBytes;
+    liveInstances++;
   }
 }
 
@@ -136,9 +146,13 @@ export function probe(): SerializedError | undefined {
   try {
     // The same sealed imports as every instance: a start function that prints gets EFAULT (no memory yet), not a refusal.
     const hostImports = host === undefined ? {} : host.importsOf(host.bind());
-    new WebAssembly.Instance(data.module, { ...hostImports, wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
+    const link = (): unknown => new WebAssembly.Instance(data.module, { ...hostImports, wasi_snapshot_preview1: new SealedWasi(WASI, data.module, data.wasi, sink).imports });
+    if (room === undefined) link();
+    else room.instantiate(link);
     return undefined;
   } catch (error) {
+    const refused = instanceRefusal(error);
+    if (refused !== undefined) return refused.error;
     const message = error instanceof Error ? error.message : String(error);
     return moduleCannotInstantiate(message);
   }
@@ -338,8 +352,8 @@ function start(
     setEntry(instanceId, { epoch, instance });
     return instance.countedBytes > data.memoryLimit ? discardOverLimit(instanceId, epoch, name, instance.countedBytes) : undefined;
   } catch (error) {
-    if (isOutOfAddressSpace(error)) {
-      const refused = engineOutOfAddressSpace(error.message);
+    const refused = instanceRefusal(error);
+    if (refused !== undefined) {
       if (!refusalLoses) {
         setEntry(instanceId, { epoch, refusedBy: refused.error });
         return refused;

@@ -2,6 +2,7 @@
 // started by running `_initialize` once; its exports are called through here.
 
 import type { WASI as WasiClass } from 'node:wasi';
+import type { AddressSpaceGuard } from './address-space-guard.js';
 import type { AllocatorKind, BufferArg, ResultMode, TypedResultKind, WasiConfig, WasmValue } from '../src/protocol.js';
 import { PAGE, type DecodedSnapshot, type InstanceState, type TableContents } from '../src/snapshot-format.js';
 import { GuestMemory, OutOfBounds } from './guest-memory.js';
@@ -34,6 +35,8 @@ export interface InstanceSetup {
   readonly functions: ReadonlyMap<number, string>;
   /** The host functions the module imports (the `hostFunctions` option); undefined: none. */
   readonly host?: HostFunctionLinker | undefined;
+  /** Checks each instantiation against the process's address space (where the engine would end the thread); undefined: none. */
+  readonly room?: AddressSpaceGuard | undefined;
 }
 
 /** How an instance starts (see the {@link ReactorInstance} constructor); `inputs`: its clocks and generator. */
@@ -82,7 +85,8 @@ export class ReactorInstance {
     const wasi = new SealedWasi(setup.WASI, setup.module, setup.config, setup.sink, start.inputs, setup.tape);
     const host = setup.host?.bind();
     const imports = host === undefined ? {} : setup.host?.importsOf(host);
-    const instance = new WebAssembly.Instance(setup.module, { ...imports, wasi_snapshot_preview1: wasi.imports });
+    const link = (): WebAssembly.Instance => new WebAssembly.Instance(setup.module, { ...imports, wasi_snapshot_preview1: wasi.imports });
+    const instance = setup.room === undefined ? link() : setup.room.instantiate(link);
     this.#exports = instance.exports;
     this.#wasi = wasi;
     this.#fns = setup.exportNames.map((name) => instance.exports[name] as ExportFn);

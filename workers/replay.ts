@@ -11,7 +11,7 @@ import { TapeMode, type InputTape } from './input-tape.js';
 import type { OutputSink } from './output-sink.js';
 import { ListCallFailed, type ReactorInstance } from './reactor-instance.js';
 import {
-  describeFailure, discardByTrapPolicy, engineOutOfAddressSpace, isArgumentConversion, isOutOfAddressSpace, replayDiverged, replayOverMemoryLimit,
+  describeFailure, discardByTrapPolicy, instanceRefusal, isArgumentConversion, replayDiverged, replayOverMemoryLimit,
   startFailed,
 } from './worker-failures.js';
 
@@ -116,7 +116,8 @@ function start(host: ReplayHost, where: string): ReactorInstance {
   } catch (error) {
     if (error instanceof Diverged) throw error;
     if (host.tape.diverged !== undefined) throw diverged(where, `\`_initialize\`: ${host.tape.diverged}`);
-    if (isOutOfAddressSpace(error)) throw new Diverged({ ...engineOutOfAddressSpace(error.message), lost: true });
+    const refused = instanceRefusal(error);
+    if (refused !== undefined) throw new Diverged({ ...refused, lost: true });
     throw diverged(where, 'starting the instance failed', startFailed(error).error);
   }
 }

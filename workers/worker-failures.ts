@@ -3,6 +3,7 @@
 
 import { ReactorPoolError, type SerializedError } from '../src/errors.js';
 import type { Failure } from '../src/protocol.js';
+import { AddressSpaceShort } from './address-space-guard.js';
 import { OutOfBounds } from './guest-memory.js';
 import { HostCallFailed } from './host-calls.js';
 import { SnapshotRejected } from './reactor-instance.js';
@@ -127,9 +128,26 @@ export function engineOutOfAddressSpace(reason: string): Failure {
     lost: false,
     error: {
       code: 'ERR_INSTANCE_LIMIT',
-      message: `the engine could not reserve memory for one more instance (${reason}): this process holds too many live wasm memories (each reserves about 10 GiB of address space); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances`,
+      message: `the engine could not reserve memory for one more instance (${reason}): this process holds too many live wasm memories (each reserves 8 to 16 GiB of address space); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances`,
     },
   };
+}
+
+/** The pool refused the start before the engine tried (`reason`: the sizes): on this engine a failed reservation ends the thread. */
+export function addressSpaceShort(reason: string): Failure {
+  return {
+    lost: false,
+    error: {
+      code: 'ERR_INSTANCE_LIMIT',
+      message: `no room for one more instance in the process's address space (${reason}); nothing ran and the session is not lost: retry once other sessions have closed, or lower maxInstances`,
+    },
+  };
+}
+
+/** The refusal for a start the address space has no room for (the pool's check, or the engine's RangeError); undefined for any other error. */
+export function instanceRefusal(error: unknown): Failure | undefined {
+  if (error instanceof AddressSpaceShort) return addressSpaceShort(error.message);
+  return isOutOfAddressSpace(error) ? engineOutOfAddressSpace(error.message) : undefined;
 }
 
 /** Why an operation found no instance of its epoch on this thread (it went with a thread before, or was never opened here). */
