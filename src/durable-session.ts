@@ -3,7 +3,8 @@
 
 import type { CallMessage } from './diagnostics.js';
 import { JournalWriteError, deserializeError, type ReactorPoolError } from './errors.js';
-import { createsInstance, type InstanceEntry, type InstanceTable } from './instance-table.js';
+import type { InstanceEntry, InstanceTable } from './instance-table.js';
+import { createsInstance } from './protocol.js';
 import type { CallEntry, Durability } from './durability.js';
 import { CallFlags, ByteReader, outcomeError, readValue } from './journal-record.js';
 import { Status, type Failure, type Op, type OkWithOutput } from './protocol.js';

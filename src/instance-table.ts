@@ -4,7 +4,7 @@
 import {
   InstanceLimitError, InvalidArgumentError, ReactorPoolError, SessionLostError, errorForSession,
 } from './errors.js';
-import type { Op } from './protocol.js';
+import { createsInstance, type Op } from './protocol.js';
 
 /** How sessions get instances: one each (`'session'`), or one shared per worker (`'worker'`). */
 export type InstanceIsolation = 'session' | 'worker';
@@ -76,11 +76,6 @@ class Entry implements InstanceEntry {
     readonly instanceId: number,
     public epoch: number,
   ) {}
-}
-
-/** Whether `op` is the one that creates its instance (its start): an open, a restore or replay, or a first call (or snapshot) allowed to open. */
-export function createsInstance(op: Op): boolean {
-  return op.kind === 'open' || op.kind === 'restore' || op.kind === 'replay' || (op.kind !== 'drop' && op.open);
 }
 
 /** A restore or a replay: it replaces the instance, so a start of it that fails loses the session (no retry, never carried by a later operation). */

@@ -249,6 +249,11 @@ export interface ReplayOp extends InstanceRef {
 
 export type Op = CallOp | CallManyOp | OpenOp | DropOp | SnapshotOp | RestoreOp | ReplayOp;
 
+/** Whether `op` is the one that creates its instance (its start): an open, a restore or replay, or a first call (or snapshot) allowed to open. */
+export function createsInstance(op: Op): boolean {
+  return op.kind === 'open' || op.kind === 'restore' || op.kind === 'replay' || (op.kind !== 'drop' && op.open);
+}
+
 export const TYPED_RESULT_KINDS = ['Int32Array', 'BigInt64Array', 'Float32Array', 'Float64Array'] as const;
 export type TypedResultKind = (typeof TYPED_RESULT_KINDS)[number];
 

@@ -2,7 +2,7 @@
 // settles. What its outcome means for the instance is the instance table's to decide.
 
 import { AbortedError, deserializeError, type ReactorPoolError } from './errors.js';
-import { createsInstance } from './instance-table.js';
+import { createsInstance } from './protocol.js';
 import { Status, type Failure, type OkWithOutput, type Op } from './protocol.js';
 import { watchSignal } from './signal-watchers.js';
 import type { Job } from './job.js';

@@ -3,7 +3,7 @@
 
 import { deserialize, serialize } from 'node:v8';
 import {
-  RESULT_MODES, Status, TYPED_RESULT_KINDS, type CallManyOp, type CallOp, type Op, type ReplayOp, type ResultMode, type TypedResultKind,
+  RESULT_MODES, Status, TYPED_RESULT_KINDS, createsInstance, type CallManyOp, type CallOp, type Op, type ReplayOp, type ResultMode, type TypedResultKind,
 } from './protocol.js';
 import { WordBuffer, wordsFor } from './ring.js';
 
@@ -108,11 +108,6 @@ function typedKindOf(list: unknown): number {
   return TYPED_INPUT_KINDS.indexOf(kindName(list) as TypedInputKind);
 }
 
-/** Whether `op` starts an instance on the worker (the instance table's `createsInstance`, kept here to keep the wire self-contained). */
-function startsInstance(op: Op): boolean {
-  return op.kind === 'open' || op.kind === 'restore' || op.kind === 'replay' || (op.kind !== 'drop' && op.open);
-}
-
 /**
  * Encodes operations into one request record. Arguments too large for the ring (over `sideWords`)
  * are left in {@link side}, to be posted on the side port, in order, before the record is written.
@@ -154,7 +149,7 @@ export class BatchEncoder {
     i32[2 * at + 2] = op.instanceId;
     words.f64[at + 2] = op.epoch;
     let bits: number = TAGS[op.kind];
-    if (sessionKey !== undefined && this.#keys !== 'none' && (this.#keys === 'every' || startsInstance(op))) {
+    if (sessionKey !== undefined && this.#keys !== 'none' && (this.#keys === 'every' || createsInstance(op))) {
       bits |= KEY_BIT;
       this.side.push(sessionKey);
     }
