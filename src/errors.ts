@@ -38,13 +38,16 @@ export const ERROR_CODES = [
   'ERR_INVALID_HOST_FUNCTIONS',
   'ERR_HOST_FUNCTION_MISMATCH',
   'ERR_HOST_FUNCTION_FAILED',
+  'ERR_CLUSTER_UNAVAILABLE',
+  'ERR_FENCED',
+  'ERR_CLUSTER_MISMATCH',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Codes whose call may succeed if made again, unchanged, a little later (nothing ran, nothing was lost). */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT', 'ERR_JOURNAL_WRITE']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT', 'ERR_JOURNAL_WRITE', 'ERR_CLUSTER_UNAVAILABLE']);
 
 /** Extra, serialisable facts an error may carry. */
 export interface ErrorDetails {
@@ -301,6 +304,31 @@ export class HostFunctionFailedError extends ReactorPoolError {
   constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_HOST_FUNCTION_FAILED', message, details, cause); }
 }
 
+/**
+ * Cluster: no member served the call's partition before the call's deadline (no member owned it, the
+ * owner did not answer, or NATS could not be reached). The call was applied at most once: a retry with
+ * the same idempotency key is safe.
+ */
+export class ClusterUnavailableError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_CLUSTER_UNAVAILABLE', message, details, cause); }
+}
+
+/**
+ * Cluster: a partition's journal refused this member's write because another member took the
+ * partition over (its fence record came first). Nothing this member did after that is acknowledged.
+ */
+export class FencedError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_FENCED', message, details, cause); }
+}
+
+/**
+ * Cluster: a member's module or partition count differs from the cluster's (set by its first member),
+ * or the cluster's records in NATS are not ones this version can read.
+ */
+export class ClusterMismatchError extends ReactorPoolError {
+  constructor(message: string, details?: ErrorDetails, cause?: ReactorPoolError) { super('ERR_CLUSTER_MISMATCH', message, details, cause); }
+}
+
 type ErrorClass = new (message: string, details?: ErrorDetails, cause?: ReactorPoolError) => ReactorPoolError;
 
 const classByCode: Record<ErrorCode, ErrorClass> = {
@@ -337,6 +365,9 @@ const classByCode: Record<ErrorCode, ErrorClass> = {
   ERR_INVALID_HOST_FUNCTIONS: InvalidHostFunctionsError,
   ERR_HOST_FUNCTION_MISMATCH: HostFunctionMismatchError,
   ERR_HOST_FUNCTION_FAILED: HostFunctionFailedError,
+  ERR_CLUSTER_UNAVAILABLE: ClusterUnavailableError,
+  ERR_FENCED: FencedError,
+  ERR_CLUSTER_MISMATCH: ClusterMismatchError,
 };
 
 /** A copy of `error` for one session: errors shared by many calls (a dead worker, a closed pool) are never mutated. */

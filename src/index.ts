@@ -50,6 +50,6 @@ export {
   QueueFullError, AbortedError, WorkerRecycledError, RestartLimitError, NoAllocatorError, OutOfBoundsError,
   InstanceLimitError, NotSnapshottableError, InvalidSnapshotError, SnapshotMismatchError, SnapshotStoreError,
   JournalWriteError, ReplayDivergedError, DurableStoreError, InvalidHostFunctionsError, HostFunctionMismatchError,
-  HostFunctionFailedError, ERROR_CODES,
+  HostFunctionFailedError, ClusterUnavailableError, FencedError, ClusterMismatchError, ERROR_CODES,
 } from './errors.js';
 export type { ErrorCode, ErrorDetails, SerializedError } from './errors.js';
