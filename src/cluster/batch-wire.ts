@@ -40,9 +40,18 @@ export type WireOutcome =
   | { readonly retry: string };
 
 /**
- * The owner's answer: `served` with one outcome per operation, in order; or `moved` (this member does
- * not serve the partition now: nothing was applied, send the whole batch again).
+ * The owner's answer: `served` with one outcome per operation, in order; `moved` (this member does
+ * not serve the partition now: nothing was applied, send the whole batch again); or `refused` (the
+ * batch could not be read: nothing was applied, and sending it again will not help).
  */
 export type BatchReply =
   | { readonly status: 'served'; readonly outcomes: readonly WireOutcome[] }
-  | { readonly status: 'moved'; readonly reason: string };
+  | { readonly status: 'moved'; readonly reason: string }
+  | { readonly status: 'refused'; readonly error: SerializedError };
+
+// Implemented below (by the codec): each decode throws ERR_INVALID_ARGUMENT on bytes that are not a
+// well-formed message of this version, never anything else, whatever the bytes.
+// export function encodeBatchRequest(request: BatchRequest): Uint8Array;
+// export function decodeBatchRequest(bytes: Uint8Array): BatchRequest;
+// export function encodeBatchReply(reply: BatchReply): Uint8Array;
+// export function decodeBatchReply(bytes: Uint8Array): BatchReply;
