@@ -43,8 +43,13 @@ describe('ERROR_CODES', () => {
     expect([...codes].sort()).toStrictEqual([...ERROR_CODES].sort());
   });
 
-  it('marks only ERR_QUEUE_FULL, ERR_INSTANCE_LIMIT and ERR_JOURNAL_WRITE retryable', () => {
+  it('marks only ERR_QUEUE_FULL, ERR_INSTANCE_LIMIT, ERR_JOURNAL_WRITE and ERR_CLUSTER_UNAVAILABLE retryable', () => {
     const retryable = ERROR_CODES.filter((code) => deserializeError({ code, message: 'm' }).retryable);
-    expect(retryable).toStrictEqual(['ERR_QUEUE_FULL', 'ERR_INSTANCE_LIMIT', 'ERR_JOURNAL_WRITE']);
+    expect(retryable).toStrictEqual([
+      'ERR_QUEUE_FULL',
+      'ERR_INSTANCE_LIMIT',
+      'ERR_JOURNAL_WRITE',
+      'ERR_CLUSTER_UNAVAILABLE',
+    ]);
   });
 });
