@@ -184,16 +184,16 @@ export class PartitionStore implements DurableStore {
     }
   }
 
-  async segments(): Promise<number[]> {
-    this.#ensureOpen();
-    return this.#view.segments();
+  segments(): Promise<number[]> {
+    return this.#read(() => this.#view.segments());
   }
 
-  async readSegment(segment: number): Promise<Uint8Array> {
-    this.#ensureOpen();
-    const chunks = this.#view.segment(checkSegment(segment));
-    if (chunks === undefined) throw new DurableStoreError(`${this.#where()} has no journal segment ${segment}`);
-    return concat(chunks).slice();
+  readSegment(segment: number): Promise<Uint8Array> {
+    return this.#read(() => {
+      const chunks = this.#view.segment(checkSegment(segment));
+      if (chunks === undefined) throw new DurableStoreError(`${this.#where()} has no journal segment ${segment}`);
+      return concat(chunks).slice();
+    });
   }
 
   async append(segment: number, bytes: Uint8Array): Promise<void> {
@@ -238,9 +238,8 @@ export class PartitionStore implements DurableStore {
     });
   }
 
-  async readSnapshot(name: string): Promise<Uint8Array | undefined> {
-    this.#ensureOpen();
-    return this.#view.snapshot(checkName(name))?.slice();
+  readSnapshot(name: string): Promise<Uint8Array | undefined> {
+    return this.#read(() => this.#view.snapshot(checkName(name))?.slice());
   }
 
   async deleteSnapshot(name: string): Promise<void> {
@@ -248,9 +247,8 @@ export class PartitionStore implements DurableStore {
     return this.#write(() => this.#delete(token));
   }
 
-  async snapshots(): Promise<string[]> {
-    this.#ensureOpen();
-    return this.#view.snapshotNames();
+  snapshots(): Promise<string[]> {
+    return this.#read(() => this.#view.snapshotNames());
   }
 
   /** Waits for the writes under way, then lets the store go. The connection stays open (it is the member's). */
@@ -258,6 +256,16 @@ export class PartitionStore implements DurableStore {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     await this.#tail;
+  }
+
+  /** A read, served from memory: rejects (never throws) unless the store is open. */
+  #read<T>(work: () => T): Promise<T> {
+    try {
+      this.#ensureOpen();
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Runs `work` after every write before it settled, unless the store is not open or has failed. */
