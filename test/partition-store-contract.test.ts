@@ -59,10 +59,13 @@ describe.skipIf(!natsAvailable())('partition store: the durable store contract',
     expect(await other.snapshots()).toEqual([]);
   });
 
-  it('purges what is deleted or superseded: only fence records, the live snapshot write and segments stay', async () => {
+  it('purges what is deleted or superseded: only the newest fence record, the live snapshot write and segments stay', async () => {
     const nats = await natsConnection();
     const cluster = await newCluster(nats);
-    const store = await takeOver(nats, { cluster, partition: 0, memberId: 'm1', epoch: 1 });
+    const first = await takeOver(nats, { cluster, partition: 0, memberId: 'm0', epoch: 1 });
+    await first.open(identity('a'));
+    await first.close();
+    const store = await takeOver(nats, { cluster, partition: 0, memberId: 'm1', epoch: 2 });
     await store.open(identity('a'));
     await store.writeSnapshot('s', text('1'));
     await store.writeSnapshot('s', text('2'));
@@ -72,7 +75,7 @@ describe.skipIf(!natsAvailable())('partition store: the durable store contract',
     await store.append(6, text('y'));
     const info = await nats.jsm.streams.info(`REACTOR_POOL_${cluster}`, { subjects_filter: '>' });
     expect(info.state.subjects).toEqual({
-      [`rp.${cluster}.p.0.fence`]: 2,
+      [`rp.${cluster}.p.0.fence`]: 1,
       [`rp.${cluster}.p.0.s.s`]: 1,
       [`rp.${cluster}.p.0.j.6`]: 1,
     });

@@ -20,6 +20,8 @@ const HEADER_ROOM = 1024;
 const FENCE_ATTEMPTS = 10;
 /** Messages asked for per direct batch get while reading a partition. */
 const READ_BATCH = 1024;
+/** Bytes asked for per direct batch get (the server sends at least one message). */
+const READ_BYTES = 8 * 1024 * 1024;
 
 /** Options of {@link PartitionStore.takeOver}. */
 export interface PartitionStoreOptions {
@@ -177,7 +179,17 @@ export class PartitionStore implements DurableStore {
     const record: FenceRecord = { version: 1, member: this.memberId, epoch: this.epoch, identity };
     this.#state = 'open';
     try {
-      await this.#write(() => this.#publish(this.#subjects.fence, new TextEncoder().encode(JSON.stringify(record))));
+      await this.#write(async () => {
+        const seq = await this.#publish(this.#subjects.fence, new TextEncoder().encode(JSON.stringify(record)));
+        // The fence records before this one are superseded (it is the newest, and carries the identity):
+        // purged, so they do not pile up over the partition's owners. Failing here harms nothing.
+        if (this.#view.storedOn('fence').some((stored) => stored < seq)) {
+          await this.#jsm.streams.purge(this.#stream, { filter: this.#subjects.fence, seq }).then(
+            () => this.#view.purged('fence', seq - 1),
+            () => undefined,
+          );
+        }
+      });
     } catch (error) {
       this.#state = 'closed';
       throw error;
@@ -394,7 +406,7 @@ async function readPartition(options: ResolvedOptions, stream: string, all: stri
   for (let next = from; next <= until;) {
     let read = 0;
     try {
-      const batch = await options.jsm.direct.getBatch(stream, { seq: next, next_by_subj: all, batch: READ_BATCH });
+      const batch = await options.jsm.direct.getBatch(stream, { seq: next, next_by_subj: all, batch: READ_BATCH, max_bytes: READ_BYTES });
       for await (const stored of batch) {
         view.apply(messageOf(stored));
         next = stored.seq + 1;
