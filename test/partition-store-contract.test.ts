@@ -81,6 +81,24 @@ describe.skipIf(!natsAvailable())('partition store: the durable store contract',
     });
   });
 
+  it('a take-over reads a partition of more messages than one batch of reads brings', async () => {
+    const nats = await natsConnection();
+    const cluster = await newCluster(nats);
+    const first = await takeOver(nats, { cluster, partition: 2, memberId: 'm1', epoch: 1 });
+    await first.open(identity('a'));
+    const expected: string[] = [];
+    for (let i = 0; i < 2500; i++) {
+      expected.push(`${i},`);
+      await first.append(1 + Math.floor(i / 1000), text(`${i},`));
+    }
+    await first.close();
+    const second = await takeOver(nats, { cluster, partition: 2, memberId: 'm2', epoch: 2 });
+    await second.open(identity('a'));
+    expect(await second.segments()).toEqual([1, 2, 3]);
+    const read = await Promise.all([1, 2, 3].map(async (segment) => new TextDecoder().decode(await second.readSegment(segment))));
+    expect(read.join('')).toBe(expected.join(''));
+  });
+
   it('a snapshot write cut short is never read: the last complete write is', async () => {
     const nats = await natsConnection();
     const cluster = await newCluster(nats);

@@ -391,33 +391,28 @@ function refuseOlderEpoch(options: ResolvedOptions, fence: FenceRecord | undefin
 }
 
 /**
- * Reads every message under `all` from sequence `from` up to the last one there when the read began,
- * into `view` (direct gets in batches, in sequence order).
+ * Reads every message under `all` from sequence `from` into `view` (direct gets in batches, in
+ * sequence order), until a batch says nothing is left after its last message (each message carries
+ * how many matching ones follow it in the stream).
  */
 async function readPartition(options: ResolvedOptions, stream: string, all: string, view: PartitionView, from: number): Promise<void> {
-  const what = `partition ${options.partition}: its messages could not be read`;
-  let last: StoredMsg | null;
-  try {
-    last = await options.jsm.direct.getMessage(stream, { last_by_subj: all });
-  } catch (error) {
-    throw unavailable(what, error);
-  }
-  const until = last?.seq ?? 0;
-  for (let next = from; next <= until;) {
+  for (let next = from; ;) {
     let read = 0;
+    let pending = -1;
     try {
       const batch = await options.jsm.direct.getBatch(stream, { seq: next, next_by_subj: all, batch: READ_BATCH, max_bytes: READ_BYTES });
       for await (const stored of batch) {
         view.apply(messageOf(stored));
         next = stored.seq + 1;
+        pending = stored.pending;
         read++;
       }
     } catch (error) {
       if (error instanceof ReactorPoolError) throw error;
-      // 404: nothing (more) on or after `next`: purged since the last message was looked up.
-      if (codeOf(error) !== 404) throw unavailable(what, error);
+      // 404: nothing on or after `next`.
+      if (codeOf(error) !== 404) throw unavailable(`partition ${options.partition}: its messages could not be read`, error);
     }
-    if (read === 0) break;
+    if (read === 0 || pending === 0) return;
   }
 }
 
