@@ -95,7 +95,15 @@ export class PartitionView {
   }
 
   snapshotNames(): string[] {
-    return [...this.#snapshots.keys()].map((token) => decodeURIComponent(token));
+    const names: string[] = [];
+    for (const token of this.#snapshots.keys()) {
+      try {
+        names.push(decodeURIComponent(token));
+      } catch {
+        // not a token this store wrote (it encodes every name): no snapshot of ours
+      }
+    }
+    return names;
   }
 
   /** Sequences stored on `token`'s subject now (ascending). */
@@ -120,7 +128,7 @@ export class PartitionView {
     const deleted = message.header(DELETE_HEADER) !== undefined;
     if (token === 'fence') {
       this.#applyFence(message);
-    } else if (token.startsWith('j.')) {
+    } else if (/^j\.\d+$/.test(token)) {
       const segment = Number(token.slice(2));
       if (deleted) this.#segments.delete(segment);
       else if (this.#segments.has(segment)) this.#segments.get(segment)?.push(message.data);
