@@ -99,6 +99,41 @@ describe.skipIf(!natsAvailable())('partition store: the durable store contract',
     expect(read.join('')).toBe(expected.join(''));
   });
 
+  it('snapshot writes and deletes running alongside appends are queued behind one another, none refused', async () => {
+    const nats = await natsConnection();
+    const cluster = await newCluster(nats);
+    const store = await takeOver(nats, { cluster, partition: 7, memberId: 'm1', epoch: 1, maxPayload: 4096 });
+    await store.open(identity('a'));
+    await store.writeSnapshot('old', text('old'));
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < 20; i++) {
+      pending.push(store.append(0, text(`${i};`)));
+      pending.push(store.writeSnapshot(`s${i % 3}`, randomBytes(5000, i)));
+      if (i === 10) pending.push(store.deleteSnapshot('old'));
+    }
+    await Promise.all(pending);
+    expect(store.failure).toBeUndefined();
+    const again = await takeOver(nats, { cluster, partition: 7, memberId: 'm2', epoch: 2 });
+    await again.open(identity('a'));
+    expect(new TextDecoder().decode(await again.readSegment(0))).toBe(Array.from({ length: 20 }, (_, i) => `${i};`).join(''));
+    expect((await again.snapshots()).sort()).toEqual(['s0', 's1', 's2']);
+    expect(await again.readSnapshot('s1')).toEqual(randomBytes(5000, 19));
+  });
+
+  it('a write that fails for another reason than a fence fails the store for good too', async () => {
+    const nats = await natsConnection();
+    const cluster = await newCluster(nats);
+    const store = await takeOver(nats, { cluster, partition: 0, memberId: 'm1', epoch: 1 });
+    await store.open(identity('a'));
+    await store.append(0, text('kept'));
+    await nats.nc.close();
+    await expect(store.append(0, text('lost'))).rejects.toMatchObject({ code: 'ERR_DURABLE_STORE' });
+    expect(store.failure?.code).toBe('ERR_DURABLE_STORE');
+    await expect(store.writeSnapshot('s', text('x'))).rejects.toBe(store.failure);
+    // Reads still answer from memory.
+    expect(new TextDecoder().decode(await store.readSegment(0))).toBe('kept');
+  });
+
   it('a snapshot write cut short is never read: the last complete write is', async () => {
     const nats = await natsConnection();
     const cluster = await newCluster(nats);
