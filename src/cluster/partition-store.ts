@@ -8,7 +8,7 @@ import type { DurableStore } from '../durable-store.js';
 import { ClusterUnavailableError, DurableStoreError, FencedError, InvalidOptionError, ReactorPoolError, describeValue } from '../errors.js';
 import { rethrowLater } from '../rethrow-later.js';
 import { checkClusterName, checkMemberId, partitionSubjects, streamName } from './cluster-names.js';
-import { CHUNK_HEADER, DELETE_HEADER, PartitionView, WRITE_HEADER, concat, snapshotToken, type FenceRecord, type PartitionMessage } from './partition-view.js';
+import { CHUNK_HEADER, DELETE_HEADER, PartitionView, WRITE_HEADER, concat, snapshotToken, type Chunk, type FenceRecord, type PartitionMessage } from './partition-view.js';
 
 export { ensureClusterStream, type ClusterStreamOptions } from './cluster-stream.js';
 
@@ -68,7 +68,9 @@ export type PartitionStoreFailureListener = (failure: ReactorPoolError) => void;
  * The module identity is recorded by `open` as a second fence record of the same member and epoch,
  * carrying the identity: a partition's state is for the identity of the last fence record that carried one.
  *
- * Reads are served from memory: the owner is the only writer, and it read everything at take-over.
+ * The owner is the only writer, so what is stored is known without asking: the list of segments
+ * and snapshots is kept in memory, with the bytes of the journal read at take-over (read back once
+ * at open); snapshots and this owner's own appends are fetched from the stream by sequence when read.
  */
 export class PartitionStore implements DurableStore {
   readonly cluster: string;
@@ -127,7 +129,7 @@ export class PartitionStore implements DurableStore {
           expect: { lastSubjectSequence: view.lastStored, lastSubjectSequenceSubject: subjects.all },
           timeout: resolved.timeout,
         });
-        view.apply({ subject: subjects.fence, seq: ack.seq, data, header: () => undefined });
+        view.apply({ subject: subjects.fence, seq: ack.seq, data, header: () => undefined }, false);
         return new PartitionStore(resolved, view, ack.seq);
       } catch (error) {
         if (codeOf(error) !== WRONG_LAST_SEQUENCE) throw unavailable(`partition ${resolved.partition}: the fence record could not be written`, error);
@@ -200,12 +202,13 @@ export class PartitionStore implements DurableStore {
     return this.#read(() => this.#view.segments());
   }
 
-  readSegment(segment: number): Promise<Uint8Array> {
-    return this.#read(() => {
-      const chunks = this.#view.segment(checkSegment(segment));
-      if (chunks === undefined) throw new DurableStoreError(`${this.#where()} has no journal segment ${segment}`);
-      return concat(chunks).slice();
-    });
+  async readSegment(segment: number): Promise<Uint8Array> {
+    this.#ensureOpen();
+    const chunks = this.#view.segment(checkSegment(segment));
+    if (chunks === undefined) throw new DurableStoreError(`${this.#where()} has no journal segment ${segment}`);
+    const parts = await this.#fetch(chunks, `journal segment ${segment}`);
+    // A copy whatever the count: the view keeps what it holds.
+    return parts.length === 1 ? (parts[0] ?? new Uint8Array(0)).slice() : concat(parts);
   }
 
   async append(segment: number, bytes: Uint8Array): Promise<void> {
@@ -250,8 +253,19 @@ export class PartitionStore implements DurableStore {
     });
   }
 
-  readSnapshot(name: string): Promise<Uint8Array | undefined> {
-    return this.#read(() => this.#view.snapshot(checkName(name))?.slice());
+  async readSnapshot(name: string): Promise<Uint8Array | undefined> {
+    this.#ensureOpen();
+    checkName(name);
+    // A write of the same name may replace (and purge) the chunks while they are fetched: then the new ones are read.
+    for (let attempt = 1; ; attempt++) {
+      const chunks = this.#view.snapshot(name);
+      if (chunks === undefined) return undefined;
+      try {
+        return concat(await this.#fetch(chunks, `snapshot ${describeValue(name)}`));
+      } catch (error) {
+        if (attempt >= 3 || this.#view.snapshot(name) === chunks) throw error;
+      }
+    }
   }
 
   async deleteSnapshot(name: string): Promise<void> {
@@ -268,6 +282,22 @@ export class PartitionStore implements DurableStore {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     await this.#tail;
+  }
+
+  /** The bytes of `chunks`, from the view where it holds them, else from the stream by sequence. */
+  async #fetch(chunks: readonly Chunk[], what: string): Promise<Uint8Array[]> {
+    return Promise.all(chunks.map(async ({ seq, data }) => {
+      if (data !== undefined) return data;
+      let stored: StoredMsg | null;
+      try {
+        stored = await this.#jsm.direct.getMessage(this.#stream, { seq });
+      } catch (error) {
+        throw new DurableStoreError(`${this.#where()}: ${what} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (stored === null) throw new DurableStoreError(`${this.#where()}: ${what} could not be read: its message at sequence ${seq} is gone`);
+      // A copy: the client's buffer may hold other messages too.
+      return stored.data.slice();
+    }));
   }
 
   /** A read, served from memory: rejects (never throws) unless the store is open. */
@@ -305,7 +335,7 @@ export class PartitionStore implements DurableStore {
       throw this.#fail(error, `a write to ${subject}`);
     }
     this.#last = seq;
-    this.#view.apply({ subject, seq, data, header: (name) => headers?.get(name) || undefined });
+    this.#view.apply({ subject, seq, data, header: (name) => headers?.get(name) || undefined }, false);
     return seq;
   }
 
@@ -402,7 +432,7 @@ async function readPartition(options: ResolvedOptions, stream: string, all: stri
     try {
       const batch = await options.jsm.direct.getBatch(stream, { seq: next, next_by_subj: all, batch: READ_BATCH, max_bytes: READ_BYTES });
       for await (const stored of batch) {
-        view.apply(messageOf(stored));
+        view.apply(messageOf(stored), true);
         next = stored.seq + 1;
         pending = stored.pending;
         read++;
@@ -417,8 +447,7 @@ async function readPartition(options: ResolvedOptions, stream: string, all: stri
 }
 
 function messageOf(stored: StoredMsg): PartitionMessage {
-  // A copy: the client's buffer may hold other messages too.
-  return { subject: stored.subject, seq: stored.seq, data: stored.data.slice(), header: (name) => stored.header.get(name) || undefined };
+  return { subject: stored.subject, seq: stored.seq, data: stored.data, header: (name) => stored.header.get(name) || undefined };
 }
 
 function checkSegment(segment: number): number {

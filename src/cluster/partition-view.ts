@@ -1,5 +1,7 @@
 // What one partition's messages in the cluster's stream add up to: its journal segments, its snapshots
 // (the newest complete write of each name), its fence records, and which sequences are still stored.
+// Bytes are held only for segment messages read at take-over (the journal is read back at open);
+// everything else is held as sequences, its bytes fetched from the stream when read.
 
 import { ClusterMismatchError, describeValue } from '../errors.js';
 
@@ -31,11 +33,17 @@ export interface PartitionMessage {
   header(name: string): string | undefined;
 }
 
+/** One message of a segment or snapshot: its sequence, and its bytes when held. */
+export interface Chunk {
+  readonly seq: number;
+  readonly data: Uint8Array | undefined;
+}
+
 /** A snapshot write being read chunk by chunk. */
 interface PendingWrite {
   readonly id: string;
   readonly count: number;
-  readonly chunks: Uint8Array[];
+  readonly chunks: Chunk[];
 }
 
 /** A name as a subject token: letters, digits, `-` and `_` as they are, every other UTF-8 byte as `%XX`. */
@@ -45,8 +53,9 @@ export function snapshotToken(name: string): string {
 
 export class PartitionView {
   readonly #prefix: string;
-  readonly #segments = new Map<number, Uint8Array[]>();
-  readonly #snapshots = new Map<string, Uint8Array>();
+  readonly #segments = new Map<number, Chunk[]>();
+  /** The chunks of each snapshot's newest complete write, by subject token (without `s.`). */
+  readonly #snapshots = new Map<string, readonly Chunk[]>();
   readonly #pendingWrites = new Map<string, PendingWrite>();
   /** Sequences of the messages stored now, per subject token (after the partition's prefix), ascending. */
   readonly #stored = new Map<string, number[]>();
@@ -86,11 +95,11 @@ export class PartitionView {
     return [...this.#segments.keys()].sort((a, b) => a - b);
   }
 
-  segment(segment: number): Uint8Array[] | undefined {
+  segment(segment: number): readonly Chunk[] | undefined {
     return this.#segments.get(segment);
   }
 
-  snapshot(name: string): Uint8Array | undefined {
+  snapshot(name: string): readonly Chunk[] | undefined {
     return this.#snapshots.get(snapshotToken(name));
   }
 
@@ -118,8 +127,11 @@ export class PartitionView {
     else this.#stored.delete(token);
   }
 
-  /** Adds one message (they come in sequence order). Throws ERR_CLUSTER_MISMATCH for a fence record it cannot read. */
-  apply(message: PartitionMessage): void {
+  /**
+   * Adds one message (they come in sequence order); a segment message's bytes are held if `hold`.
+   * Throws ERR_CLUSTER_MISMATCH for a fence record it cannot read.
+   */
+  apply(message: PartitionMessage, hold: boolean): void {
     const token = message.subject.startsWith(this.#prefix) ? message.subject.slice(this.#prefix.length) : message.subject;
     this.#highest = Math.max(this.#highest, message.seq);
     const seqs = this.#stored.get(token);
@@ -130,9 +142,11 @@ export class PartitionView {
       this.#applyFence(message);
     } else if (/^j\.\d+$/.test(token)) {
       const segment = Number(token.slice(2));
+      // A copy when held: the client's buffer may hold other messages too.
+      const chunk: Chunk = { seq: message.seq, data: hold ? message.data.slice() : undefined };
       if (deleted) this.#segments.delete(segment);
-      else if (this.#segments.has(segment)) this.#segments.get(segment)?.push(message.data);
-      else this.#segments.set(segment, [message.data]);
+      else if (this.#segments.has(segment)) this.#segments.get(segment)?.push(chunk);
+      else this.#segments.set(segment, [chunk]);
     } else if (token.startsWith('s.')) {
       this.#applySnapshot(token.slice(2), message, deleted);
     }
@@ -169,10 +183,10 @@ export class PartitionView {
       this.#pendingWrites.delete(name);
       return;
     }
-    pending.chunks.push(message.data);
+    pending.chunks.push({ seq: message.seq, data: undefined });
     if (pending.chunks.length === count) {
       this.#pendingWrites.delete(name);
-      this.#snapshots.set(name, concat(pending.chunks));
+      this.#snapshots.set(name, pending.chunks);
     }
   }
 }
