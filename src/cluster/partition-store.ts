@@ -69,8 +69,8 @@ export type PartitionStoreFailureListener = (failure: ReactorPoolError) => void;
  * carrying the identity: a partition's state is for the identity of the last fence record that carried one.
  *
  * The owner is the only writer, so what is stored is known without asking: the list of segments
- * and snapshots is kept in memory, with the bytes of the journal read at take-over (read back once
- * at open); snapshots and this owner's own appends are fetched from the stream by sequence when read.
+ * and snapshots is kept in memory, with the bytes of the journal read at take-over until it is read
+ * back (at open); the rest is fetched from the stream by sequence when read.
  */
 export class PartitionStore implements DurableStore {
   readonly cluster: string;
@@ -207,6 +207,8 @@ export class PartitionStore implements DurableStore {
     const chunks = this.#view.segment(checkSegment(segment));
     if (chunks === undefined) throw new DurableStoreError(`${this.#where()} has no journal segment ${segment}`);
     const parts = await this.#fetch(chunks, `journal segment ${segment}`);
+    // The journal is read back once, at open: the bytes need not be held after.
+    this.#view.letGo(segment);
     // A copy whatever the count: the view keeps what it holds.
     return parts.length === 1 ? (parts[0] ?? new Uint8Array(0)).slice() : concat(parts);
   }

@@ -1,7 +1,7 @@
 // What one partition's messages in the cluster's stream add up to: its journal segments, its snapshots
 // (the newest complete write of each name), its fence records, and which sequences are still stored.
-// Bytes are held only for segment messages read at take-over (the journal is read back at open);
-// everything else is held as sequences, its bytes fetched from the stream when read.
+// Bytes are held only for segment messages read at take-over, until the journal is read back at
+// open; everything else is held as sequences, its bytes fetched from the stream when read.
 
 import { ClusterMismatchError, describeValue } from '../errors.js';
 
@@ -97,6 +97,12 @@ export class PartitionView {
 
   segment(segment: number): readonly Chunk[] | undefined {
     return this.#segments.get(segment);
+  }
+
+  /** Stops holding `segment`'s bytes (they are fetched by sequence from then on). */
+  letGo(segment: number): void {
+    const chunks = this.#segments.get(segment);
+    if (chunks !== undefined) this.#segments.set(segment, chunks.map(({ seq }) => ({ seq, data: undefined })));
   }
 
   snapshot(name: string): readonly Chunk[] | undefined {
