@@ -1,0 +1,448 @@
+// A member's ownership of partitions: its heartbeat in the cluster's KV, its view of the other members
+// and of the leases, and the rounds that take, hand over and abandon partitions (acting through a PartitionHost).
+
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { KV, KvEntry } from '@nats-io/kv';
+import { ClusterMismatchError } from '../errors.js';
+import { rethrowLater } from '../rethrow-later.js';
+import { planRound, type HoldState, type ObservedLease } from './assignment.js';
+import { memberKey, partitionKey } from './cluster-names.js';
+import type { MemberRecord } from './cluster-records.js';
+import type { PartitionHost } from './partition-host.js';
+import { decodeMemberRecord, decodePartitionLease, encodeRecord } from './record-codec.js';
+
+export interface OwnershipOptions {
+  /** The cluster's KV bucket (see openClusterKv). */
+  readonly kv: KV;
+  readonly memberId: string;
+  /** What serves the partitions this member owns. */
+  readonly host: PartitionHost;
+  /** The cluster's partition count. */
+  readonly partitions: number;
+  /** Milliseconds without a heartbeat after which a member is dead for the others. */
+  readonly leaseTtl: number;
+  /** Partitions handed over at once. */
+  readonly maxMoves: number;
+  /** Acquisitions under way at once. @default 4 */
+  readonly maxAcquiring?: number;
+  /** What the member record reports besides partitions. */
+  readonly describe: () => { readonly sessions: number };
+}
+
+/** Why a partition stopped being served other than by a hand-over. */
+export type LossCause =
+  /** Another member took the lease (it judged this one dead). */
+  | 'taken'
+  /** This member's heartbeat could not be written for the lease's time to live. */
+  | 'heartbeat'
+  /** The host could not start serving the partition (acquire rejected); the lease was given back. */
+  | 'acquire'
+  /** The host could not finish handing the partition over (release rejected); the lease was given back. */
+  | 'release'
+  /** The host said it could not go on (`failed`); the lease was given back. */
+  | 'failed'
+  /** `stop()`: this member stopped abruptly; the lease expires. */
+  | 'stopped';
+
+export interface OwnershipEvents {
+  acquired: [{ readonly partition: number; readonly epoch: number; readonly ms: number }];
+  released: [{ readonly partition: number; readonly ms: number }];
+  lost: [{ readonly partition: number; readonly cause: LossCause; readonly reason: string }];
+  /** A record in the bucket this version cannot read; it is ignored (a lease: its partition is left alone). */
+  unreadableRecord: [{ readonly key: string; readonly error: ClusterMismatchError }];
+}
+
+interface Hold {
+  state: HoldState;
+  readonly epoch: number;
+  /** The KV revision of the lease this member wrote (0 until written). */
+  revision: number;
+  readonly since: number;
+}
+
+interface SeenMember {
+  readonly record: MemberRecord | undefined;
+  readonly revision: number;
+  /** Monotonic time this revision was first seen. */
+  readonly seenAt: number;
+  readonly deleted: boolean;
+}
+
+interface SeenLease {
+  readonly lease: ObservedLease | 'unreadable' | undefined;
+  readonly revision: number;
+}
+
+/**
+ * One member's ownership of partitions. Liveness is judged by this process's monotonic clock: another
+ * member is dead once its record has not changed for `leaseTtl` (or was deleted); this member stops
+ * serving everything once its own heartbeat could not be written for `leaseTtl`.
+ */
+export class Ownership extends EventEmitter<OwnershipEvents> {
+  readonly memberId: string;
+  readonly #kv: KV;
+  readonly #host: PartitionHost;
+  readonly #partitions: number;
+  readonly #leaseTtl: number;
+  readonly #maxMoves: number;
+  readonly #maxAcquiring: number;
+  readonly #describe: () => { readonly sessions: number };
+  readonly #startedAt = Date.now();
+  readonly #watchingSince = performance.now();
+  readonly #members = new Map<string, SeenMember>();
+  readonly #leases = new Map<number, SeenLease>();
+  readonly #held = new Map<number, Hold>();
+  /** Partitions not to take again before a monotonic time (the host just failed them). */
+  readonly #coolDown = new Map<number, number>();
+  #beat = 0;
+  #lastBeatOk = performance.now();
+  #beatInFlight = false;
+  #draining = false;
+  #stopped = false;
+  #roundQueued = false;
+  #timer: NodeJS.Timeout | undefined;
+  #watch: { stop(): void } | undefined;
+  #idle: (() => void)[] = [];
+
+  private constructor(options: OwnershipOptions) {
+    super();
+    this.memberId = options.memberId;
+    this.#kv = options.kv;
+    this.#host = options.host;
+    this.#partitions = options.partitions;
+    this.#leaseTtl = options.leaseTtl;
+    this.#maxMoves = options.maxMoves;
+    this.#maxAcquiring = options.maxAcquiring ?? 4;
+    this.#describe = options.describe;
+  }
+
+  /** Writes this member's record, loads what the bucket holds, then starts heartbeats and rounds. */
+  static async start(options: OwnershipOptions): Promise<Ownership> {
+    const ownership = new Ownership(options);
+    await ownership.#writeRecord();
+    await ownership.#startWatch();
+    ownership.#timer = setInterval(() => ownership.#heartbeat(), Math.max(1, Math.floor(options.leaseTtl / 4)));
+    ownership.#scheduleRound();
+    return ownership;
+  }
+
+  /** The partitions this member serves now (acquired, not being handed over), ascending. */
+  owned(): number[] {
+    return [...this.#held].filter(([, hold]) => hold.state === 'serving').map(([p]) => p).sort((a, b) => a - b);
+  }
+
+  /** Heartbeats written so far. */
+  get beat(): number {
+    return this.#beat;
+  }
+
+  /**
+   * The host cannot go on serving `partition`: the lease is given back so that a round takes it again
+   * (possibly this member's, after a pause of a quarter of the lease's time to live).
+   */
+  failed(partition: number, reason: string): void {
+    const hold = this.#held.get(partition);
+    if (hold === undefined) return;
+    this.#held.delete(partition);
+    this.#coolDown.set(partition, performance.now() + this.#leaseTtl / 4);
+    this.#emit('lost', { partition, cause: 'failed', reason });
+    if (hold.revision !== 0) void this.#giveBack(partition, hold).finally(() => this.#scheduleRound());
+    this.#checkIdle();
+  }
+
+  /**
+   * Leaves gracefully: marks this member draining (others stop counting it as a target), hands every
+   * partition over (its lease back to no owner; the targets take them), then deletes the member record.
+   */
+  async leave(): Promise<void> {
+    if (this.#stopped) return;
+    this.#draining = true;
+    await this.#writeRecord().catch(() => undefined);
+    const idle = new Promise<void>((resolve) => this.#idle.push(resolve));
+    this.#scheduleRound();
+    this.#checkIdle();
+    await idle;
+    if (this.#stopped) return;
+    this.#halt();
+    await this.#kv.delete(memberKey(this.memberId)).catch(() => undefined);
+  }
+
+  /** Stops at once: no more heartbeats or rounds; every held partition is abandoned; leases expire. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#halt();
+    for (const partition of [...this.#held.keys()]) this.#abandon(partition, 'stopped', 'this member stopped');
+    this.#checkIdle();
+  }
+
+  #halt(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#watch?.stop();
+  }
+
+  // --- what the bucket says ---
+
+  async #startWatch(): Promise<void> {
+    const watch = await this.#kv.watch();
+    this.#watch = watch;
+    let loaded!: () => void;
+    const initial = new Promise<void>((resolve) => (loaded = resolve));
+    void (async () => {
+      try {
+        // This member's record is in the bucket, so the initial values end with one marked as an update.
+        for await (const entry of watch) {
+          this.#observe(entry);
+          if (entry.isUpdate) loaded();
+        }
+      } catch {
+        // The watch failed (connection trouble): start another unless stopping.
+      }
+      if (!this.#stopped) setTimeout(() => void this.#startWatch().catch(() => undefined), Math.max(1, this.#leaseTtl / 4)).unref();
+      loaded();
+    })();
+    await initial;
+  }
+
+  #observe(entry: KvEntry): void {
+    if (entry.key.startsWith('members.')) {
+      const id = entry.key.slice('members.'.length);
+      const previous = this.#members.get(id);
+      if (previous !== undefined && entry.revision <= previous.revision) return;
+      const deleted = entry.operation !== 'PUT';
+      let record: MemberRecord | undefined;
+      if (!deleted) {
+        try {
+          record = decodeMemberRecord(entry.value, `member record \`${entry.key}\``);
+          if (record.id !== id) throw new ClusterMismatchError(`The cluster's member record \`${entry.key}\` names member ${JSON.stringify(record.id)}`);
+        } catch (error) {
+          record = undefined;
+          if (error instanceof ClusterMismatchError) this.#emit('unreadableRecord', { key: entry.key, error });
+        }
+      }
+      this.#members.set(id, { record, revision: entry.revision, seenAt: performance.now(), deleted });
+    } else if (entry.key.startsWith('partitions.')) {
+      const partition = Number(entry.key.slice('partitions.'.length));
+      if (!Number.isSafeInteger(partition) || partition < 0 || partition >= this.#partitions) return;
+      const previous = this.#leases.get(partition);
+      if (previous !== undefined && entry.revision <= previous.revision) return;
+      let lease: SeenLease['lease'];
+      if (entry.operation === 'PUT') {
+        try {
+          lease = decodePartitionLease(entry.value, `lease \`${entry.key}\``);
+        } catch (error) {
+          lease = 'unreadable';
+          if (error instanceof ClusterMismatchError) this.#emit('unreadableRecord', { key: entry.key, error });
+        }
+      }
+      this.#leases.set(partition, { lease, revision: entry.revision });
+    } else {
+      return;
+    }
+    this.#scheduleRound();
+  }
+
+  #isAlive(memberId: string): boolean {
+    if (memberId === this.memberId) return !this.#stopped && this.#heartbeatHealthy();
+    const now = performance.now();
+    const seen = this.#members.get(memberId);
+    // A lease's owner without any record: alive until this member has watched for a whole lease.
+    if (seen === undefined) return now - this.#watchingSince < this.#leaseTtl;
+    return !seen.deleted && now - seen.seenAt < this.#leaseTtl;
+  }
+
+  #heartbeatHealthy(): boolean {
+    return performance.now() - this.#lastBeatOk < this.#leaseTtl;
+  }
+
+  // --- heartbeat ---
+
+  #heartbeat(): void {
+    if (this.#stopped) return;
+    this.#scheduleRound();
+    if (this.#beatInFlight) return;
+    this.#beatInFlight = true;
+    const started = performance.now();
+    this.#writeRecord().then(
+      () => {
+        this.#lastBeatOk = Math.max(this.#lastBeatOk, started);
+      },
+      () => undefined,
+    ).finally(() => {
+      this.#beatInFlight = false;
+    });
+  }
+
+  async #writeRecord(): Promise<void> {
+    const record: MemberRecord = {
+      version: 1,
+      id: this.memberId,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: this.#startedAt,
+      beat: ++this.#beat,
+      draining: this.#draining,
+      partitions: this.owned(),
+      sessions: this.#describe().sessions,
+    };
+    await this.#kv.put(memberKey(this.memberId), encodeRecord(record), { timeout: this.#leaseTtl });
+  }
+
+  // --- rounds ---
+
+  #scheduleRound(): void {
+    if (this.#roundQueued || this.#stopped) return;
+    this.#roundQueued = true;
+    queueMicrotask(() => {
+      this.#roundQueued = false;
+      this.#round();
+    });
+  }
+
+  #round(): void {
+    if (this.#stopped) return;
+    const healthy = this.#heartbeatHealthy();
+    if (!healthy) {
+      for (const partition of [...this.#held.keys()]) {
+        this.#abandon(partition, 'heartbeat', `this member could not write its heartbeat for ${this.#leaseTtl} ms`);
+      }
+    }
+    const now = performance.now();
+    for (const [partition, until] of this.#coolDown) if (until <= now) this.#coolDown.delete(partition);
+    const targets: string[] = [];
+    for (const [id, seen] of this.#members) {
+      if (id !== this.memberId && seen.record !== undefined && !seen.record.draining && this.#isAlive(id)) targets.push(id);
+    }
+    if (!this.#draining) targets.push(this.memberId);
+    const leases = new Map<number, ObservedLease | 'unreadable'>();
+    for (const [partition, seen] of this.#leases) if (seen.lease !== undefined) leases.set(partition, seen.lease);
+    const plan = planRound({
+      self: this.memberId,
+      partitions: this.#partitions,
+      targets,
+      isAlive: (id) => this.#isAlive(id),
+      leases,
+      held: this.#held,
+      resting: new Set(this.#coolDown.keys()),
+      maxMoves: this.#maxMoves,
+      maxAcquiring: this.#maxAcquiring,
+      mayTake: healthy && !this.#draining,
+      draining: this.#draining,
+    });
+    for (const partition of plan.abandon) {
+      if (!this.#held.has(partition)) continue;
+      const lease = leases.get(partition);
+      const owner = lease === undefined || lease === 'unreadable' ? 'another member' : `member ${JSON.stringify(lease.owner)}`;
+      this.#abandon(partition, 'taken', `partition ${partition}'s lease was taken by ${owner}`);
+    }
+    for (const partition of plan.take) void this.#take(partition);
+    for (const partition of plan.handOver) if (this.#held.has(partition)) void this.#handOver(partition);
+    this.#checkIdle();
+  }
+
+  async #take(partition: number): Promise<void> {
+    const seen = this.#leases.get(partition);
+    const previousEpoch = seen?.lease !== undefined && seen.lease !== 'unreadable' ? seen.lease.epoch : 0;
+    const hold: Hold = { state: 'acquiring', epoch: previousEpoch + 1, revision: 0, since: performance.now() };
+    this.#held.set(partition, hold);
+    const key = partitionKey(partition);
+    const bytes = encodeRecord({ version: 1, owner: this.memberId, epoch: hold.epoch });
+    try {
+      hold.revision = seen === undefined ? await this.#kv.create(key, bytes) : await this.#kv.update(key, bytes, seen.revision);
+    } catch {
+      // Someone else wrote the lease first: the watch will say who.
+      if (this.#held.get(partition) === hold) this.#held.delete(partition);
+      this.#scheduleRound();
+      this.#checkIdle();
+      return;
+    }
+    this.#noteOwnLease(partition, hold);
+    if (this.#held.get(partition) !== hold) {
+      // Given up while the lease was being written (failed); stopped members let leases expire.
+      if (!this.#stopped) await this.#giveBack(partition, hold);
+      return;
+    }
+    try {
+      await this.#host.acquire(partition, hold.epoch);
+    } catch (error) {
+      if (this.#held.get(partition) !== hold) return;
+      this.#held.delete(partition);
+      this.#coolDown.set(partition, performance.now() + this.#leaseTtl / 4);
+      this.#emit('lost', { partition, cause: 'acquire', reason: error instanceof Error ? error.message : String(error) });
+      await this.#giveBack(partition, hold);
+      this.#scheduleRound();
+      this.#checkIdle();
+      return;
+    }
+    if (this.#held.get(partition) !== hold) return;
+    hold.state = 'serving';
+    this.#emit('acquired', { partition, epoch: hold.epoch, ms: performance.now() - hold.since });
+    this.#scheduleRound();
+  }
+
+  async #handOver(partition: number): Promise<void> {
+    const hold = this.#held.get(partition);
+    if (hold === undefined || hold.state !== 'serving') return;
+    hold.state = 'releasing';
+    const started = performance.now();
+    let failure: unknown;
+    try {
+      await this.#host.release(partition);
+    } catch (error) {
+      failure = error;
+    }
+    if (this.#held.get(partition) !== hold) return;
+    await this.#giveBack(partition, hold);
+    if (this.#held.get(partition) !== hold) return;
+    this.#held.delete(partition);
+    if (failure === undefined) this.#emit('released', { partition, ms: performance.now() - started });
+    else this.#emit('lost', { partition, cause: 'release', reason: failure instanceof Error ? failure.message : String(failure) });
+    this.#scheduleRound();
+    this.#checkIdle();
+  }
+
+  /** Sets the lease this member wrote back to no owner (same epoch); a refusal means someone took it already. */
+  async #giveBack(partition: number, hold: Hold): Promise<void> {
+    try {
+      const revision = await this.#kv.update(partitionKey(partition), encodeRecord({ version: 1, owner: null, epoch: hold.epoch }), hold.revision);
+      const seen = this.#leases.get(partition);
+      if (seen === undefined || seen.revision < revision) this.#leases.set(partition, { lease: { owner: null, epoch: hold.epoch }, revision });
+    } catch {
+      // Taken over meanwhile: nothing to give back.
+    }
+  }
+
+  #noteOwnLease(partition: number, hold: Hold): void {
+    const seen = this.#leases.get(partition);
+    if (seen === undefined || seen.revision < hold.revision) {
+      this.#leases.set(partition, { lease: { owner: this.memberId, epoch: hold.epoch }, revision: hold.revision });
+    }
+  }
+
+  #abandon(partition: number, cause: LossCause, reason: string): void {
+    if (!this.#held.delete(partition)) return;
+    try {
+      this.#host.abandon(partition, reason);
+    } catch (error) {
+      rethrowLater(error);
+    }
+    this.#emit('lost', { partition, cause, reason });
+  }
+
+  #checkIdle(): void {
+    if (this.#held.size !== 0 && !this.#stopped) return;
+    const waiting = this.#idle;
+    this.#idle = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Emits without letting a throwing listener break a round: its error surfaces as uncaught, later. */
+  #emit<K extends keyof OwnershipEvents>(name: K, ...args: OwnershipEvents[K]): void {
+    try {
+      (this.emit as (name: K, ...args: OwnershipEvents[K]) => boolean)(name, ...args);
+    } catch (error) {
+      rethrowLater(error);
+    }
+  }
+}
