@@ -101,6 +101,8 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   #draining = false;
   #stopped = false;
   #roundQueued = false;
+  /** False until the watch has delivered what the bucket held at start: no round decides on half a view. */
+  #loaded = false;
   #timer: NodeJS.Timeout | undefined;
   #watch: { stop(): void } | undefined;
   #idle: (() => void)[] = [];
@@ -122,6 +124,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
     const ownership = new Ownership(options);
     await ownership.#writeRecord();
     await ownership.#startWatch();
+    ownership.#loaded = true;
     ownership.#timer = setInterval(() => ownership.#heartbeat(), Math.max(1, Math.floor(options.leaseTtl / 4)));
     ownership.#scheduleRound();
     return ownership;
@@ -292,7 +295,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   // --- rounds ---
 
   #scheduleRound(): void {
-    if (this.#roundQueued || this.#stopped) return;
+    if (this.#roundQueued || this.#stopped || !this.#loaded) return;
     this.#roundQueued = true;
     queueMicrotask(() => {
       this.#roundQueued = false;
@@ -331,7 +334,8 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       draining: this.#draining,
     });
     for (const partition of plan.abandon) {
-      if (!this.#held.has(partition)) continue;
+      // A lease not written yet: its compare-and-set decides (a refusal drops the hold).
+      if ((this.#held.get(partition)?.revision ?? 0) === 0) continue;
       const lease = leases.get(partition);
       const owner = lease === undefined || lease === 'unreadable' ? 'another member' : `member ${JSON.stringify(lease.owner)}`;
       this.#abandon(partition, 'taken', `partition ${partition}'s lease was taken by ${owner}`);
@@ -369,8 +373,8 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       if (this.#held.get(partition) !== hold) return;
       this.#held.delete(partition);
       this.#coolDown.set(partition, performance.now() + this.#leaseTtl / 4);
-      this.#emit('lost', { partition, cause: 'acquire', reason: error instanceof Error ? error.message : String(error) });
       await this.#giveBack(partition, hold);
+      this.#emit('lost', { partition, cause: 'acquire', reason: error instanceof Error ? error.message : String(error) });
       this.#scheduleRound();
       this.#checkIdle();
       return;
