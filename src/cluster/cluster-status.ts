@@ -69,7 +69,7 @@ export async function readClusterStatus(kv: KV, cluster: string): Promise<Cluste
   for (const entry of entries) {
     try {
       if (entry.key.startsWith('members.')) {
-        const record = decodeMemberRecord(entry.value, `member record \`${entry.key}\``);
+        const record = decodeMemberRecord(entry.value, `member record \`${entry.key}\``, entry.key.slice('members.'.length));
         members.push({
           id: record.id,
           host: record.host,
@@ -93,5 +93,6 @@ export async function readClusterStatus(kv: KV, cluster: string): Promise<Cluste
   }
   members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   leases.sort((a, b) => a.partition - b.partition);
+  unreadable.sort();
   return { cluster, partitions: config.partitions, identity: config.identity, members, leases, unreadable };
 }

@@ -217,8 +217,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       let record: MemberRecord | undefined;
       if (!deleted) {
         try {
-          record = decodeMemberRecord(entry.value, `member record \`${entry.key}\``);
-          if (record.id !== id) throw new ClusterMismatchError(`The cluster's member record \`${entry.key}\` names member ${JSON.stringify(record.id)}`);
+          record = decodeMemberRecord(entry.value, `member record \`${entry.key}\``, id);
         } catch (error) {
           record = undefined;
           if (error instanceof ClusterMismatchError) this.#emit('unreadableRecord', { key: entry.key, error });
@@ -374,7 +373,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       this.#held.delete(partition);
       this.#coolDown.set(partition, performance.now() + this.#leaseTtl / 4);
       await this.#giveBack(partition, hold);
-      this.#emit('lost', { partition, cause: 'acquire', reason: error instanceof Error ? error.message : String(error) });
+      this.#emit('lost', { partition, cause: 'acquire', reason: messageOf(error) });
       this.#scheduleRound();
       this.#checkIdle();
       return;
@@ -401,7 +400,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
     if (this.#held.get(partition) !== hold) return;
     this.#held.delete(partition);
     if (failure === undefined) this.#emit('released', { partition, ms: performance.now() - started });
-    else this.#emit('lost', { partition, cause: 'release', reason: failure instanceof Error ? failure.message : String(failure) });
+    else this.#emit('lost', { partition, cause: 'release', reason: messageOf(failure) });
     this.#scheduleRound();
     this.#checkIdle();
   }
@@ -449,4 +448,8 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       rethrowLater(error);
     }
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : typeof error === 'string' ? error : 'the host failed without an Error';
 }

@@ -23,9 +23,15 @@ export function decodeClusterConfig(bytes: Uint8Array, where = 'config'): Cluste
   };
 }
 
-/** A member record in `bytes`; ERR_CLUSTER_MISMATCH unless it is one this version wrote. */
-export function decodeMemberRecord(bytes: Uint8Array, where = 'member record'): MemberRecord {
+/**
+ * A member record in `bytes`; ERR_CLUSTER_MISMATCH unless it is one this version wrote (and, given
+ * `expectedId`, the record of that member: the id in its key).
+ */
+export function decodeMemberRecord(bytes: Uint8Array, where = 'member record', expectedId?: string): MemberRecord {
   const o = readObject(bytes, where);
+  if (expectedId !== undefined && o['id'] !== expectedId) {
+    throw new ClusterMismatchError(`The cluster's ${where} names another member, got ${describeValue(o['id'])}`);
+  }
   return {
     version: 1,
     id: field(o, 'id', where, (v): v is string => typeof v === 'string' && v.length > 0),

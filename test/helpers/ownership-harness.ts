@@ -68,7 +68,10 @@ export class OwnershipHarness {
   }
 
   #check(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    // After the event's other listeners (a test's own may record what the condition reads).
+    queueMicrotask(() => {
+      for (const waiter of [...this.#waiters]) waiter();
+    });
   }
 }
 
