@@ -200,12 +200,21 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
           if (entry.isUpdate) loaded();
         }
       } catch {
-        // The watch failed (connection trouble): start another unless stopping.
+        // The watch failed (connection trouble): another one starts below.
       }
-      if (!this.#stopped) setTimeout(() => void this.#startWatch().catch(() => undefined), Math.max(1, this.#leaseTtl / 4)).unref();
       loaded();
+      this.#restartWatch();
     })();
     await initial;
+  }
+
+  /** Watches again after a pause (the initial values come again; revisions already seen are skipped). */
+  #restartWatch(): void {
+    if (this.#stopped) return;
+    setTimeout(() => {
+      if (this.#stopped) return;
+      this.#startWatch().catch(() => this.#restartWatch());
+    }, Math.max(1, this.#leaseTtl / 4)).unref();
   }
 
   #observe(entry: KvEntry): void {
@@ -286,9 +295,19 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       beat: ++this.#beat,
       draining: this.#draining,
       partitions: this.owned(),
-      sessions: this.#describe().sessions,
+      sessions: this.#sessions(),
     };
     await this.#kv.put(memberKey(this.memberId), encodeRecord(record), { timeout: this.#leaseTtl });
+  }
+
+  /** The member's session count; a throwing `describe` must not stop the heartbeat (its error surfaces later). */
+  #sessions(): number {
+    try {
+      return this.#describe().sessions;
+    } catch (error) {
+      rethrowLater(error);
+      return 0;
+    }
   }
 
   // --- rounds ---
