@@ -99,6 +99,26 @@ describe.skipIf(!natsAvailable())('cluster ownership: leases over live members',
     expect(status.members).toEqual([]);
   });
 
+  it('under churn (join, leave, crash) every partition ends with its target, never held twice', async () => {
+    const h = await open();
+    const settled = (members: readonly { id: string; ownership: { owned(): number[] } }[]): boolean =>
+      members.every((m) => same(m.ownership.owned(), h.targetsOf(m.id, members.map((x) => x.id))));
+    const a = await h.join('alpha', { maxMoves: 1 });
+    const b = await h.join('bravo', { maxMoves: 1 });
+    const c = await h.join('charlie', { maxMoves: 1 });
+    await h.until(() => settled([a, b, c]));
+    const [, d] = await Promise.all([c.ownership.leave(), h.join('delta', { maxMoves: 1 })]);
+    await h.until(() => settled([a, b, d]));
+    b.ownership.stop();
+    await h.until(() => settled([a, d]));
+    expect(a.ownership.owned().length + d.ownership.owned().length).toBe(PARTITIONS);
+    for (const p of all) {
+      const epochs = h.ledger.epochs(p);
+      expect(epochs).toEqual(epochs.map((_, i) => i + 1));
+    }
+    expect(h.ledger.violations).toEqual([]);
+  });
+
   it('a partition its host fails is given back and taken again at the next epoch', async () => {
     const h = await open();
     const a = await h.join('alpha');

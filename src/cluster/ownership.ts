@@ -106,6 +106,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   #timer: NodeJS.Timeout | undefined;
   #watch: { stop(): void } | undefined;
   #idle: (() => void)[] = [];
+  #leaving: Promise<void> | undefined;
 
   private constructor(options: OwnershipOptions) {
     super();
@@ -158,7 +159,12 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
    * Leaves gracefully: marks this member draining (others stop counting it as a target), hands every
    * partition over (its lease back to no owner; the targets take them), then deletes the member record.
    */
-  async leave(): Promise<void> {
+  leave(): Promise<void> {
+    this.#leaving ??= this.#leave();
+    return this.#leaving;
+  }
+
+  async #leave(): Promise<void> {
     if (this.#stopped) return;
     this.#draining = true;
     await this.#writeRecord().catch(() => undefined);
@@ -443,7 +449,11 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   }
 
   #abandon(partition: number, cause: LossCause, reason: string): void {
-    if (!this.#held.delete(partition)) return;
+    const hold = this.#held.get(partition);
+    if (hold === undefined) return;
+    this.#held.delete(partition);
+    // Its lease was not written yet: the host never heard of it (the take gives the lease back, if written).
+    if (hold.revision === 0) return;
     try {
       this.#host.abandon(partition, reason);
     } catch (error) {
