@@ -6,11 +6,12 @@ import { hostname } from 'node:os';
 import type { KV, KvEntry } from '@nats-io/kv';
 import { ClusterMismatchError } from '../errors.js';
 import { rethrowLater } from '../rethrow-later.js';
-import { planRound, type HoldState, type ObservedLease } from './assignment.js';
+import { planRound, type HoldState } from './assignment.js';
+import { ClusterView } from './cluster-view.js';
 import { memberKey, partitionKey } from './cluster-names.js';
 import type { MemberRecord } from './cluster-records.js';
 import type { PartitionHost } from './partition-host.js';
-import { decodeMemberRecord, decodePartitionLease, encodeRecord } from './record-codec.js';
+import { encodeRecord } from './record-codec.js';
 
 export interface OwnershipOptions {
   /** The cluster's KV bucket (see openClusterKv). */
@@ -61,19 +62,6 @@ interface Hold {
   readonly since: number;
 }
 
-interface SeenMember {
-  readonly record: MemberRecord | undefined;
-  readonly revision: number;
-  /** Monotonic time this revision was first seen. */
-  readonly seenAt: number;
-  readonly deleted: boolean;
-}
-
-interface SeenLease {
-  readonly lease: ObservedLease | 'unreadable' | undefined;
-  readonly revision: number;
-}
-
 /**
  * One member's ownership of partitions. Liveness is judged by this process's monotonic clock: another
  * member is dead once its record has not changed for `leaseTtl` (or was deleted); this member stops
@@ -89,9 +77,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   readonly #maxAcquiring: number;
   readonly #describe: () => { readonly sessions: number };
   readonly #startedAt = Date.now();
-  readonly #watchingSince = performance.now();
-  readonly #members = new Map<string, SeenMember>();
-  readonly #leases = new Map<number, SeenLease>();
+  readonly #view: ClusterView;
   readonly #held = new Map<number, Hold>();
   /** Partitions not to take again before a monotonic time (the host just failed them). */
   readonly #coolDown = new Map<number, number>();
@@ -118,6 +104,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
     this.#maxMoves = options.maxMoves;
     this.#maxAcquiring = options.maxAcquiring ?? 4;
     this.#describe = options.describe;
+    this.#view = new ClusterView(options.partitions, options.leaseTtl);
   }
 
   /** Writes this member's record, loads what the bucket holds, then starts heartbeats and rounds. */
@@ -224,49 +211,13 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   }
 
   #observe(entry: KvEntry): void {
-    if (entry.key.startsWith('members.')) {
-      const id = entry.key.slice('members.'.length);
-      const previous = this.#members.get(id);
-      if (previous !== undefined && entry.revision <= previous.revision) return;
-      const deleted = entry.operation !== 'PUT';
-      let record: MemberRecord | undefined;
-      if (!deleted) {
-        try {
-          record = decodeMemberRecord(entry.value, `member record \`${entry.key}\``, id);
-        } catch (error) {
-          record = undefined;
-          if (error instanceof ClusterMismatchError) this.#emit('unreadableRecord', { key: entry.key, error });
-        }
-      }
-      this.#members.set(id, { record, revision: entry.revision, seenAt: performance.now(), deleted });
-    } else if (entry.key.startsWith('partitions.')) {
-      const partition = Number(entry.key.slice('partitions.'.length));
-      if (!Number.isSafeInteger(partition) || partition < 0 || partition >= this.#partitions) return;
-      const previous = this.#leases.get(partition);
-      if (previous !== undefined && entry.revision <= previous.revision) return;
-      let lease: SeenLease['lease'];
-      if (entry.operation === 'PUT') {
-        try {
-          lease = decodePartitionLease(entry.value, `lease \`${entry.key}\``);
-        } catch (error) {
-          lease = 'unreadable';
-          if (error instanceof ClusterMismatchError) this.#emit('unreadableRecord', { key: entry.key, error });
-        }
-      }
-      this.#leases.set(partition, { lease, revision: entry.revision });
-    } else {
-      return;
-    }
-    this.#scheduleRound();
+    const { changed, unreadable } = this.#view.observe(entry);
+    if (unreadable !== undefined) this.#emit('unreadableRecord', { key: entry.key, error: unreadable });
+    if (changed) this.#scheduleRound();
   }
 
   #isAlive(memberId: string): boolean {
-    if (memberId === this.memberId) return !this.#stopped && this.#heartbeatHealthy();
-    const now = performance.now();
-    const seen = this.#members.get(memberId);
-    // A lease's owner without any record: alive until this member has watched for a whole lease.
-    if (seen === undefined) return now - this.#watchingSince < this.#leaseTtl;
-    return !seen.deleted && now - seen.seenAt < this.#leaseTtl;
+    return memberId === this.memberId ? !this.#stopped && this.#heartbeatHealthy() : this.#view.isAlive(memberId);
   }
 
   #heartbeatHealthy(): boolean {
@@ -337,13 +288,9 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
     }
     const now = performance.now();
     for (const [partition, until] of this.#coolDown) if (until <= now) this.#coolDown.delete(partition);
-    const targets: string[] = [];
-    for (const [id, seen] of this.#members) {
-      if (id !== this.memberId && seen.record !== undefined && !seen.record.draining && this.#isAlive(id)) targets.push(id);
-    }
+    const targets = this.#view.liveMembers(this.memberId);
     if (!this.#draining) targets.push(this.memberId);
-    const leases = new Map<number, ObservedLease | 'unreadable'>();
-    for (const [partition, seen] of this.#leases) if (seen.lease !== undefined) leases.set(partition, seen.lease);
+    const leases = this.#view.leases();
     const plan = planRound({
       self: this.memberId,
       partitions: this.#partitions,
@@ -370,7 +317,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   }
 
   async #take(partition: number): Promise<void> {
-    const seen = this.#leases.get(partition);
+    const seen = this.#view.lease(partition);
     const previousEpoch = seen?.lease !== undefined && seen.lease !== 'unreadable' ? seen.lease.epoch : 0;
     const hold: Hold = { state: 'acquiring', epoch: previousEpoch + 1, revision: 0, since: performance.now() };
     this.#held.set(partition, hold);
@@ -385,7 +332,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       this.#checkIdle();
       return;
     }
-    this.#noteOwnLease(partition, hold);
+    this.#view.noteLease(partition, { owner: this.memberId, epoch: hold.epoch }, hold.revision);
     if (this.#held.get(partition) !== hold) {
       // Given up while the lease was being written (failed); stopped members let leases expire.
       if (!this.#stopped) await this.#giveBack(partition, hold);
@@ -434,17 +381,9 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   async #giveBack(partition: number, hold: Hold): Promise<void> {
     try {
       const revision = await this.#kv.update(partitionKey(partition), encodeRecord({ version: 1, owner: null, epoch: hold.epoch }), hold.revision);
-      const seen = this.#leases.get(partition);
-      if (seen === undefined || seen.revision < revision) this.#leases.set(partition, { lease: { owner: null, epoch: hold.epoch }, revision });
+      this.#view.noteLease(partition, { owner: null, epoch: hold.epoch }, revision);
     } catch {
       // Taken over meanwhile: nothing to give back.
-    }
-  }
-
-  #noteOwnLease(partition: number, hold: Hold): void {
-    const seen = this.#leases.get(partition);
-    if (seen === undefined || seen.revision < hold.revision) {
-      this.#leases.set(partition, { lease: { owner: this.memberId, epoch: hold.epoch }, revision: hold.revision });
     }
   }
 
