@@ -28,12 +28,13 @@ describe.skipIf(!natsAvailable())('cluster ownership: leases over live members',
 
   const all = Array.from({ length: PARTITIONS }, (_, p) => p);
 
-  it('a lone member takes every partition, each at epoch 1', async () => {
+  it('a lone member takes every partition, each at epoch 1, at most 4 at once', async () => {
     const h = await open();
     const a = await h.join('alpha');
     await h.until(() => a.ownership.owned().length === PARTITIONS);
     expect(a.ownership.owned()).toEqual(all);
     for (const p of all) expect(h.ledger.epochs(p)).toEqual([1]);
+    expect(a.host.maxAcquiring).toBeLessThanOrEqual(4);
     const status = await readClusterStatusOrConfigless(h);
     expect(status.leases).toEqual(all.map((partition) => ({ partition, owner: 'alpha', epoch: 1 })));
     expect(h.ledger.violations).toEqual([]);

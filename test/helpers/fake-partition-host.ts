@@ -44,9 +44,11 @@ export class PartitionLedger {
 }
 
 export class FakePartitionHost implements PartitionHost {
-  /** Releases under way now, and the most there ever were at once. */
+  /** Releases under way now, and the most there ever were at once; the same for acquisitions. */
   releasing = 0;
   maxReleasing = 0;
+  acquiring = 0;
+  maxAcquiring = 0;
   readonly #member: string;
   readonly #ledger: PartitionLedger;
   readonly #failAcquire: ReadonlySet<number>;
@@ -58,7 +60,11 @@ export class FakePartitionHost implements PartitionHost {
   }
 
   async acquire(partition: number, epoch: number): Promise<void> {
-    await Promise.resolve();
+    this.acquiring++;
+    this.maxAcquiring = Math.max(this.maxAcquiring, this.acquiring);
+    // Fencing and restoring take a few turns of the event loop.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.acquiring--;
     if (this.#failAcquire.has(partition)) throw new Error(`partition ${partition} cannot be served here`);
     this.#ledger.onAcquire(this.#member, partition, epoch);
   }
