@@ -52,6 +52,8 @@ describe.skipIf(!natsAvailable())('cluster ownership: leases over live members',
     expect(a.host.maxReleasing).toBeLessThanOrEqual(2);
     for (const p of h.targetsOf('bravo', live)) expect(h.ledger.epochs(p)).toEqual([1, 2]);
     for (const p of h.targetsOf('alpha', live)) expect(h.ledger.epochs(p)).toEqual([1]);
+    // Handed over, never taken from under its owner.
+    expect(h.ledger.entries.filter((e) => e.call === 'abandon')).toEqual([]);
     expect(h.ledger.violations).toEqual([]);
   });
 
@@ -113,6 +115,7 @@ describe.skipIf(!natsAvailable())('cluster ownership: leases over live members',
     b.ownership.stop();
     await h.until(() => settled([a, d]));
     expect(a.ownership.owned().length + d.ownership.owned().length).toBe(PARTITIONS);
+    expect(h.ledger.entries.filter((e) => e.call === 'abandon' && e.member !== 'bravo')).toEqual([]);
     for (const p of all) {
       const epochs = h.ledger.epochs(p);
       expect(epochs).toEqual(epochs.map((_, i) => i + 1));

@@ -29,13 +29,14 @@ export class OwnershipHarness {
     return harness;
   }
 
+  /** Leases of 1 s by default: long enough that a loaded machine's pauses do not look like deaths. */
   async join(id: string, options: { readonly maxMoves?: number; readonly leaseTtl?: number; readonly failAcquire?: ReadonlySet<number> } = {}): Promise<TestMember> {
     const nc = await connect({ servers: this.url });
     this.#connections.push(nc);
     const kv = await openClusterKv(nc, this.cluster);
     const host = this.ledger.host(id, options.failAcquire === undefined ? {} : { failAcquire: options.failAcquire });
     const ownership = await Ownership.start({
-      kv, memberId: id, host, partitions: this.partitions, leaseTtl: options.leaseTtl ?? 300, maxMoves: options.maxMoves ?? 2,
+      kv, memberId: id, host, partitions: this.partitions, leaseTtl: options.leaseTtl ?? 1000, maxMoves: options.maxMoves ?? 2,
       describe: () => ({ sessions: 0 }),
     });
     for (const name of ['acquired', 'released', 'lost', 'unreadableRecord'] as const) ownership.on(name, () => this.#check());
