@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { OwnershipHarness, same } from './helpers/ownership-harness.js';
-import { readClusterStatus } from '../dist/src/cluster/cluster-status.js';
+import { readClusterStatus, type ClusterStatus } from '../dist/src/cluster/cluster-status.js';
 
 const PARTITIONS = 16;
 
@@ -37,6 +37,8 @@ describe.skipIf(!natsAvailable())('cluster ownership: leases over live members',
     expect(a.host.maxAcquiring).toBeLessThanOrEqual(4);
     const status = await readClusterStatusOrConfigless(h);
     expect(status.leases).toEqual(all.map((partition) => ({ partition, owner: 'alpha', epoch: 1 })));
+    expect(status.members).toEqual([expect.objectContaining({ id: 'alpha', pid: process.pid, draining: false, sessions: 0 })]);
+    expect(status.members[0]?.heartbeatAge).toBeGreaterThanOrEqual(0);
     expect(h.ledger.violations).toEqual([]);
   });
 
@@ -151,7 +153,7 @@ describe.skipIf(!natsAvailable())('cluster ownership: leases over live members',
   });
 });
 
-async function readClusterStatusOrConfigless(h: OwnershipHarness): Promise<{ leases: unknown; members: unknown }> {
+async function readClusterStatusOrConfigless(h: OwnershipHarness): Promise<ClusterStatus> {
   // These tests write no config: the status reader needs one, so write the one a member would.
   if ((await h.kv.get('config')) === null) {
     await h.kv.create('config', new TextEncoder().encode(JSON.stringify({ version: 1, partitions: h.partitions, identity: 'test', createdAt: 0 })));
