@@ -122,7 +122,7 @@ describe('cluster batch codec', () => {
     const back = decodeBatchReply(encodeBatchReply({ status: 'served', outcomes: values.map((item) => ({ ok: true, value: item })) }));
     expect(back.status).toBe('served');
     if (back.status !== 'served') return;
-    back.outcomes.forEach((item, index) => expect(same('ok' in item ? item.value : 'not a value', values[index])).toBe(true));
+    back.outcomes.forEach((item, index) => expect(same('ok' in item && item.ok ? item.value : 'not a value', values[index])).toBe(true));
   });
 
   it('decodes a payload from an unaligned view of a larger buffer', () => {
@@ -131,6 +131,14 @@ describe('cluster batch codec', () => {
     shifted.set(bytes, 3);
     const back = decodeBatchReply(shifted.subarray(3));
     expect(back.status === 'served' && same(back.outcomes[0], { ok: true, value: new Float64Array([1, 2]) })).toBe(true);
+  });
+
+  it('decodes from a Buffer (as NATS may hand it over) into payloads of their own', () => {
+    const bytes = Buffer.concat([Buffer.alloc(5), Buffer.from(encodeBatchReply({ status: 'served', outcomes: [{ ok: true, value: new Float32Array([3]) }, { ok: true, value: new Uint8Array([7]) }] }))]);
+    const back = decodeBatchReply(bytes.subarray(5));
+    expect(back.status === 'served' && same(back.outcomes, [{ ok: true, value: new Float32Array([3]) }, { ok: true, value: new Uint8Array([7]) }])).toBe(true);
+    const payload = back.status === 'served' ? back.outcomes[1] : undefined;
+    expect(payload !== undefined && 'ok' in payload && payload.ok && payload.value instanceof Uint8Array && payload.value.buffer.byteLength).toBe(1);
   });
 
   it('refuses a value the wire cannot carry with ERR_INVALID_ARGUMENT', () => {

@@ -100,7 +100,9 @@ export function decodeValue(json: unknown, tail: TailReader, depth: number): Wir
       throw wireFault(`payload bounds (the tail holds ${tail.byteLength} bytes)`, `${length} bytes at ${offset} for a ${Kind.name}`);
     }
     // A copy: the message's buffer is NATS's, and the copy is aligned for any element size.
-    const copy = tail.slice(offset, offset + length);
+    // (Not `slice`: on a Buffer, which NATS may hand over, it returns a view.)
+    const copy = new Uint8Array(length);
+    copy.set(tail.subarray(offset, offset + length));
     return Kind === Uint8Array ? copy : new Kind(copy.buffer);
   }
   throw wireFault('value', json);
