@@ -53,6 +53,21 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
     owner.stop();
   });
 
+  it('aborts a call waiting to be sent again, saying it may have run once', async () => {
+    const cluster = 'abortresend';
+    await writeClusterConfig(nc, cluster, 2);
+    const owner = new FakeOwner(nc, cluster);
+    owner.answer = () => ({ status: 'moved', reason: 'nobody yet' });
+    const client = await ClusterClient.connect<Counter>({ nats: server.url, cluster });
+    const controller = new AbortController();
+    const call = client.session('r').with({ signal: controller.signal }).call('inc');
+    await owner.received(1);
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: 'ERR_ABORTED', sessionKey: 'r', message: expect.stringMatching(/may have run once/) as string });
+    await client.close();
+    owner.stop();
+  });
+
   it('close refuses new calls with ERR_POOL_CLOSED and waits for those out', async () => {
     const cluster = 'close';
     await writeClusterConfig(nc, cluster, 2);

@@ -46,7 +46,7 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
         if (this.#closing !== undefined) throw new PoolClosedError(`the client of cluster ${JSON.stringify(options.cluster)} is closed`);
       },
       nextCallId: () => `${this.#clientId}.${++this.#calls}`,
-      submit: (op, signal) => this.#router.submit(op, signal),
+      submit: (op) => this.#router.submit(op),
     };
     void this.#readConfig();
   }
@@ -60,7 +60,7 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
     const resolved = resolveClusterClientOptions(options);
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: [...resolved.servers], name: `reactor-pool client of ${resolved.cluster}` });
+      nc = await connect({ servers: [...resolved.servers], name: `reactor-pool client of ${resolved.cluster}`, noAsyncTraces: true });
     } catch (error) {
       throw new ClusterUnavailableError(`Cannot connect to NATS at ${resolved.servers.join(', ')}: ${(error as Error).message}`);
     }
@@ -108,7 +108,10 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
         for await (const entry of watch) {
           if (entry.operation !== 'PUT') continue;
           const partitions = readPartitionCount(entry.value);
-          if (partitions === undefined) continue;
+          if (partitions === undefined) {
+            this.#router.waitingFor(`the cluster's config record (KV bucket ${kvBucket(this.#options.cluster)}, key ${CONFIG_KEY}) is not one this version reads`);
+            continue;
+          }
           watch.stop();
           this.#router.setPartitions(partitions);
           return;
@@ -116,6 +119,7 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
         return;
       } catch {
         // No bucket yet (no member has started), or NATS is reconnecting: try again a little later.
+        if (this.#closing !== undefined) return;
         await new Promise<void>((wake) => {
           this.#configRetry = { timer: setTimeout(wake, pause), wake };
         });

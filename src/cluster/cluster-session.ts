@@ -19,7 +19,7 @@ export interface ClusterSessionDeps {
   /** A fresh idempotency key for a call that has none of its own. */
   readonly nextCallId: () => string;
   /** Queues an operation for its partition's owner. */
-  readonly submit: (op: PendingOp, signal: AbortSignal | undefined) => void;
+  readonly submit: (op: PendingOp) => void;
 }
 
 /** Not a given timeout: the client's `callTimeout` applies and the owner's own call timeout stays. */
@@ -142,7 +142,7 @@ export class ClusterSession<E extends object = UntypedExports, M = NoResultModes
       }
       const timeout = options === undefined || Number.isNaN(options.timeout) ? this.#deps.callTimeout : options.timeout;
       const promise = new Promise<WireValue>((resolve, reject) => {
-        this.#deps.submit({ wire, deadline: performance.now() + timeout, resolve, reject, lastCause: '', sent: false, unwatch: undefined }, signal);
+        this.#deps.submit({ wire, deadline: performance.now() + timeout, resolve, reject, signal, lastCause: '', sent: false, unwatch: undefined });
       });
       return promise as Promise<never>;
     } catch (error) {

@@ -3,8 +3,8 @@
 // operations wait for the next), and a batch or operation the owner could not take is sent again,
 // with backoff, until its deadline.
 
-import type { NatsConnection } from '@nats-io/nats-core';
-import { AbortedError, ClusterUnavailableError, deserializeError, type ReactorPoolError, type SerializedError } from '../errors.js';
+import type { Msg, NatsConnection } from '@nats-io/nats-core';
+import { AbortedError, ClusterUnavailableError, InvalidArgumentError, deserializeError, type ReactorPoolError, type SerializedError } from '../errors.js';
 import { callSubject, partitionOf } from './cluster-names.js';
 import { decodeBatchReply, encodeBatchRequest, type BatchReply, type WireOp, type WireValue } from './batch-wire.js';
 import { watchSignal } from '../signal-watchers.js';
@@ -20,6 +20,8 @@ export interface PendingOp {
   readonly deadline: number;
   readonly resolve: (value: WireValue) => void;
   readonly reject: (error: ReactorPoolError) => void;
+  /** Rejects it (ERR_ABORTED) while it is queued or waiting to be sent again. */
+  readonly signal: AbortSignal | undefined;
   /** Why it was last sent again (shown if it runs out of time). */
   lastCause: string;
   /** Whether it was sent at least once (an abort then cannot promise that nothing ran). */
@@ -56,6 +58,8 @@ export class PartitionRouter {
   /** Lanes waiting out a backoff. */
   readonly #backingOff = new Set<SessionLane>();
   #partitions: number | undefined;
+  /** Why operations wait before the partition count is known. */
+  #waitingCause = "the cluster's config is not in its KV bucket yet";
   #flushScheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -79,8 +83,14 @@ export class PartitionRouter {
     this.#scheduleFlush();
   }
 
+  /** Why operations cannot be routed yet (shown by those that run out of time before the config is read). */
+  waitingFor(cause: string): void {
+    this.#waitingCause = cause;
+    for (const lane of this.#lanes.values()) for (const op of lane.queue) if (lane.partition === undefined) op.lastCause = cause;
+  }
+
   /** Queues an operation behind the key's earlier ones. */
-  submit(op: PendingOp, signal: AbortSignal | undefined): void {
+  submit(op: PendingOp): void {
     const key = op.wire.key;
     let lane = this.#lanes.get(key);
     if (lane === undefined) {
@@ -89,11 +99,8 @@ export class PartitionRouter {
     }
     lane.queue.push(op);
     this.#unsettled++;
-    op.lastCause = this.#partitions === undefined ? "the cluster's config is not in its KV bucket yet" : "not sent: the session's earlier operations were still out";
-    if (signal !== undefined) {
-      const queuedLane = lane;
-      op.unwatch = watchSignal(signal, () => this.#abort(queuedLane, op, signal));
-    }
+    op.lastCause = this.#partitions === undefined ? this.#waitingCause : "not sent: the session's earlier operations were still out";
+    this.#watch(lane, op);
     if (op.deadline < this.#timerAt) this.#arm(op.deadline);
     if (!lane.inFlight && lane.retryAt === 0 && this.#partitions !== undefined) {
       this.#ready.add(lane);
@@ -140,16 +147,17 @@ export class PartitionRouter {
     for (const [partition, candidates] of byPartition) {
       const lanes: SessionLane[] = [];
       const ops: PendingOp[][] = [];
-      const wire: WireOp[] = [];
       for (const lane of candidates) {
         const taken = this.#takeLive(lane, now);
-        if (taken.length === 0) continue;
+        if (taken.length === 0) {
+          this.#forgetIfIdle(lane);
+          continue;
+        }
         lane.inFlight = true;
         lanes.push(lane);
         ops.push(taken);
-        for (const op of taken) wire.push(op.wire);
       }
-      if (lanes.length > 0) this.#send({ partition, lanes, ops }, wire, now);
+      if (lanes.length > 0) this.#send({ partition, lanes, ops }, now);
     }
   }
 
@@ -166,13 +174,21 @@ export class PartitionRouter {
       }
       op.unwatch?.();
       op.unwatch = undefined;
-      op.sent = true;
       live.push(op);
     }
     return live;
   }
 
-  #send(batch: Batch, wire: WireOp[], now: number): void {
+  /** Encodes the batch once and sends it; one over the server's payload limit is split first. */
+  #send(batch: Batch, now: number): void {
+    const wire: WireOp[] = [];
+    let latest = 0;
+    for (const ops of batch.ops) {
+      for (const op of ops) {
+        wire.push(op.wire);
+        if (op.deadline > latest) latest = op.deadline;
+      }
+    }
     let bytes: Uint8Array;
     try {
       bytes = encodeBatchRequest({ partition: batch.partition, ops: wire });
@@ -181,10 +197,20 @@ export class PartitionRouter {
       this.#refuse(batch, (error as ReactorPoolError).toJSON());
       return;
     }
-    let latest = 0;
-    for (const ops of batch.ops) for (const op of ops) if (op.deadline > latest) latest = op.deadline;
+    const limit = this.#nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
+    if (bytes.byteLength > limit) {
+      this.#split(batch, bytes.byteLength, limit, now);
+      return;
+    }
+    for (const ops of batch.ops) for (const op of ops) op.sent = true;
     const timeout = Math.max(1, Math.ceil(Math.min(this.#requestTimeout, latest - now)));
-    this.#nc.request(callSubject(this.#cluster, batch.partition), bytes, { timeout }).then(
+    let reply: Promise<Msg>;
+    try {
+      reply = this.#nc.request(callSubject(this.#cluster, batch.partition), bytes, { timeout });
+    } catch (error) {
+      reply = Promise.reject(error as Error);
+    }
+    reply.then(
       (message) => {
         let reply: BatchReply;
         try {
@@ -197,6 +223,57 @@ export class PartitionRouter {
       },
       (error: unknown) => this.#resendAll(batch, requestFailure(error)),
     );
+  }
+
+  /**
+   * A batch too big for one NATS message: its sessions go in two batches; a single session's
+   * operations, the first half now and the rest after (still one batch of the session in flight); a
+   * single operation too big is refused.
+   */
+  #split(batch: Batch, size: number, limit: number, now: number): void {
+    const { partition, lanes, ops } = batch;
+    if (lanes.length > 1) {
+      const half = Math.ceil(lanes.length / 2);
+      this.#send({ partition, lanes: lanes.slice(0, half), ops: ops.slice(0, half) }, now);
+      this.#send({ partition, lanes: lanes.slice(half), ops: ops.slice(half) }, now);
+      return;
+    }
+    const [lane] = lanes;
+    const [own] = ops;
+    if (lane === undefined || own === undefined) return;
+    if (own.length === 1) {
+      const [op] = own;
+      if (op !== undefined) {
+        this.#settle(op);
+        op.reject(new InvalidArgumentError(
+          `session ${JSON.stringify(lane.key)}: ${op.wire.op} takes ${size} bytes on the wire, over the NATS server's max_payload (${limit})`,
+          { sessionKey: lane.key },
+        ));
+      }
+      this.#landed(lane, [], '');
+      return;
+    }
+    const half = Math.ceil(own.length / 2);
+    this.#requeue(lane, own.slice(half));
+    this.#send({ partition, lanes, ops: [own.slice(0, half)] }, now);
+  }
+
+  /** Puts operations back at the front of their lane's queue, in order, watching their signals again. */
+  #requeue(lane: SessionLane, ops: readonly PendingOp[]): void {
+    if (ops.length === 0) return;
+    lane.queue = lane.queue.length === 0 ? [...ops] : [...ops, ...lane.queue];
+    for (const op of ops) this.#watch(lane, op);
+  }
+
+  /** Rejects `op` if its signal fires while it waits in `lane`'s queue (at once if it already has). */
+  #watch(lane: SessionLane, op: PendingOp): void {
+    const signal = op.signal;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.#abort(lane, op, signal);
+      return;
+    }
+    op.unwatch = watchSignal(signal, () => this.#abort(lane, op, signal));
   }
 
   #answer(batch: Batch, reply: BatchReply): void {
@@ -265,7 +342,7 @@ export class PartitionRouter {
         op.reject(unavailable(op));
         return false;
       });
-      lane.queue = live.length === 0 ? lane.queue : [...live, ...lane.queue];
+      this.#requeue(lane, live);
       if (cause !== '' && lane.queue.length > 0) {
         lane.retryAt = now + Math.min(BACKOFF_CAP, BACKOFF_START * 2 ** lane.attempt);
         lane.attempt++;
