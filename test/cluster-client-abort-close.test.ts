@@ -101,6 +101,9 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
     expect(() => session.with({ result: 'json' })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }) as Error);
     await expect(session.call('f', {} as unknown as number)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', sessionKey: 'v' });
     await expect(session.callMany('f', 'nope' as unknown as [])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    for (const list of [new Uint8ClampedArray(2), new DataView(new ArrayBuffer(2)), [[{}]]]) {
+      await expect(session.callMany('f', list as unknown as [])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    }
     await expect(session.restore('nope' as unknown as Uint8Array)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     await expect(ClusterClient.connect({ nats: server.url, cluster: 'bad name' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     await expect(ClusterClient.connect({ nats: 'nats://127.0.0.1:1', cluster: 'x' })).rejects.toMatchObject({ code: 'ERR_CLUSTER_UNAVAILABLE' });

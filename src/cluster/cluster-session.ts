@@ -9,6 +9,7 @@ import type {
 } from '../export-types.js';
 import type { WireCallOptions, WireOp, WireValue } from './batch-wire.js';
 import type { PendingOp } from './partition-router.js';
+import { isWireTypedArray } from './wire-values.js';
 
 /** What a cluster session is wired to, given by its client. */
 export interface ClusterSessionDeps {
@@ -112,7 +113,7 @@ export class ClusterSession<E extends object = UntypedExports, M = NoResultModes
     try {
       checkExportName(name, this.key);
       let owned: WireValue;
-      if (ArrayBuffer.isView(list) && !(list instanceof DataView)) {
+      if (isWireTypedArray(list)) {
         // A Buffer's `slice` is a view: copy bytes by hand.
         owned = list instanceof Uint8Array ? new Uint8Array(list) : (list as unknown as { slice(): WireValue }).slice();
       } else if (Array.isArray(list)) {

@@ -4,7 +4,7 @@
 // with backoff, until its deadline.
 
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { AbortedError, ClusterUnavailableError, InvalidArgumentError, deserializeError, type ReactorPoolError, type SerializedError } from '../errors.js';
+import { AbortedError, ClusterUnavailableError, InvalidArgumentError, ReactorPoolError, deserializeError, type SerializedError } from '../errors.js';
 import { callSubject, partitionOf } from './cluster-names.js';
 import { decodeBatchReply, encodeBatchRequest, type BatchReply, type WireOp, type WireValue } from './batch-wire.js';
 import { watchSignal } from '../signal-watchers.js';
@@ -194,7 +194,8 @@ export class PartitionRouter {
       bytes = encodeBatchRequest({ partition: batch.partition, ops: wire });
     } catch (error) {
       // Arguments are checked when a call is made, so this is not expected; fail the batch's operations alike.
-      this.#refuse(batch, (error as ReactorPoolError).toJSON());
+      const why = error instanceof ReactorPoolError ? error : new InvalidArgumentError(`Cannot encode the batch: ${String(error)}`);
+      this.#refuse(batch, why.toJSON());
       return;
     }
     const limit = this.#nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
@@ -208,7 +209,7 @@ export class PartitionRouter {
     try {
       reply = this.#nc.request(callSubject(this.#cluster, batch.partition), bytes, { timeout });
     } catch (error) {
-      reply = Promise.reject(error as Error);
+      reply = Promise.reject(error);
     }
     reply.then(
       (message) => {

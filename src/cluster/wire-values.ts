@@ -27,6 +27,11 @@ const TYPED_ARRAY_PROTOTYPE = Object.getPrototypeOf(Uint8Array.prototype) as obj
 /** The kind's name, as %TypedArray%.prototype[Symbol.toStringTag] reads it from the view itself (a Buffer is a Uint8Array). */
 const typedArrayName = (view: ArrayBufferView): unknown => Reflect.get(TYPED_ARRAY_PROTOTYPE, Symbol.toStringTag, view);
 
+/** Whether `value` is a typed array of a kind the wire carries (not a DataView, not a Uint8ClampedArray). */
+export function isWireTypedArray(value: unknown): value is ArrayBufferView {
+  return ArrayBuffer.isView(value) && KIND_BY_NAME.has(String(typedArrayName(value)));
+}
+
 /** An ERR_INVALID_ARGUMENT for a malformed part of a message. */
 export function wireFault(what: string, got: unknown): InvalidArgumentError {
   return new InvalidArgumentError(`Malformed cluster message: bad ${what}, got ${describeValue(got)}`);
