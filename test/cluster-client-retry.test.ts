@@ -11,6 +11,7 @@ import { resolveClusterClientOptions, type ResolvedClusterClientOptions } from '
 import { ReactorTrapError } from '../dist/src/errors.js';
 import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { FakeOwner, deferred, writeClusterConfig } from './helpers/fake-owner.js';
+import type { BatchReply } from '../dist/src/cluster/batch-wire.js';
 
 const idsOf = (owner: FakeOwner, index: number): string[] => (owner.requests[index]?.ops ?? []).map((op) => ('id' in op ? op.id : op.op));
 
@@ -62,6 +63,20 @@ describe.skipIf(!natsAvailable())('cluster client retries', () => {
     expect(await Promise.all([one, two])).toEqual([1, 2]);
     expect(owner.requests).toHaveLength(2);
     expect(idsOf(owner, 1)).toEqual([idsOf(owner, 0)[0], expect.any(String)]);
+    await client.close();
+    owner.stop();
+  });
+
+  it('sends a batch nobody answered within requestTimeout again, with the same key', async () => {
+    const cluster = 'requesttimeout';
+    await writeClusterConfig(nc, cluster, 2);
+    const owner = new FakeOwner(nc, cluster);
+    const never = deferred<BatchReply>();
+    owner.answer = (request, index) => (index === 0 ? never.promise : owner.serve(request));
+    const client = await ClusterClient.connect({ nats: server.url, cluster, requestTimeout: 20 });
+    expect(await client.session('t').call('inc')).toBe(1);
+    expect(owner.requests).toHaveLength(2);
+    expect(idsOf(owner, 1)).toEqual(idsOf(owner, 0));
     await client.close();
     owner.stop();
   });

@@ -117,9 +117,10 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
           return;
         }
         return;
-      } catch {
+      } catch (error) {
         // No bucket yet (no member has started), or NATS is reconnecting: try again a little later.
         if (this.#closing !== undefined) return;
+        this.#router.waitingFor(`the cluster's config could not be read from KV bucket ${kvBucket(this.#options.cluster)} (${(error as Error).message})`);
         await new Promise<void>((wake) => {
           this.#configRetry = { timer: setTimeout(wake, pause), wake };
         });

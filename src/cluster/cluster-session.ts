@@ -10,6 +10,7 @@ import type {
 import type { WireCallOptions, WireOp, WireValue } from './batch-wire.js';
 import type { PendingOp } from './partition-router.js';
 import { isWireTypedArray } from './wire-values.js';
+import { tickNow } from '../tick-clock.js';
 
 /** What a cluster session is wired to, given by its client. */
 export interface ClusterSessionDeps {
@@ -143,7 +144,7 @@ export class ClusterSession<E extends object = UntypedExports, M = NoResultModes
       }
       const timeout = options === undefined || Number.isNaN(options.timeout) ? this.#deps.callTimeout : options.timeout;
       const promise = new Promise<WireValue>((resolve, reject) => {
-        this.#deps.submit({ wire, deadline: performance.now() + timeout, resolve, reject, signal, lastCause: '', sent: false, unwatch: undefined });
+        this.#deps.submit({ wire, deadline: tickNow() + timeout, resolve, reject, signal, lastCause: '', sent: false, unwatch: undefined });
       });
       return promise as Promise<never>;
     } catch (error) {
