@@ -19,6 +19,7 @@ export class FakeOwner {
   answer: Answer = (request) => this.serve(request);
   readonly #subscription: Subscription;
   readonly #waiters: { count: number; resolve: () => void }[] = [];
+  readonly #served = new Map<string, WireOutcome>();
 
   constructor(nc: NatsConnection, cluster: string) {
     this.#subscription = nc.subscribe(`rp.${cluster}.call.*`, {
@@ -49,13 +50,20 @@ export class FakeOwner {
     return new Promise((resolve) => this.#waiters.push({ count, resolve }));
   }
 
-  /** The default answer: every op served (`inc` counts per key; other ops return undefined). */
+  /**
+   * The default answer: every op served (`inc` counts per key; other ops return undefined). A call
+   * whose idempotency key was served before gets the same outcome again, as from a real owner.
+   */
   serve(request: BatchRequest): BatchReply {
     const outcomes: WireOutcome[] = request.ops.map((op) => {
       if (op.op === 'call' && op.name === 'inc') {
+        const seen = this.#served.get(op.id);
+        if (seen !== undefined) return seen;
         const count = (this.counters.get(op.key) ?? 0) + 1;
         this.counters.set(op.key, count);
-        return { ok: true, value: count };
+        const outcome: WireOutcome = { ok: true, value: count };
+        this.#served.set(op.id, outcome);
+        return outcome;
       }
       if (op.op === 'callMany') return { ok: true, value: op.list };
       return { ok: true, value: undefined };
