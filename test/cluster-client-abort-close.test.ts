@@ -87,7 +87,7 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
     expect(await out).toBe(1);
     await closing;
     expect(closed).toBe(true);
-    await client.close();
+    await client[Symbol.asyncDispose]();
     owner.stop();
   });
 

@@ -95,6 +95,11 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
     })();
   }
 
+  /** What `await using client = await ClusterClient.connect(…)` calls when the scope ends: {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Reads the cluster's config (waiting for its bucket and key to appear) and gives the router the partition count. */
   async #readConfig(): Promise<void> {
     const kvm = new Kvm(this.#nc);
