@@ -1,14 +1,14 @@
 // A handle for one session key of a cluster: the same calls as a local pool's Session, sent to the
 // member owning the key's partition. Everything is checked here, before anything is sent.
 
-import { AbortedError, InvalidArgumentError, SessionClosedError, describeValue } from '../errors.js';
+import { InvalidArgumentError, SessionClosedError, describeValue } from '../errors.js';
 import { resolveCallOptions, type CallArg, type CallOptions, type ResolvedCallOptions } from '../call-options.js';
 import type {
   ExportArgs, ExportResult, ManyItem, NameIn, NoResultModes, OnlyParam, ResultModeOf, ReturnOf, SessionCalls, TypedArgsFor,
   TypedListName, TypedResultOf, UntypedExports,
 } from '../export-types.js';
 import type { WireCallOptions, WireOp, WireValue } from './batch-wire.js';
-import type { PendingOp } from './partition-router.js';
+import { abortedError, type PendingOp } from './partition-router.js';
 import { isWireTypedArray } from './wire-values.js';
 import { tickNow } from '../tick-clock.js';
 
@@ -140,7 +140,7 @@ export class ClusterSession<E extends object = UntypedExports, M = NoResultModes
       this.#deps.assertOpen();
       const signal = options?.signal;
       if (signal?.aborted === true) {
-        throw new AbortedError(`session ${JSON.stringify(this.key)}: the call was aborted before it was sent; nothing ran`, { sessionKey: this.key });
+        throw abortedError(this.key, signal, false);
       }
       const timeout = options === undefined || Number.isNaN(options.timeout) ? this.#deps.callTimeout : options.timeout;
       const promise = new Promise<WireValue>((resolve, reject) => {
@@ -166,11 +166,13 @@ function ownArg(arg: unknown, sessionKey: string, exportName: string, what: stri
   throw new InvalidArgumentError(`Expected ${what} to be a number, a bigint, a string or a Uint8Array, got ${describeValue(arg)}`, { sessionKey, exportName });
 }
 
+const NO_OPTIONS: WireCallOptions = Object.freeze({});
+
 function wireOptions(options: ResolvedCallOptions | undefined): WireCallOptions {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   const timeout = Number.isNaN(options.timeout) ? undefined : options.timeout;
   if (options.result !== undefined && timeout !== undefined) return { result: options.result, timeout };
   if (options.result !== undefined) return { result: options.result };
   if (timeout !== undefined) return { timeout };
-  return {};
+  return NO_OPTIONS;
 }

@@ -365,14 +365,7 @@ export class PartitionRouter {
     lane.queue.splice(at, 1);
     op.unwatch = undefined;
     this.#settle(op);
-    const reason: unknown = signal.reason;
-    const why = reason instanceof Error ? `: ${reason.message}` : '';
-    op.reject(new AbortedError(
-      op.sent
-        ? `session ${JSON.stringify(lane.key)}: the call was aborted while waiting to be sent again${why}; it was sent before and may have run once`
-        : `session ${JSON.stringify(lane.key)}: the call was aborted before it was sent${why}; nothing ran`,
-      { sessionKey: lane.key },
-    ));
+    op.reject(abortedError(lane.key, signal, op.sent));
     this.#forgetIfIdle(lane);
   }
 
@@ -427,6 +420,18 @@ export class PartitionRouter {
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
     this.#scheduleFlush();
   }
+}
+
+/** ERR_ABORTED for an operation whose signal fired before it was sent (again, if `sent`). */
+export function abortedError(sessionKey: string, signal: AbortSignal, sent: boolean): AbortedError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? `: ${reason.message}` : '';
+  return new AbortedError(
+    sent
+      ? `session ${JSON.stringify(sessionKey)}: the call was aborted while waiting to be sent again${why}; it was sent before and may have run once`
+      : `session ${JSON.stringify(sessionKey)}: the call was aborted before it was sent${why}; nothing ran`,
+    { sessionKey },
+  );
 }
 
 function unavailable(op: PendingOp): ClusterUnavailableError {
