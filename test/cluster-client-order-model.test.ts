@@ -11,6 +11,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import type { BatchReply, WireOutcome } from '../dist/src/cluster/batch-wire.js';
 import { seeded } from '../dist/src/seeded-random.js';
+import { depth } from './helpers/depth.js';
 import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { FakeOwner, writeClusterConfig } from './helpers/fake-owner.js';
 
@@ -81,6 +82,6 @@ describe.skipIf(!natsAvailable())('cluster client order model', () => {
         await client.close();
         owner.stop();
       },
-    ), { seed: SEED, numRuns: 25 });
+    ), { seed: SEED, numRuns: depth(25) });
   }, 120_000);
 });

@@ -8,6 +8,7 @@ import {
   decodeBatchReply, decodeBatchRequest, encodeBatchReply, encodeBatchRequest,
   type BatchReply, type BatchRequest, type WireOp, type WireOutcome, type WireValue,
 } from '../dist/src/cluster/batch-wire.js';
+import { depth } from './helpers/depth.js';
 import { ReactorPoolError, deserializeError, ERROR_CODES, type SerializedError } from '../dist/src/errors.js';
 
 const SEED = 0x5eed_c1a5;
@@ -105,7 +106,7 @@ describe('cluster batch codec', () => {
   it('round-trips every request exactly', () => {
     fc.assert(fc.property(request, (given) => {
       expect(same(decodeBatchRequest(encodeBatchRequest(given)), given)).toBe(true);
-    }), { seed: SEED, numRuns: 400 });
+    }), { seed: SEED, numRuns: depth(400) });
   });
 
   it('round-trips every reply exactly, and errors rebuild their class', () => {
@@ -113,7 +114,7 @@ describe('cluster batch codec', () => {
       const back = decodeBatchReply(encodeBatchReply(given));
       expect(same(back, given)).toBe(true);
       if (back.status === 'refused') expect(deserializeError(back.error).code).toBe(given.status === 'refused' ? given.error.code : '');
-    }), { seed: SEED + 1, numRuns: 400 });
+    }), { seed: SEED + 1, numRuns: depth(400) });
   });
 
   it('keeps the special numbers, -0 and the typed-array kinds', () => {
@@ -163,7 +164,7 @@ describe('cluster batch codec', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
       decodesOrRefuses(decodeBatchRequest, bytes);
       decodesOrRefuses(decodeBatchReply, bytes);
-    }), { seed: SEED + 2, numRuns: 2000 });
+    }), { seed: SEED + 2, numRuns: depth(2000) });
   });
 
   it('decodes any mutation of a real message or refuses it with ERR_INVALID_ARGUMENT (fuzz: flipped bytes)', () => {
@@ -174,7 +175,7 @@ describe('cluster batch codec', () => {
       for (const { at, byte } of changes) if (bytes.byteLength > 0) bytes[at % bytes.byteLength] = byte;
       decodesOrRefuses(decodeBatchRequest, bytes);
       decodesOrRefuses(decodeBatchReply, bytes);
-    }), { seed: SEED + 3, numRuns: 3000 });
+    }), { seed: SEED + 3, numRuns: depth(3000) });
   });
 
   it('refuses hostile JSON parts with ERR_INVALID_ARGUMENT', () => {

@@ -60,7 +60,11 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
     const resolved = resolveClusterClientOptions(options);
     let nc: NatsConnection;
     try {
-      nc = await connect({ servers: [...resolved.servers], name: `reactor-pool client of ${resolved.cluster}`, noAsyncTraces: true });
+      nc = await connect({
+        servers: [...resolved.servers], name: `reactor-pool client of ${resolved.cluster}`, noAsyncTraces: true,
+        // A client outlives server restarts: calls made meanwhile are sent again until their deadlines.
+        maxReconnectAttempts: -1,
+      });
     } catch (error) {
       throw new ClusterUnavailableError(`Cannot connect to NATS at ${resolved.servers.join(', ')}: ${(error as Error).message}`);
     }
