@@ -1,0 +1,276 @@
+// A member of a cluster: it joins (checks the cluster's config, heartbeats), owns the partitions that
+// rendezvous hashing gives it (a durable pool each, journal in the stream), hands them over on join
+// and leave, and reaches any session, its own or another member's, through the cluster like a client.
+
+import { EventEmitter } from 'node:events';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { ClusterUnavailableError, InvalidOptionError, PoolClosedError, type ErrorCode } from '../errors.js';
+import type { NoResultModes, UntypedExports } from '../export-types.js';
+import { readModuleBytes } from '../module-source.js';
+import type { ModuleBytesInput } from '../options.js';
+import type { PoolMetrics } from '../pool-metrics.js';
+import { rethrowLater } from '../rethrow-later.js';
+import { ClusterClient } from './cluster-client.js';
+import { ensureClusterConfig, openClusterKv } from './cluster-kv.js';
+import { resolveClusterMemberOptions, type ClusterMemberOptions, type ResolvedClusterMemberOptions } from './cluster-options.js';
+import type { ClusterSession } from './cluster-session.js';
+import { readClusterStatus, type ClusterStatus } from './cluster-status.js';
+import { Ownership } from './ownership.js';
+import type { PartitionHost } from './partition-host.js';
+import { ensureClusterStream } from './partition-store.js';
+import { PartitionRuntime, type PartitionContext, type ServingCounts } from './partition-runtime.js';
+
+/** A partition this member began to serve. */
+export interface PartitionAcquiredEvent {
+  readonly partition: number;
+  readonly epoch: number;
+  /** Milliseconds from holding the lease to serving (journal read and fenced, pool started). */
+  readonly ms: number;
+}
+/** A partition this member handed over. */
+export interface PartitionReleasedEvent {
+  readonly partition: number;
+  /** Milliseconds from refusing new batches to the pool closed with its journal complete. */
+  readonly ms: number;
+}
+/** A partition this member stopped serving without handing it over. */
+export interface PartitionLostEvent {
+  readonly partition: number;
+  readonly reason: string;
+  /**
+   * Why: `ERR_FENCED` (another member's fence refused this member's journal write) or
+   * `ERR_JOURNAL_WRITE` (the write failed); undefined when the lease itself was lost (another member
+   * holds it, or this member could not heartbeat for `leaseTtl`).
+   */
+  readonly code: ErrorCode | undefined;
+}
+
+/** A member's events, by name. */
+export interface ClusterMemberEvents {
+  partitionAcquired: [event: PartitionAcquiredEvent];
+  partitionReleased: [event: PartitionReleasedEvent];
+  partitionLost: [event: PartitionLostEvent];
+}
+
+/** A member's running figures: each owned partition's pool metrics, and what it served. */
+export interface MemberMetrics {
+  readonly memberId: string;
+  /** Every partition served now, with its pool's metrics. */
+  readonly partitions: readonly { readonly partition: number; readonly epoch: number; readonly pool: PoolMetrics }[];
+  /** Since the member joined, over every partition it served. */
+  readonly served: Readonly<ServingCounts>;
+  readonly acquired: number;
+  readonly released: number;
+  readonly lost: number;
+}
+
+type MemberState = 'joined' | 'leaving' | 'closed';
+
+/**
+ * A process serving part of a cluster's sessions. Join with {@link ClusterMember.join}; reach any
+ * session with {@link ClusterMember.session}; leave with {@link ClusterMember.leave}.
+ */
+export class ClusterMember<E extends object = UntypedExports, M = NoResultModes> extends EventEmitter<ClusterMemberEvents> {
+  /** This member's id (in the cluster's records and `status()`). */
+  readonly id: string;
+  readonly #options: ResolvedClusterMemberOptions;
+  readonly #nc: NatsConnection;
+  readonly #client: ClusterClient<E, M>;
+  readonly #context: PartitionContext;
+  readonly #runtimes = new Map<number, PartitionRuntime>();
+  readonly #served: ServingCounts = { batches: 0, operations: 0, moved: 0, resent: 0 };
+  readonly #counts = { acquired: 0, released: 0, lost: 0 };
+  #ownership: Ownership | undefined;
+  #state: MemberState = 'joined';
+  #ended: Promise<void> | undefined;
+
+  private constructor(id: string, options: ResolvedClusterMemberOptions, nc: NatsConnection, client: ClusterClient<E, M>, context: PartitionContext) {
+    super();
+    this.id = id;
+    this.#options = options;
+    this.#nc = nc;
+    this.#client = client;
+    this.#context = context;
+  }
+
+  /**
+   * Joins the cluster: connects to NATS, creates the cluster's stream, bucket and config if it is
+   * the first member (else checks its module and partition count against them:
+   * `ERR_CLUSTER_MISMATCH`), and starts heartbeating; partitions come to it over the next rounds.
+   */
+  static async join<Exports extends object = UntypedExports, const Modes = NoResultModes>(options: ClusterMemberOptions): Promise<ClusterMember<Exports, Modes>> {
+    const resolved = resolveClusterMemberOptions(options);
+    if (resolved.module instanceof WebAssembly.Module) {
+      throw new InvalidOptionError('Expected `module` as a path, URL or bytes, got a compiled WebAssembly.Module: a cluster ties its journal to the module\'s bytes');
+    }
+    const bytes = await readModuleBytes(resolved.module as ModuleBytesInput);
+    const identity = createHash('sha256').update(bytes).digest('hex');
+    const id = resolved.memberId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'member'}-${randomBytes(4).toString('hex')}`;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: [...resolved.servers], name: `reactor-pool member ${id}`, maxReconnectAttempts: -1 });
+    } catch (error) {
+      throw new ClusterUnavailableError(`could not connect to NATS at ${resolved.servers.join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureClusterStream(jsm, resolved.cluster);
+      const kv = await openClusterKv(nc, resolved.cluster);
+      await ensureClusterConfig(kv, { partitions: resolved.partitions, identity });
+      const client = ClusterClient.attach<Exports, Modes>(nc, resolved);
+      const context: PartitionContext = {
+        nc, js: jetstream(nc), jsm, cluster: resolved.cluster, memberId: id, module: bytes, pool: resolved.pool, durability: resolved.durability,
+      };
+      const member = new ClusterMember<Exports, Modes>(id, resolved, nc, client, context);
+      member.#ownership = await Ownership.start({
+        kv, memberId: id, partitions: resolved.partitions, leaseTtl: resolved.leaseTtl, maxMoves: resolved.maxMoves,
+        host: member.#host(), describe: () => ({ sessions: member.#sessions() }),
+      });
+      return member;
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A handle on session `key`, wherever it lives in the cluster (this member or another). */
+  session(key: string): ClusterSession<E, M> {
+    return this.#client.session(key);
+  }
+
+  /** The partitions this member serves now, ascending. */
+  owned(): number[] {
+    return [...this.#runtimes.keys()].sort((a, b) => a - b);
+  }
+
+  /** The cluster as its records in NATS show it now. */
+  status(): Promise<ClusterStatus> {
+    return this.#client.status();
+  }
+
+  /** This member's figures now. */
+  metrics(): MemberMetrics {
+    return {
+      memberId: this.id,
+      partitions: [...this.#runtimes.values()].map((runtime) => ({ partition: runtime.partition, epoch: runtime.epoch, pool: runtime.pool.metrics() })),
+      served: sumCounts(this.#served, this.#runtimes.values()),
+      ...this.#counts,
+    };
+  }
+
+  /**
+   * Leaves gracefully: takes no more partitions, hands each of its own over (the new owner restores
+   * its sessions from the journal; callers see a pause, not errors), then disconnects. With no other
+   * member left, the partitions wait in the stream for the next one.
+   */
+  leave(): Promise<void> {
+    this.#ended ??= this.#leave();
+    return this.#ended;
+  }
+
+  /** Same as {@link ClusterMember.leave}. */
+  close(): Promise<void> {
+    return this.leave();
+  }
+
+  /**
+   * Stops now, as a crash would: partitions are not handed over, their leases expire (`leaseTtl`)
+   * and other members take them over from the journal. Nothing acknowledged is lost.
+   */
+  async destroy(): Promise<void> {
+    this.#state = 'closed';
+    this.#ownership?.stop();
+    for (const runtime of this.#runtimes.values()) runtime.abandon('the member was destroyed');
+    await Promise.allSettled([...this.#runtimes.values()].map((runtime) => runtime.pool.destroy()));
+    this.#runtimes.clear();
+    await this.#client.close().catch(() => undefined);
+    await this.#nc.close().catch(() => undefined);
+  }
+
+  async #leave(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'leaving';
+    // Its own calls first (served wherever their partitions are), then its partitions handed over.
+    await this.#client.close().catch(() => undefined);
+    await this.#ownership?.leave();
+    for (const runtime of this.#runtimes.values()) await runtime.release();
+    this.#runtimes.clear();
+    this.#state = 'closed';
+    await this.#nc.drain().catch(() => undefined);
+  }
+
+  #host(): PartitionHost {
+    return {
+      acquire: async (partition, epoch) => {
+        const began = performance.now();
+        const runtime = await PartitionRuntime.start(this.#context, partition, epoch, (reason, code) => this.#lost(partition, reason, code));
+        if (this.#state === 'closed') {
+          runtime.abandon('the member stopped');
+          throw new PoolClosedError('the member stopped');
+        }
+        this.#runtimes.set(partition, runtime);
+        this.#counts.acquired++;
+        this.#notify('partitionAcquired', { partition, epoch, ms: performance.now() - began });
+      },
+      release: async (partition) => {
+        const runtime = this.#runtimes.get(partition);
+        if (runtime === undefined) return;
+        const began = performance.now();
+        await runtime.release();
+        this.#retire(runtime);
+        this.#counts.released++;
+        this.#notify('partitionReleased', { partition, ms: performance.now() - began });
+      },
+      abandon: (partition, reason) => {
+        const runtime = this.#runtimes.get(partition);
+        if (runtime === undefined) return;
+        runtime.abandon(reason);
+        this.#retire(runtime);
+        this.#counts.lost++;
+        this.#notify('partitionLost', { partition, reason, code: undefined });
+      },
+    };
+  }
+
+  /** The journal refused a write: stop serving, and let ownership give the lease up (it may come back, read afresh). */
+  #lost(partition: number, reason: string, code: ErrorCode): void {
+    const runtime = this.#runtimes.get(partition);
+    if (runtime === undefined) return;
+    this.#retire(runtime);
+    this.#counts.lost++;
+    this.#notify('partitionLost', { partition, reason, code });
+    this.#ownership?.failed(partition, reason);
+  }
+
+  /** Keeps a stopped partition's counts in the member's totals. */
+  #retire(runtime: PartitionRuntime): void {
+    if (this.#runtimes.get(runtime.partition) !== runtime) return;
+    this.#runtimes.delete(runtime.partition);
+    for (const name of ['batches', 'operations', 'moved', 'resent'] as const) this.#served[name] += runtime.counts[name];
+  }
+
+  #sessions(): number {
+    let total = 0;
+    for (const runtime of this.#runtimes.values()) total += runtime.sessions;
+    return total;
+  }
+
+  #notify<K extends keyof ClusterMemberEvents>(name: K, ...args: ClusterMemberEvents[K]): void {
+    for (const listener of this.rawListeners(name) as ((...values: ClusterMemberEvents[K]) => void)[]) {
+      try {
+        listener.apply(this, args);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
+  }
+}
+
+function sumCounts(retired: ServingCounts, runtimes: Iterable<PartitionRuntime>): ServingCounts {
+  const sum: ServingCounts = { ...retired };
+  for (const runtime of runtimes) for (const name of ['batches', 'operations', 'moved', 'resent'] as const) sum[name] += runtime.counts[name];
+  return sum;
+}
