@@ -2,10 +2,10 @@
 // the batch's order (so each session's operations keep theirs), then one outcome per operation.
 
 import { ReactorPoolError } from '../errors.js';
-import type { ReactorPool } from '../pool.js';
-import type { CallOptions } from '../call-options.js';
+import type { CallArg, CallOptions } from '../call-options.js';
 import type { Session } from '../session.js';
-import type { WireOp, WireOutcome, WireValue } from './batch-wire.js';
+import type { WireCallOptions, WireOp, WireOutcome, WireValue } from './batch-wire.js';
+import type { PartitionPool } from './partition-runtime.js';
 
 /**
  * Codes after which the operation was not acknowledged here but may be elsewhere: the partition's
@@ -15,7 +15,7 @@ import type { WireOp, WireOutcome, WireValue } from './batch-wire.js';
 const RESEND: ReadonlySet<string> = new Set(['ERR_JOURNAL_WRITE', 'ERR_FENCED', 'ERR_POOL_CLOSED', 'ERR_DURABLE_STORE']);
 
 /** Starts every operation of the batch now, in order; resolves with their outcomes once all settled. */
-export function serveBatch(pool: ReactorPool, ops: readonly WireOp[], stopped: () => string | undefined): Promise<WireOutcome[]> {
+export function serveBatch(pool: PartitionPool, ops: readonly WireOp[], stopped: () => string | undefined): Promise<WireOutcome[]> {
   const started = ops.map((op) => start(pool.session(op.key) as unknown as Session, op));
   return Promise.all(started.map((promise) => promise.then(
     (value): WireOutcome => ({ ok: true, value: value as WireValue }),
@@ -27,7 +27,7 @@ function start(session: Session, op: WireOp): Promise<unknown> {
   try {
     switch (op.op) {
       case 'call':
-        return session.with(callOptions(op.id, op.options)).call(op.name, ...(op.args as unknown[]));
+        return session.with(callOptions(op.id, op.options)).call(op.name, ...(op.args as readonly CallArg[]));
       case 'callMany':
         return session.with(callOptions(op.id, op.options)).callMany(op.name, op.list as never);
       case 'snapshot':
@@ -44,8 +44,12 @@ function start(session: Session, op: WireOp): Promise<unknown> {
   }
 }
 
-function callOptions(id: string, options: { readonly result?: CallOptions['result']; readonly timeout?: number }): CallOptions {
-  return { idempotencyKey: id, ...options };
+function callOptions(id: string, options: WireCallOptions): CallOptions {
+  return {
+    idempotencyKey: id,
+    ...(options.result === undefined ? {} : { result: options.result }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+  };
 }
 
 /** An error becomes the op's outcome, or a request to send it again when the partition stopped under it. */

@@ -5,14 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection, QueuedIterator } from '@nats-io/nats-core';
 import { Kvm, type KvWatchEntry } from '@nats-io/kv';
-import { ClusterUnavailableError, PoolClosedError } from '../errors.js';
+import { ClusterUnavailableError, PoolClosedError, ReactorPoolError } from '../errors.js';
 import type { NoResultModes, UntypedExports } from '../export-types.js';
 import { checkSessionKey } from '../session.js';
 import { CONFIG_KEY, kvBucket } from './cluster-names.js';
 import { resolveClusterClientOptions, type ClusterClientOptions, type ResolvedClusterClientOptions } from './cluster-options.js';
 import { ClusterSession, type ClusterSessionDeps } from './cluster-session.js';
 import { PartitionRouter } from './partition-router.js';
-import { readPartitionCount } from './cluster-config-reader.js';
+import { readClusterStatus, type ClusterStatus } from './cluster-status.js';
+import { decodeClusterConfig } from './record-codec.js';
 
 /** Pauses between attempts to open a bucket that does not exist yet (no member has started): ms, doubling. */
 const BUCKET_RETRY_START = 50;
@@ -83,6 +84,28 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
   }
 
   /**
+   * The cluster as its records in NATS show it now: its members (with the age of their heartbeats),
+   * who holds each partition's lease, and any record this version cannot read. Rejects with
+   * `ERR_CLUSTER_UNAVAILABLE` when no member ever joined the cluster or NATS does not answer.
+   */
+  async status(): Promise<ClusterStatus> {
+    this.#sessionDeps.assertOpen();
+    const bucket = kvBucket(this.#options.cluster);
+    let kv;
+    try {
+      kv = await new Kvm(this.#nc).open(bucket);
+    } catch (error) {
+      throw new ClusterUnavailableError(`Cannot read cluster ${JSON.stringify(this.#options.cluster)}'s KV bucket ${bucket} (has a member joined it?): ${(error as Error).message}`);
+    }
+    try {
+      return await readClusterStatus(kv, this.#options.cluster);
+    } catch (error) {
+      if (error instanceof ReactorPoolError) throw error;
+      throw new ClusterUnavailableError(`Cannot read cluster ${JSON.stringify(this.#options.cluster)}'s status: ${(error as Error).message}`);
+    }
+  }
+
+  /**
    * Stops taking operations (later ones reject with `ERR_POOL_CLOSED`), lets those already made settle,
    * then closes the NATS connection if the client opened it.
    */
@@ -116,7 +139,7 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
         if (this.#closing !== undefined) watch.stop();
         for await (const entry of watch) {
           if (entry.operation !== 'PUT') continue;
-          const partitions = readPartitionCount(entry.value);
+          const partitions = partitionCount(entry.value);
           if (partitions === undefined) {
             this.#router.waitingFor(`the cluster's config record (KV bucket ${kvBucket(this.#options.cluster)}, key ${CONFIG_KEY}) is not one this version reads`);
             continue;
@@ -137,5 +160,14 @@ export class ClusterClient<E extends object = UntypedExports, M = NoResultModes>
         pause = Math.min(BUCKET_RETRY_CAP, pause * 2);
       }
     }
+  }
+}
+
+/** The partition count of the config record's bytes, or undefined if they are not a config this version reads. */
+function partitionCount(bytes: Uint8Array): number | undefined {
+  try {
+    return decodeClusterConfig(bytes).partitions;
+  } catch {
+    return undefined;
   }
 }

@@ -81,6 +81,8 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
   readonly #client: ClusterClient<E, M>;
   readonly #context: PartitionContext;
   readonly #runtimes = new Map<number, PartitionRuntime>();
+  /** Partitions being taken over now; `abandoned` is set when the lease goes before serving starts. */
+  readonly #acquiring = new Map<number, { abandoned?: string }>();
   readonly #served: ServingCounts = { batches: 0, operations: 0, moved: 0, resent: 0 };
   readonly #counts = { acquired: 0, released: 0, lost: 0 };
   #ownership: Ownership | undefined;
@@ -181,10 +183,11 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
    * and other members take them over from the journal. Nothing acknowledged is lost.
    */
   async destroy(): Promise<void> {
+    if (this.#state === 'closed') return;
     this.#state = 'closed';
+    const runtimes = [...this.#runtimes.values()];
     this.#ownership?.stop();
-    for (const runtime of this.#runtimes.values()) runtime.abandon('the member was destroyed');
-    await Promise.allSettled([...this.#runtimes.values()].map((runtime) => runtime.pool.destroy()));
+    await Promise.all(runtimes.map((runtime) => runtime.abandon('the member was destroyed')));
     this.#runtimes.clear();
     await this.#client.close().catch(() => undefined);
     await this.#nc.close().catch(() => undefined);
@@ -206,10 +209,19 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
     return {
       acquire: async (partition, epoch) => {
         const began = performance.now();
-        const runtime = await PartitionRuntime.start(this.#context, partition, epoch, (reason, code) => this.#lost(partition, reason, code));
-        if (this.#state === 'closed') {
-          runtime.abandon('the member stopped');
-          throw new PoolClosedError('the member stopped');
+        const pending: { abandoned?: string } = {};
+        this.#acquiring.set(partition, pending);
+        let runtime: PartitionRuntime;
+        try {
+          runtime = await PartitionRuntime.start(this.#context, partition, epoch, (reason, code) => this.#lost(partition, reason, code));
+        } finally {
+          this.#acquiring.delete(partition);
+        }
+        // The lease went while the journal was being read, the member stopped, or the journal already refused a write.
+        const stopped = pending.abandoned ?? (this.#state === 'closed' ? 'the member stopped' : runtime.serving ? undefined : `partition ${partition} failed as it started`);
+        if (stopped !== undefined) {
+          await runtime.abandon(stopped);
+          throw new PoolClosedError(stopped);
         }
         this.#runtimes.set(partition, runtime);
         this.#counts.acquired++;
@@ -225,9 +237,11 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
         this.#notify('partitionReleased', { partition, ms: performance.now() - began });
       },
       abandon: (partition, reason) => {
+        const pending = this.#acquiring.get(partition);
+        if (pending !== undefined) pending.abandoned = reason;
         const runtime = this.#runtimes.get(partition);
         if (runtime === undefined) return;
-        runtime.abandon(reason);
+        void runtime.abandon(reason);
         this.#retire(runtime);
         this.#counts.lost++;
         this.#notify('partitionLost', { partition, reason, code: undefined });

@@ -7,6 +7,8 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { ReactorPoolError, type ErrorCode } from '../errors.js';
 import { ReactorPool } from '../pool.js';
 import type { ReactorPoolOptions } from '../options.js';
+import type { ResultMode } from '../protocol.js';
+import type { UntypedExports } from '../export-types.js';
 import { decodeBatchRequest, encodeBatchReply, type BatchReply } from './batch-wire.js';
 import { serveBatch } from './batch-server.js';
 import { callSubject } from './cluster-names.js';
@@ -35,20 +37,24 @@ export interface ServingCounts {
   resent: number;
 }
 
+/** A partition's pool: untyped (batches carry whatever the clients send; the module checks it). */
+export type PartitionPool = ReactorPool<UntypedExports, Readonly<Record<string, ResultMode>>>;
+
 type State = 'serving' | 'draining' | 'stopped';
 
 export class PartitionRuntime {
   readonly partition: number;
   readonly epoch: number;
-  readonly pool: ReactorPool;
+  readonly pool: PartitionPool;
   readonly counts: ServingCounts = { batches: 0, operations: 0, moved: 0, resent: 0 };
   readonly #subscription: Subscription;
   readonly #inFlight = new Set<Promise<void>>();
   #state: State = 'serving';
   #stopReason: string | undefined;
+  #destroyed: Promise<void> | undefined;
   #onLost: (reason: string, code: ErrorCode) => void;
 
-  private constructor(partition: number, epoch: number, pool: ReactorPool, nc: NatsConnection, cluster: string, onLost: (reason: string, code: ErrorCode) => void) {
+  private constructor(partition: number, epoch: number, pool: PartitionPool, nc: NatsConnection, cluster: string, onLost: (reason: string, code: ErrorCode) => void) {
     this.partition = partition;
     this.epoch = epoch;
     this.pool = pool;
@@ -68,7 +74,7 @@ export class PartitionRuntime {
       js: context.js, jsm: context.jsm, cluster: context.cluster, partition, memberId: context.memberId, epoch,
       maxPayload: context.nc.info?.max_payload ?? 1024 * 1024,
     });
-    let pool: ReactorPool;
+    let pool: PartitionPool;
     try {
       pool = await ReactorPool.create({ ...context.pool, module: context.module, durability: { ...context.durability, store, recover: 'lazy' } });
     } catch (error) {
@@ -96,19 +102,28 @@ export class PartitionRuntime {
     this.#state = 'stopped';
   }
 
-  /** Stops at once (the lease is gone): unanswered batches get `moved`, nothing more is acknowledged. */
-  abandon(reason: string): void {
-    if (this.#state === 'stopped') return;
+  /** True until the partition is handed over or lost. */
+  get serving(): boolean {
+    return this.#state === 'serving';
+  }
+
+  /**
+   * Stops at once (the lease is gone): unanswered batches get `moved`, nothing more is acknowledged.
+   * Resolves once the pool is destroyed (the same promise however often called).
+   */
+  abandon(reason: string): Promise<void> {
+    if (this.#destroyed !== undefined) return this.#destroyed;
     this.#state = 'stopped';
     this.#stopReason = reason;
     this.#subscription.unsubscribe();
-    void this.pool.destroy().catch(() => undefined);
+    this.#destroyed = this.pool.destroy().catch(() => undefined);
+    return this.#destroyed;
   }
 
   #lose(failure: ReactorPoolError): void {
     if (this.#state === 'stopped') return;
     const reason = `partition ${this.partition}'s journal refused a write: ${failure.message}`;
-    this.abandon(reason);
+    void this.abandon(reason);
     this.#onLost(reason, failure.code);
   }
 
