@@ -1,0 +1,153 @@
+// `reactor-pool member` and `reactor-pool status` against a real nats-server: a member joins and owns
+// every partition (status --json shows it), SIGTERM hands them all over and exits 0 (status then shows
+// no member), and bad flags exit 2 with a message before anything connects.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.js';
+import { REACTOR } from './helpers/fixtures.js';
+import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+
+const CLI = fileURLToPath(new URL('../dist/src/cli.js', import.meta.url));
+
+interface StatusJson {
+  readonly cluster: string;
+  readonly partitions: number;
+  readonly members: readonly { readonly id: string; readonly pid: number; readonly partitions: readonly number[] }[];
+  readonly leases: readonly { readonly partition: number; readonly owner: string | null; readonly epoch: number }[];
+}
+
+/** A `reactor-pool member --json` process, its stdout read line by line as JSON events. */
+class MemberProcess {
+  readonly child: ChildProcess;
+  readonly events: Record<string, unknown>[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr = '';
+  #waiters: { test: () => boolean; resolve: () => void }[] = [];
+
+  constructor(args: readonly string[]) {
+    this.child = spawn(process.execPath, [CLI, 'member', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString('utf8');
+    });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      this.events.push(JSON.parse(line) as Record<string, unknown>);
+      this.#waiters = this.#waiters.filter((waiter) => !waiter.test() || (waiter.resolve(), false));
+    });
+  }
+
+  count(event: string): number {
+    return this.events.filter((e) => e['event'] === event).length;
+  }
+
+  /** Resolves once `test` holds of the events seen (or rejects if the process exits first). */
+  until(test: () => boolean): Promise<void> {
+    if (test()) return Promise.resolve();
+    return Promise.race([
+      new Promise<void>((resolve) => this.#waiters.push({ test, resolve })),
+      this.exited.then((exit) => {
+        if (!test()) throw new Error(`member exited (${JSON.stringify(exit)}) first; events ${JSON.stringify(this.events)}; stderr:\n${this.stderr}`);
+      }),
+    ]);
+  }
+}
+
+describe('reactor-pool member and status: bad flags', () => {
+  it.each([
+    [['member', '--cluster', 'c', REACTOR], /^error \[ERR_INVALID_OPTION\]: member needs --nats URL/],
+    [['member', '--nats', 'nats://127.0.0.1:1', REACTOR], /^error \[ERR_INVALID_OPTION\]: member needs --cluster NAME/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'a.b', REACTOR], /Expected `--cluster` to be 1 to 64 letters, digits, "_" or "-", got `"a\.b"`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c'], /^error \[ERR_INVALID_OPTION\]: member needs a module path/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--partitions', '0', REACTOR], /Expected --partitions to be an integer from 1 to 4096, got `"0"`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--lease-ttl', '99', REACTOR], /Expected --lease-ttl to be an integer from 100 to 600000, got `"99"`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--workers', '0', REACTOR], /Expected --workers to be an integer from 1 to 256, got `"0"`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--member-id', 'a b', REACTOR], /Expected --member-id to be 1 to 64 letters, digits, "_" or "-", got `"a b"`/],
+    [['member', '--nats', '', '--cluster', 'c', REACTOR], /Expected --nats to be a NATS server URL \(nats:\/\/HOST:PORT or HOST:PORT\), got `""`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--bogus', REACTOR], /^error \[ERR_INVALID_OPTION\]: Unknown option '--bogus'/],
+    [['status', '--nats', 'nats://127.0.0.1:1'], /^error \[ERR_INVALID_OPTION\]: status needs --cluster NAME/],
+    [['status', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', 'extra'], /^error \[ERR_INVALID_OPTION\]: status takes no module, got extra/],
+  ])('%j exits 2 before connecting', (args, message) => {
+    const out = cli(...args);
+    expect({ status: out.status, stdout: out.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(out.stderr).toMatch(message);
+  });
+
+  it('with --json a usage mistake is JSON on stdout', () => {
+    const out = cli('status', '--json', '--nats', 'nats://127.0.0.1:1');
+    expect(out.status).toBe(2);
+    expect(JSON.parse(out.stdout)).toEqual({ error: { code: 'ERR_INVALID_OPTION', message: 'status needs --cluster NAME (see reactor-pool status --help)' } });
+  });
+});
+
+describe.skipIf(!natsAvailable())('reactor-pool member and status on a nats-server', () => {
+  let nats: NatsServer;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  afterAll(async () => {
+    await nats.stop();
+  });
+
+  const status = (cluster: string): StatusJson => {
+    const out = cli('status', '--json', '--nats', nats.url, '--cluster', cluster);
+    expect({ status: out.status, stderr: out.stderr }).toEqual({ status: 0, stderr: '' });
+    return JSON.parse(out.stdout) as StatusJson;
+  };
+
+  it('a member joins and owns every partition; SIGTERM hands them over and exits 0, leaving no member', async () => {
+    const member = new MemberProcess(['--nats', nats.url, '--cluster', 'cli', '--partitions', '4', '--member-id', 'm1', REACTOR]);
+    try {
+      await member.until(() => member.count('partitionAcquired') === 4);
+      expect(member.events[0]).toEqual({ event: 'joined', member: 'm1', cluster: 'cli' });
+      const acquired = member.events.filter((e) => e['event'] === 'partitionAcquired');
+      expect(acquired.map((e) => e['partition']).sort()).toEqual([0, 1, 2, 3]);
+      for (const event of acquired) expect(event).toMatchObject({ epoch: expect.any(Number) as number, sessions: 0, ms: expect.any(Number) as number });
+
+      const joined = status('cli');
+      expect(joined).toMatchObject({ cluster: 'cli', partitions: 4 });
+      expect(joined.members.map(({ id, pid, partitions }) => ({ id, pid, partitions: [...partitions].sort() })))
+        .toEqual([{ id: 'm1', pid: member.child.pid, partitions: [0, 1, 2, 3] }]);
+      expect([...joined.leases].sort((a, b) => a.partition - b.partition).map(({ partition, owner }) => ({ partition, owner })))
+        .toEqual([0, 1, 2, 3].map((partition) => ({ partition, owner: 'm1' })));
+
+      const text = cli('status', '--nats', nats.url, '--cluster', 'cli');
+      expect(text.status).toBe(0);
+      expect(text.stdout).toMatch(/^cluster cli: 4 partitions, module sha256:[0-9a-f]{64}\nmembers: 1\n {2}m1 {2}\S+ pid \d+ {2}4 partitions \[/);
+
+      member.child.kill('SIGTERM');
+      expect(await member.exited).toEqual({ code: 0, signal: null });
+      expect(member.events.slice(4).map((e) => e['event'])).toEqual(['leaving', ...Array<string>(4).fill('partitionReleased'), 'left']);
+      expect(member.events[4]).toEqual({ event: 'leaving', signal: 'SIGTERM' });
+
+      const left = status('cli');
+      expect(left.members).toEqual([]);
+      expect(left.leases.filter((lease) => lease.owner !== null)).toEqual([]);
+    } finally {
+      member.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('a second signal stops the member at once (exit 1)', async () => {
+    const member = new MemberProcess(['--nats', nats.url, '--cluster', 'cli2', '--partitions', '2', REACTOR]);
+    try {
+      await member.until(() => member.count('partitionAcquired') === 2);
+      member.child.kill('SIGINT');
+      await member.until(() => member.count('leaving') === 1);
+      member.child.kill('SIGINT');
+      const exit = await member.exited;
+      // The leave may have finished before the second signal came: then it exits 0 having left.
+      expect(exit.code === 1 ? member.events.at(-1) : member.events.at(-1)).toEqual(exit.code === 1 ? { event: 'destroyed', signal: 'SIGINT' } : { event: 'left' });
+    } finally {
+      member.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('status of a NATS nobody listens on exits 1 with ERR_CLUSTER_UNAVAILABLE', () => {
+    const out = cli('status', '--nats', 'nats://127.0.0.1:1', '--cluster', 'cli');
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/^error \[ERR_CLUSTER_UNAVAILABLE\]: /);
+  });
+});
