@@ -55,9 +55,9 @@ export interface MemberArgs extends ClusterFlags {
 /** One line of the member's log, as text or as JSON. */
 type MemberEvent =
   | { readonly event: 'joined'; readonly member: string; readonly cluster: string }
-  | { readonly event: 'partitionAcquired'; readonly partition: number; readonly epoch: number; readonly sessions: number; readonly ms: number }
+  | { readonly event: 'partitionAcquired'; readonly partition: number; readonly epoch: number; readonly ms: number }
   | { readonly event: 'partitionReleased'; readonly partition: number; readonly ms: number }
-  | { readonly event: 'partitionLost'; readonly partition: number; readonly reason: string; readonly code: string }
+  | { readonly event: 'partitionLost'; readonly partition: number; readonly reason: string; readonly code: string | null }
   | { readonly event: 'leaving'; readonly signal: string }
   | { readonly event: 'left' }
   | { readonly event: 'destroyed'; readonly signal: string };
@@ -67,11 +67,11 @@ function eventText(event: MemberEvent): string {
     case 'joined':
       return `member ${event.member} joined cluster ${event.cluster}`;
     case 'partitionAcquired':
-      return `acquired partition ${event.partition} (epoch ${event.epoch}, ${event.sessions} sessions, ${event.ms} ms)`;
+      return `acquired partition ${event.partition} (epoch ${event.epoch}, ${event.ms} ms)`;
     case 'partitionReleased':
       return `released partition ${event.partition} (${event.ms} ms)`;
     case 'partitionLost':
-      return `lost partition ${event.partition}: ${event.reason} [${event.code}]`;
+      return `lost partition ${event.partition}: ${event.reason}${event.code === null ? '' : ` [${event.code}]`}`;
     case 'leaving':
       return `${event.signal}: leaving, handing every partition over`;
     case 'left':
@@ -117,9 +117,9 @@ export async function memberCommand(args: MemberArgs, write: (line: string) => v
     throw error;
   }
   emit({ event: 'joined', member: member.id, cluster: args.cluster });
-  member.on('partitionAcquired', ({ partition, epoch, sessions, ms }) => emit({ event: 'partitionAcquired', partition, epoch, sessions, ms: Math.round(ms) }));
+  member.on('partitionAcquired', ({ partition, epoch, ms }) => emit({ event: 'partitionAcquired', partition, epoch, ms: Math.round(ms) }));
   member.on('partitionReleased', ({ partition, ms }) => emit({ event: 'partitionReleased', partition, ms: Math.round(ms) }));
-  member.on('partitionLost', ({ partition, reason, code }) => emit({ event: 'partitionLost', partition, reason, code }));
+  member.on('partitionLost', ({ partition, reason, code }) => emit({ event: 'partitionLost', partition, reason, code: code ?? null }));
   return new Promise<number>((resolve, reject) => {
     let leaving = false;
     let destroying = false;

@@ -15,13 +15,13 @@ Options:
 ${CLUSTER_FLAGS_HELP}
   --json               print the state as one JSON object: {"cluster", "partitions",
                        "identity", "members": [{"id", "host", "pid", "startedAt",
-                       "draining", "partitions", "sessions", "heartbeatAgeMs"}],
-                       "leases": [{"partition", "owner", "epoch"}]}; an error prints
-                       {"error": {"code", "message"}}
+                       "draining", "partitions", "sessions", "heartbeatAge" (ms)}],
+                       "leases": [{"partition", "owner", "epoch"}], "unreadable"}; an
+                       error prints {"error": {"code", "message"}}
   -h, --help           show this help
 
-Exit codes: 0 the state was printed, 1 a failure (NATS unreachable:
-ERR_CLUSTER_UNAVAILABLE), 2 a usage mistake.`;
+Exit codes: 0 the state was printed, 1 a failure (NATS unreachable, or no
+member ever joined the cluster: ERR_CLUSTER_UNAVAILABLE), 2 a usage mistake.`;
 
 export interface StatusArgs extends ClusterFlags {
   readonly json: boolean;
@@ -48,7 +48,7 @@ export function statusText(status: ClusterStatus): string[] {
   lines.push(`members: ${status.members.length}`);
   for (const member of status.members) {
     lines.push(`  ${member.id}  ${member.host} pid ${member.pid}  ${member.partitions.length} partitions [${member.partitions.join(' ')}]`
-      + `  ${member.sessions} sessions  heartbeat ${Math.round(member.heartbeatAgeMs)} ms ago${member.draining ? '  leaving' : ''}`);
+      + `  ${member.sessions} sessions  heartbeat ${Math.round(member.heartbeatAge)} ms ago${member.draining ? '  leaving' : ''}`);
   }
   lines.push('partitions:');
   const leases = new Map(status.leases.map((lease) => [lease.partition, lease]));
