@@ -85,7 +85,13 @@ const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /** Runs the member until a signal ends it: resolves 0 after a graceful leave, 1 after a second signal. */
 export async function memberCommand(args: MemberArgs, write: (line: string) => void): Promise<number> {
-  const emit = (event: MemberEvent): void => write(args.json ? JSON.stringify(event) : eventText(event));
+  // `left` or `destroyed` is the last line: what the member reports while it stops after that is not news.
+  let ended = false;
+  const emit = (event: MemberEvent): void => {
+    if (ended) return;
+    ended = event.event === 'left' || event.event === 'destroyed';
+    write(args.json ? JSON.stringify(event) : eventText(event));
+  };
   // Signals are watched before joining: one that comes while the member joins leaves right after.
   const signals: string[] = [];
   let onSignal = (signal: string): void => {
