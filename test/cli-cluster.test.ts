@@ -57,7 +57,7 @@ class MemberProcess {
   }
 }
 
-describe('reactor-pool member and status: bad flags', () => {
+describe('reactor-pool member and status: bad flags, no server', () => {
   it.each([
     [['member', '--cluster', 'c', REACTOR], /^error \[ERR_INVALID_OPTION\]: member needs --nats URL/],
     [['member', '--nats', 'nats://127.0.0.1:1', REACTOR], /^error \[ERR_INVALID_OPTION\]: member needs --cluster NAME/],
@@ -75,6 +75,17 @@ describe('reactor-pool member and status: bad flags', () => {
     const out = cli(...args);
     expect({ status: out.status, stdout: out.stdout }).toEqual({ status: 2, stdout: '' });
     expect(out.stderr).toMatch(message);
+  });
+
+  it('a NATS nobody listens on, or a module that cannot be read, exits 1 with its code', () => {
+    for (const command of ['member', 'status']) {
+      const out = cli(command, '--nats', 'nats://127.0.0.1:1', '--cluster', 'cli', ...(command === 'member' ? [REACTOR] : []));
+      expect({ command, status: out.status, stdout: out.stdout }).toEqual({ command, status: 1, stdout: '' });
+      expect(out.stderr).toMatch(/^error \[ERR_CLUSTER_UNAVAILABLE\]: .*nats:\/\/127\.0\.0\.1:1/i);
+    }
+    const missing = cli('member', '--json', '--nats', 'nats://127.0.0.1:1', '--cluster', 'cli', 'no-such-module.wasm');
+    expect(missing.status).toBe(1);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'ERR_MODULE_NOT_FOUND' } });
   });
 
   it('with --json a usage mistake is JSON on stdout', () => {
@@ -157,9 +168,4 @@ describe.skipIf(!natsAvailable())('reactor-pool member and status on a nats-serv
     }
   }, 60_000);
 
-  it('status of a NATS nobody listens on exits 1 with ERR_CLUSTER_UNAVAILABLE', () => {
-    const out = cli('status', '--nats', 'nats://127.0.0.1:1', '--cluster', 'cli');
-    expect(out.status).toBe(1);
-    expect(out.stderr).toMatch(/^error \[ERR_CLUSTER_UNAVAILABLE\]: /);
-  });
 });
