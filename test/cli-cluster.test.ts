@@ -1,6 +1,7 @@
 // `reactor-pool member` and `reactor-pool status` against a real nats-server: a member joins and owns
 // every partition (status --json shows it), SIGTERM hands them all over and exits 0 (status then shows
-// no member), and bad flags exit 2 with a message before anything connects.
+// no member), a second signal stops it at once (exit 1), a member that does not fit the cluster exits 1
+// (ERR_CLUSTER_MISMATCH); bad flags exit 2 with a message before anything connects.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -142,6 +143,15 @@ describe.skipIf(!natsAvailable())('reactor-pool member and status on a nats-serv
       member.child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('a member with another partition count or module than the cluster has exits 1 with ERR_CLUSTER_MISMATCH', () => {
+    // Cluster `cli` was made by the test above: 4 partitions of the reference reactor.
+    for (const args of [['--partitions', '8', REACTOR], ['--partitions', '4', KITCHEN]]) {
+      const out = cli('member', '--nats', nats.url, '--cluster', 'cli', ...args);
+      expect({ args, status: out.status, stdout: out.stdout }).toEqual({ args, status: 1, stdout: '' });
+      expect(out.stderr).toMatch(/^error \[ERR_CLUSTER_MISMATCH\]: /);
+    }
+  });
 
   it('a second signal stops at once a member whose leave waits for a call that never ends (exit 1)', async () => {
     const member = new MemberProcess(['--nats', nats.url, '--cluster', 'cli2', '--partitions', '1', KITCHEN]);
