@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `reactor-pool` command: `run`, `inspect`, `types`, `demo`, `bench`, `help`, `--version`. Errors print
-// as `error [CODE]: message` and exit non-zero (2 for a usage mistake, 1 for anything else).
+// The `reactor-pool` command: `run`, `inspect`, `types`, `demo`, `bench`, `member`, `status`, `help`,
+// `--version`. Errors print as `error [CODE]: message` and exit non-zero (2 for a usage mistake, 1 for
+// anything else).
 
 import { InvalidOptionError } from './errors.js';
 import { MAX_WORKERS } from './options.js';
@@ -10,8 +11,11 @@ import {
   DEFAULT_CONCURRENCY, DEFAULT_DURATION_S, DEFAULT_SESSIONS, LOAD_TEST_HELP, MAX_CALLS, MAX_CONCURRENCY, MAX_DURATION_S, MAX_SESSIONS,
   loadTestCommand,
 } from './cli/load-test-command.js';
+import { MAX_LEASE_TTL, MAX_PARTITIONS, MEMBER_HELP, MIN_LEASE_TTL, memberCommand } from './cli/member-command.js';
 import { RUN_HELP, runCommand } from './cli/run-command.js';
+import { STATUS_HELP, statusCommand } from './cli/status-command.js';
 import { TYPES_HELP, TYPES_OPTIONS, typesCommand, type TypesArgs } from './cli/types-command.js';
+import { clusterFlagSpecs, memberIdFlag, readClusterFlags } from './cli/cluster-flags.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
 import { readByteFormat, readResultFlags } from './cli/call-results.js';
 import { hostFunctionsFlag, poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
@@ -30,6 +34,10 @@ Commands:
   types <module> [-o FILE]             write a TypeScript type of the exports
   demo [module]                        the reference scenario and a pool demo (npm start)
   bench <module> --call NAME[:ARGS]... load-test your exports: calls/s, latency percentiles
+  member <module> --nats URL --cluster NAME
+                                       run a cluster member: own partitions, serve
+                                       their sessions (NATS JetStream)
+  status --nats URL --cluster NAME     show a cluster's members and partition owners
   help [command]                       this help, or a command's
 
 Options:
@@ -42,7 +50,9 @@ command's options. Exit codes: 0 success, 1 a failure (printed as
 the pool would refuse.`;
 
 /** Each command's help, for `reactor-pool help <command>`. */
-const COMMAND_HELP: Readonly<Record<string, string>> = { run: RUN_HELP, inspect: INSPECT_HELP, types: TYPES_HELP, demo: DEMO_HELP, bench: LOAD_TEST_HELP };
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  run: RUN_HELP, inspect: INSPECT_HELP, types: TYPES_HELP, demo: DEMO_HELP, bench: LOAD_TEST_HELP, member: MEMBER_HELP, status: STATUS_HELP,
+};
 const COMMANDS = Object.keys(COMMAND_HELP);
 
 const write = (line: string): void => {
@@ -162,6 +172,33 @@ async function main(argv: readonly string[]): Promise<number> {
         json: values['json'] as string | undefined,
       }, { write, warn });
     }
+    case 'member': {
+      const { values, positionals } = parse(rest, {
+        ...clusterFlagSpecs(),
+        partitions: { type: 'string' },
+        'lease-ttl': { type: 'string' },
+        workers: { type: 'string' },
+        'member-id': { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (values['help'] === true) return help(MEMBER_HELP);
+      const module = onePositional(positionals, 'member', true) as string;
+      return memberCommand({
+        ...readClusterFlags(values, 'member'),
+        module,
+        partitions: integerOption(values['partitions'], 'partitions', 1, MAX_PARTITIONS),
+        leaseTtl: integerOption(values['lease-ttl'], 'lease-ttl', MIN_LEASE_TTL, MAX_LEASE_TTL),
+        workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
+        memberId: memberIdFlag(values['member-id']),
+        json: values['json'] === true,
+      }, write);
+    }
+    case 'status': {
+      const { values, positionals } = parse(rest, { ...clusterFlagSpecs(), json: { type: 'boolean' } });
+      if (values['help'] === true) return help(STATUS_HELP);
+      if (positionals.length > 0) throw new InvalidOptionError(`status takes no module, got ${positionals.join(' ')}`);
+      return statusCommand({ ...readClusterFlags(values, 'status'), json: values['json'] === true }, write);
+    }
     case '-v':
     case '--version':
       write(packageVersion());
@@ -208,5 +245,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-// `run --json` and `inspect --json` print their errors as JSON too, usage mistakes included.
-exitWith(main(argv), (argv[0] === 'run' || argv[0] === 'inspect') && argv.includes('--json'));
+// `--json` makes `run`, `inspect`, `member` and `status` print their errors as JSON too, usage mistakes included.
+exitWith(main(argv), ['run', 'inspect', 'member', 'status'].includes(argv[0] ?? '') && argv.includes('--json'));

@@ -34,7 +34,7 @@ describe('reactor-pool --version and help', () => {
   });
 
   it('help <command> prints the same text as <command> --help', () => {
-    for (const command of ['run', 'inspect', 'demo', 'bench']) {
+    for (const command of ['run', 'inspect', 'demo', 'bench', 'member', 'status']) {
       const viaHelp = cli('help', command);
       expect({ command, status: viaHelp.status, stderr: viaHelp.stderr }).toEqual({ command, status: 0, stderr: '' });
       expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: reactor-pool ${command} `));
@@ -51,7 +51,7 @@ describe('reactor-pool --version and help', () => {
     for (const args of [['frobnicate'], ['help', 'frobnicate'], ['--bogus']]) {
       const out = cli(...args);
       expect({ args, status: out.status, stdout: out.stdout }).toEqual({ args, status: 2, stdout: '' });
-      expect(out.stderr).toMatch(/^error \[ERR_INVALID_OPTION\]: unknown command ".+"; the commands are run, inspect, types, demo, bench \(see reactor-pool --help\)\n$/);
+      expect(out.stderr).toMatch(/^error \[ERR_INVALID_OPTION\]: unknown command ".+"; the commands are run, inspect, types, demo, bench, member, status \(see reactor-pool --help\)\n$/);
     }
     expect(cli('help', 'run', 'demo')).toMatchObject({ status: 2, stderr: 'error [ERR_INVALID_OPTION]: help takes one command, got 2: run demo\n' });
   });
