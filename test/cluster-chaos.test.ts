@@ -24,7 +24,7 @@ const PARTITIONS = 8;
 const LEASE_TTL = 1000;
 const SESSIONS = 200;
 /** Acknowledgements to wait for after each step: the cluster serves again, under load, before the next fault. */
-const STEP_ACKS = 400;
+const STEP_ACKS = 2000;
 /** How long any one step may take before the test fails naming it. */
 const STEP_BOUND_MS = 30_000;
 

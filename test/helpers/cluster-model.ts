@@ -111,7 +111,7 @@ function decode(difference: number, pending: readonly ClusterCall[]): { applied:
   const outside = (difference & ~mask) >>> 0;
   if (outside !== 0) {
     const known = pending.map((call) => `${call.id}(+${call.n})`).join(', ') || 'none';
-    return { wrong: `differs by ${difference} (bits 0x${outside.toString(16)} match no unacknowledged call; unacknowledged since: ${known}): a call applied twice or an acknowledged one lost` };
+    return { wrong: `differs by ${difference | 0} (bits 0x${outside.toString(16)} match no unacknowledged call; unacknowledged since: ${known}): a call applied twice or an acknowledged one lost` };
   }
   let applied = 0;
   for (const call of pending) if ((difference & call.n) !== 0) applied++;
