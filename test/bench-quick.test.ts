@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchRun } from '../dist/bench/src/results.js';
+import { natsAvailable } from './helpers/nats-server.js';
 
 const BENCH = fileURLToPath(new URL('../dist/bench/src/main.js', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'reactor-pool-bench-'));
@@ -38,7 +39,7 @@ describe('npm run bench -- --quick', () => {
     expect(result.machine.node).toBe(process.version);
     const ids = new Set(result.scenarios.map((s) => s.id));
     for (const id of ['direct', 'naive-piscina', 'comlink', 'bare-ring', 'per-call', 'bulk', 'latency-pool', 'latency-postmessage',
-      'activations-pool', 'activations-raw', 'wazero', 'per-call-durable', 'latency-durable', 'recovery-durable'] as const) {
+      'activations-pool', 'activations-raw', 'wazero', 'per-call-durable', 'latency-durable', 'recovery-durable', 'per-call-cluster', 'latency-cluster'] as const) {
       expect(ids.has(id), id).toBe(true);
     }
     // The bare ring runs at the per-call scenario's worker counts, and the per-call target compares the two.
@@ -48,6 +49,7 @@ describe('npm run bench -- --quick', () => {
     expect(result.targets.map((t) => t.name)).toContain(`per-call vs bare ring (${result.workers} worker${result.workers === 1 ? '' : 's'} each)`);
     for (const scenario of result.scenarios) {
       if (scenario.id === 'wazero' && scenario.status === 'skipped') continue; // no Go toolchain here
+      if (scenario.id.endsWith('-cluster') && scenario.status === 'skipped' && !natsAvailable()) continue; // no nats-server here
       expect({ id: scenario.id, workers: scenario.workers, status: scenario.status, correct: scenario.correct, note: scenario.note })
         .toEqual({ id: scenario.id, workers: scenario.workers, status: 'ok', correct: true, note: scenario.note });
       expect(scenario.checked).toBeGreaterThan(0);

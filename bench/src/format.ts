@@ -50,6 +50,8 @@ export const COLUMNS = [
 export function rowCells(row: ScenarioResult, run: BenchRun): string[] {
   const ratios = baselineRatios(row, run.scenarios);
   const isLatency = row.id.startsWith('latency-');
+  // The cluster's per-call row keeps each call's latency under load: shown beside its rate.
+  const showsLatency = isLatency || row.id === 'per-call-cluster';
   const throughputRatio = (value: number | null): string => (isLatency || row.unit !== 'calls' ? '' : formatRatio(value));
   const unit = row.unit === 'activations' ? ' act/s' : '';
   return [
@@ -58,8 +60,8 @@ export function rowCells(row: ScenarioResult, run: BenchRun): string[] {
     row.status === 'ok' ? `${formatRate(row.opsPerSecond)}${unit}` : row.status,
     row.rme === null ? '' : `${row.rme.toFixed(1)}%`,
     row.status === 'ok' && row.workers > 0 && !isLatency ? formatRate((row.opsPerSecond ?? 0) / row.workers) : '',
-    isLatency ? formatMs(row.latencyMs?.p50) : '',
-    isLatency ? formatMs(row.latencyMs?.p99) : '',
+    showsLatency ? formatMs(row.latencyMs?.p50) : '',
+    showsLatency ? formatMs(row.latencyMs?.p99) : '',
     row.correct === null ? 'skipped' : row.correct ? 'yes' : 'NO',
     throughputRatio(ratios['naive-piscina']),
     throughputRatio(ratios.comlink),

@@ -26,9 +26,12 @@ flight against a raw postMessage round trip, session activations against raw
 instantiation, a Go + wazero host (bench/wazero, when go is on PATH), and
 durable sessions (durability in a temporary directory): per-call load and one
 call in flight, and recovery after kill -9 (a child builds 10,000 durable
-sessions, --quick: 300, and is killed; a new pool serves every first call).
-Every result is checked against its session's running total; a wrong result
-fails the run. Prints progress on stderr, then a table and the benchmark's
+sessions, --quick: 300, and is killed; a new pool serves every first call),
+and a cluster (when nats-server is on PATH or REACTOR_POOL_NATS_SERVER names
+it: a server on 127.0.0.1, two member processes, this process a client):
+calls per second with 1000 in flight and one session's call latency, next to
+the local pool's. Every result is checked against its session's running total;
+a wrong result fails the run. Prints progress on stderr, then a table and the benchmark's
 targets (its own goals, as ratios between scenarios of the run).
 
 Arguments:

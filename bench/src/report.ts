@@ -1,8 +1,10 @@
 // The two human-readable reports of a run: an aligned console table with the target verdicts,
 // and the markdown summary written to bench/results/latest.md.
 
-import { COLUMNS, formatBytes, formatMs, formatRatio, machineLine, rowCells } from './format.js';
+import { COLUMNS, formatBytes, formatMs, formatRate, formatRatio, machineLine, rowCells } from './format.js';
 import type { BenchRun, TargetCheck } from './results.js';
+import { ratio } from './stats.js';
+import { find } from './targets.js';
 
 /** Columns right-aligned in the console table (numbers). */
 const NUMERIC = new Set<string>(['workers', 'ops/s', '±', 'per worker', 'p50', 'p99', '× naive', '× comlink', '× bare ring', '× direct', '× wazero']);
@@ -30,6 +32,9 @@ export function consoleReport(run: BenchRun): string {
     '',
     'targets (ratios from this run):',
     ...run.targets.map((t) => `  ${t.verdict.padEnd(5)} ${describeTarget(t)}`),
+    '',
+    'cluster, against the local pool of this run:',
+    ...clusterLines(run).map((line) => `  ${line.slice(2)}`),
   ];
   const notes = run.scenarios.filter((s) => s.status !== 'ok' || s.correct === false);
   if (notes.length > 0) out.push('', ...notes.map((s) => `${s.title}${s.workers === 0 ? '' : ` (${s.workers} workers)`}: ${s.note}`));
@@ -42,6 +47,29 @@ export function recoveryLine(run: BenchRun): string {
   if (figures === undefined) return '- not measured';
   return `- ${figures.sessions.toLocaleString('en-US')} sessions: pool open ${formatMs(figures.openMs)}, every first call answered in ` +
     `${formatMs(figures.answeredMs)}, ${formatBytes(figures.bytesPerSession)} per session (journal + snapshots, ${formatBytes(figures.bytes)} in all)`;
+}
+
+/**
+ * The cluster rows against the local pool's of the same run:
+ * `- 21.3k calls/s through the cluster (…): 0.04× the local pool's per-call (…); each call p50 …`
+ */
+export function clusterLines(run: BenchRun): string[] {
+  const perCall = run.scenarios.find((s) => s.id === 'per-call-cluster');
+  const latency = run.scenarios.find((s) => s.id === 'latency-cluster');
+  if (perCall?.status !== 'ok') return [`- not measured: ${perCall?.note ?? 'no cluster row in this run'}`];
+  const local = find(run.scenarios, 'per-call', run.workers);
+  const localLatency = find(run.scenarios, 'latency-pool');
+  const lines = [
+    `- ${formatRate(perCall.opsPerSecond)} calls/s through the cluster (1000 in flight over 100 sessions): ${formatRatio(ratio(perCall.opsPerSecond, local?.opsPerSecond))} ` +
+    `the local pool's per-call (${formatRate(local?.opsPerSecond ?? null)} calls/s on ${run.workers} workers); each call under that load p50 ${formatMs(perCall.latencyMs?.p50)}, p99 ${formatMs(perCall.latencyMs?.p99)}`,
+  ];
+  if (latency?.status === 'ok') {
+    lines.push(`- one session, one call at a time: p50 ${formatMs(latency.latencyMs?.p50)}, p99 ${formatMs(latency.latencyMs?.p99)}; the local pool's ` +
+      `p50 ${formatMs(localLatency?.latencyMs?.p50)}, p99 ${formatMs(localLatency?.latencyMs?.p99)} (${formatRatio(ratio(latency.latencyMs?.p50, localLatency?.latencyMs?.p50))} at p50)`);
+  } else {
+    lines.push(`- one session, one call at a time: not measured: ${latency?.note ?? 'no row'}`);
+  }
+  return lines;
 }
 
 /** The markdown summary: machine facts, the command, the table, targets and what each scenario does. */
@@ -75,10 +103,15 @@ export function markdownReport(run: BenchRun): string {
     `- reactor-pool: ${latency('latency-pool')}`,
     `- raw postMessage: ${latency('latency-postmessage')}`,
     `- durable (acknowledged after its journal flush): ${latency('latency-durable')}`,
+    `- through the cluster (acknowledged once its journal record is in JetStream): ${latency('latency-cluster')}`,
     '',
     '## Recovery after kill -9',
     '',
     recoveryLine(run),
+    '',
+    '## Cluster (member processes on a local nats-server; this process a client)',
+    '',
+    ...clusterLines(run),
     '',
     '## Scenarios',
     '',

@@ -35,7 +35,7 @@ export interface ScenarioResult {
   readonly ops: number;
   /** Results compared with their expected value (warm-up and final checks included). */
   readonly checked: number;
-  /** Latency of one iteration; for the latency scenarios that is one call. */
+  /** Latency of one iteration; for the latency scenarios that is one call, and for `per-call-cluster` each call under load. */
   readonly latencyMs: LatencySummary | null;
   /** Why it was skipped or failed, or the first wrong result; otherwise what was measured. */
   readonly note: string;
@@ -60,7 +60,7 @@ export interface RecoveryFigures {
 export const SCENARIO_IDS = [
   'direct', 'naive-piscina', 'comlink', 'bare-ring', 'per-call', 'bulk',
   'latency-pool', 'latency-postmessage', 'activations-pool', 'activations-raw', 'wazero',
-  'per-call-durable', 'latency-durable', 'recovery-durable',
+  'per-call-durable', 'latency-durable', 'recovery-durable', 'per-call-cluster', 'latency-cluster',
 ] as const;
 
 /** A scenario id. */

@@ -6,6 +6,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { ReactorPool, UnknownExportError, type ReferenceReactor } from '../../src/index.js';
 import { bareRingScenario } from './bare-ring-scenario.js';
 import { comlinkScenario, naivePiscinaScenario, postMessageLatencyScenario } from './baseline-scenarios.js';
+import { ClusterScenarios, CLUSTER_PARTITIONS } from './cluster-scenarios.js';
 import { durableLatencyScenario, perCallDurableScenario, recoveryScenario } from './durable-scenarios.js';
 import { directScenario, rawActivationScenario } from './in-thread-scenarios.js';
 import { formatBytes, formatMs, formatRate } from './format.js';
@@ -83,7 +84,7 @@ function machineFacts(go: string | undefined, loadAverage: number): MachineFacts
 function summary(result: ScenarioResult): string {
   if (result.status !== 'ok') return result.note;
   const rate = `${formatRate(result.opsPerSecond)} ${result.unit}/s${result.rme === null ? '' : ` ±${result.rme.toFixed(1)}%`}`;
-  const latency = result.id.startsWith('latency-') && result.latencyMs !== null
+  const latency = (result.id.startsWith('latency-') || result.id === 'per-call-cluster') && result.latencyMs !== null
     ? `, p50 ${formatMs(result.latencyMs.p50)}, p99 ${formatMs(result.latencyMs.p99)}` : '';
   const recovery = result.recovery === undefined ? ''
     : `, ${result.recovery.sessions} sessions: open ${formatMs(result.recovery.openMs)}, all answered ${formatMs(result.recovery.answeredMs)}, ${formatBytes(result.recovery.bytesPerSession)}/session`;
@@ -107,6 +108,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     sizes: options.quick ? QUICK_SIZES : FULL_SIZES,
   };
   const w = options.workers;
+  const cluster = new ClusterScenarios(ctx);
   const steps: Step[] = [
     { head: headOf('direct', 0), run: () => directScenario(ctx) },
     { head: headOf('naive-piscina', w), run: () => naivePiscinaScenario(ctx, w) },
@@ -122,6 +124,8 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     { head: headOf('per-call-durable', w), run: () => perCallDurableScenario(ctx, w) },
     { head: headOf('latency-durable', w), run: () => durableLatencyScenario(ctx, w) },
     { head: headOf('recovery-durable', w), run: () => recoveryScenario(ctx, w) },
+    { head: headOf('per-call-cluster', CLUSTER_PARTITIONS), run: () => cluster.perCall() },
+    { head: headOf('latency-cluster', CLUSTER_PARTITIONS), run: () => cluster.latency() },
   ];
 
   progress(`reactor-pool bench${options.quick ? ' --quick' : ''}: ${options.module}, ${w} workers, scaling over ${scaling.join(', ')}; ${steps.length} scenarios, inc(0) = ${initial} on a fresh instance`);
@@ -139,6 +143,7 @@ export async function runBench(options: BenchOptions, progress: (line: string) =
     scenarios.push(result);
     progress(`${' '.repeat(tag.length)} ${summary(result)}`);
   }
+  await cluster.stop();
 
   return {
     schema: 1,

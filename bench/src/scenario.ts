@@ -28,6 +28,8 @@ export interface WorkSizes {
   readonly wazeroRounds: number;
   /** Durable sessions the recovery scenario's child builds before it is killed. */
   readonly recoverySessions: number;
+  /** Calls per iteration of the cluster's per-call scenario. */
+  readonly clusterCalls: number;
 }
 
 /** Calls in flight in the per-call scenarios (naive piscina, comlink, bare ring, reactor-pool per call). */
@@ -52,6 +54,7 @@ export const FULL_SIZES: WorkSizes = {
   wazeroCalls: 20_000_000,
   wazeroRounds: 5,
   recoverySessions: 10_000,
+  clusterCalls: 10_000,
 };
 
 /** Sizes of `--quick`: enough to exercise and check every path, nothing more. */
@@ -67,6 +70,7 @@ export const QUICK_SIZES: WorkSizes = {
   wazeroCalls: 100_000,
   wazeroRounds: 1,
   recoverySessions: 300,
+  clusterCalls: 500,
 };
 
 /** What a scenario runs against. */
@@ -105,6 +109,8 @@ const TITLES: Record<ScenarioId, string> = {
   'per-call-durable': 'reactor-pool per-call, durable',
   'latency-durable': 'latency: durable call',
   'recovery-durable': 'recovery after kill -9 (first calls)',
+  'per-call-cluster': 'cluster per-call (2 members, NATS)',
+  'latency-cluster': 'latency: cluster call',
 };
 
 /** The head of scenario `id` run on `workers` threads (0: the calling thread). */

@@ -54,5 +54,6 @@ export function evaluateTargets(scenarios: readonly ScenarioResult[], workers: n
     judge('bulk vs wazero loop', ratio(bulk, ops('wazero')), '>=', 1),
     judge('per-call durable vs per-call (same workers)', ratio(ops('per-call-durable', workers), perCall), '>=', 0.5),
     judge('p50 latency of a durable call', find(scenarios, 'latency-durable')?.latencyMs?.p50 ?? null, '<=', 1, 'ms'),
+    judge('p50 latency of a cluster call (one session)', find(scenarios, 'latency-cluster')?.latencyMs?.p50 ?? null, '<=', 2, 'ms'),
   ];
 }
