@@ -40,7 +40,7 @@ function start(session: Session, op: WireOp): Promise<unknown> {
         return session.close();
     }
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 

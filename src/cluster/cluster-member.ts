@@ -10,14 +10,13 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ClusterUnavailableError, InvalidOptionError, PoolClosedError, type ErrorCode } from '../errors.js';
 import type { NoResultModes, UntypedExports } from '../export-types.js';
 import { readModuleBytes } from '../module-source.js';
-import type { ModuleBytesInput } from '../options.js';
 import type { PoolMetrics } from '../pool-metrics.js';
 import { rethrowLater } from '../rethrow-later.js';
 import { ClusterClient } from './cluster-client.js';
 import { ensureClusterConfig, openClusterKv } from './cluster-kv.js';
-import { resolveClusterMemberOptions, type ClusterMemberOptions, type ResolvedClusterMemberOptions } from './cluster-options.js';
+import { resolveClusterMemberOptions, type ClusterMemberOptions } from './cluster-options.js';
 import type { ClusterSession } from './cluster-session.js';
-import { readClusterStatus, type ClusterStatus } from './cluster-status.js';
+import type { ClusterStatus } from './cluster-status.js';
 import { Ownership } from './ownership.js';
 import type { PartitionHost } from './partition-host.js';
 import { ensureClusterStream } from './partition-store.js';
@@ -76,7 +75,6 @@ type MemberState = 'joined' | 'leaving' | 'closed';
 export class ClusterMember<E extends object = UntypedExports, M = NoResultModes> extends EventEmitter<ClusterMemberEvents> {
   /** This member's id (in the cluster's records and `status()`). */
   readonly id: string;
-  readonly #options: ResolvedClusterMemberOptions;
   readonly #nc: NatsConnection;
   readonly #client: ClusterClient<E, M>;
   readonly #context: PartitionContext;
@@ -89,10 +87,9 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
   #state: MemberState = 'joined';
   #ended: Promise<void> | undefined;
 
-  private constructor(id: string, options: ResolvedClusterMemberOptions, nc: NatsConnection, client: ClusterClient<E, M>, context: PartitionContext) {
+  private constructor(id: string, nc: NatsConnection, client: ClusterClient<E, M>, context: PartitionContext) {
     super();
     this.id = id;
-    this.#options = options;
     this.#nc = nc;
     this.#client = client;
     this.#context = context;
@@ -108,7 +105,7 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
     if (resolved.module instanceof WebAssembly.Module) {
       throw new InvalidOptionError('Expected `module` as a path, URL or bytes, got a compiled WebAssembly.Module: a cluster ties its journal to the module\'s bytes');
     }
-    const bytes = await readModuleBytes(resolved.module as ModuleBytesInput);
+    const bytes = await readModuleBytes(resolved.module);
     const identity = createHash('sha256').update(bytes).digest('hex');
     const id = resolved.memberId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24) || 'member'}-${randomBytes(4).toString('hex')}`;
     let nc: NatsConnection;
@@ -126,7 +123,7 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
       const context: PartitionContext = {
         nc, js: jetstream(nc), jsm, cluster: resolved.cluster, memberId: id, module: bytes, pool: resolved.pool, durability: resolved.durability,
       };
-      const member = new ClusterMember<Exports, Modes>(id, resolved, nc, client, context);
+      const member = new ClusterMember<Exports, Modes>(id, nc, client, context);
       member.#ownership = await Ownership.start({
         kv, memberId: id, partitions: resolved.partitions, leaseTtl: resolved.leaseTtl, maxMoves: resolved.maxMoves,
         host: member.#host(), describe: () => ({ sessions: member.#sessions() }),
