@@ -161,7 +161,7 @@ describe.skipIf(!natsAvailable())('reactor-pool member and status on a nats-serv
       // `spin` never returns, and a leave waits for the calls the member accepted. The member's record
       // counts the session once the call reached its partition's pool.
       const spun = client.session('spinner').call('spin').catch((error: unknown) => error);
-      while (status('cli2').members[0]?.sessions !== 1) await new Promise<void>((resolve) => setImmediate(resolve));
+      while ((await client.status()).members[0]?.sessions !== 1) await new Promise<void>((resolve) => setImmediate(resolve));
       member.child.kill('SIGINT');
       await member.until(() => member.count('leaving') === 1);
       member.child.kill('SIGINT');

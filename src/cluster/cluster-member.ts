@@ -196,7 +196,7 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
     // Its own calls first (served wherever their partitions are), then its partitions handed over.
     await this.#client.close().catch(() => undefined);
     await this.#ownership?.leave();
-    for (const runtime of this.#runtimes.values()) await runtime.release();
+    for (const runtime of this.#runtimes.values()) await runtime.release().catch(() => undefined);
     this.#runtimes.clear();
     this.#state = 'closed';
     await this.#nc.drain().catch(() => undefined);

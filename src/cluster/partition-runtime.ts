@@ -4,7 +4,7 @@
 
 import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { ReactorPoolError, type ErrorCode } from '../errors.js';
+import { PoolClosedError, ReactorPoolError, type ErrorCode } from '../errors.js';
 import { ReactorPool } from '../pool.js';
 import type { ReactorPoolOptions } from '../options.js';
 import type { ResultMode } from '../protocol.js';
@@ -91,13 +91,18 @@ export class PartitionRuntime {
     return this.pool.stats().sessions + this.pool.metrics().sessions.stored;
   }
 
-  /** Hands the partition over: no new batches, the accepted ones finish, the pool closes (its journal complete). */
+  /**
+   * Hands the partition over: no new batches, the accepted ones finish, the pool closes (its journal
+   * complete). Rejects with `ERR_POOL_CLOSED` if the partition is abandoned meanwhile.
+   */
   async release(): Promise<void> {
     if (this.#state !== 'serving') return;
     this.#state = 'draining';
     this.#stopReason = `partition ${this.partition} is being handed over`;
     this.#subscription.unsubscribe();
     await Promise.allSettled([...this.#inFlight]);
+    // Abandoned while draining (the member was destroyed, or the lease went): not a hand-over.
+    if (this.#destroyed !== undefined) throw new PoolClosedError(this.#stopReason ?? `partition ${this.partition} was abandoned`);
     await this.pool.close().catch(() => undefined);
     this.#state = 'stopped';
   }
