@@ -179,6 +179,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'lease-ttl': { type: 'string' },
         workers: { type: 'string' },
         'member-id': { type: 'string' },
+        replicas: { type: 'string' },
         json: { type: 'boolean' },
       });
       if (values['help'] === true) return help(MEMBER_HELP);
@@ -190,6 +191,7 @@ async function main(argv: readonly string[]): Promise<number> {
         leaseTtl: integerOption(values['lease-ttl'], 'lease-ttl', MIN_LEASE_TTL, MAX_LEASE_TTL),
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
         memberId: memberIdFlag(values['member-id']),
+        replicas: integerOption(values['replicas'], 'replicas', 1, 5),
         json: values['json'] === true,
       }, write);
     }

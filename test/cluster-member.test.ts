@@ -39,7 +39,9 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
     await nats.stop();
   });
   const options = (extra: object = {}): Parameters<typeof ClusterMember.join>[0] => ({
-    nats: nats.url, cluster: `members${run}`, module: REACTOR, partitions: PARTITIONS, leaseTtl: 400, ...extra,
+    nats: nats.url, cluster: `members${run}`, module: REACTOR, partitions: PARTITIONS, leaseTtl: 1000,
+    // The reactor prints `s = 20` as each session starts: kept out of the test's output.
+    pool: { stderr: () => undefined }, ...extra,
   });
 
   it('serves every partition alone, keeps each session on one instance, and refuses another module', async () => {
@@ -53,6 +55,8 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
     expect(asNumber(await first.session('s3').call('inc', 21))).toBe(42);
     await expect(ClusterMember.join(options({ module: OTHER }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_MISMATCH' });
     await expect(ClusterMember.join(options({ partitions: PARTITIONS + 1 }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_MISMATCH' });
+    // A lone server cannot keep three copies: the cluster that would need them is refused, as unavailable.
+    await expect(ClusterMember.join(options({ cluster: `replicated${run}`, replicas: 3 }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_UNAVAILABLE' });
     const status = await client.status();
     expect(status.members.map((member) => member.id)).toStrictEqual([first.id]);
     await client.close();

@@ -33,6 +33,9 @@ ${CLUSTER_FLAGS_HELP}
   --workers N          worker threads of each owned partition's pool (default: 1)
   --member-id ID       this member's id: 1 to 64 letters, digits, "_" or "-"
                        (default: a random one)
+  --replicas N         copies NATS keeps of the cluster's stream and KV bucket when
+                       this member creates them (1 to 5, at most the NATS cluster's
+                       servers; default: 1)
   --json               print each event as a JSON object on its own line:
                        {"event": "joined" | "partitionAcquired" | "partitionReleased" |
                        "partitionLost" | "leaving" | "left" | "destroyed", ...}; an
@@ -49,6 +52,7 @@ export interface MemberArgs extends ClusterFlags {
   readonly leaseTtl: number | undefined;
   readonly workers: number | undefined;
   readonly memberId: string | undefined;
+  readonly replicas: number | undefined;
   readonly json: boolean;
 }
 
@@ -117,6 +121,7 @@ export async function memberCommand(args: MemberArgs, write: (line: string) => v
       ...(args.partitions === undefined ? {} : { partitions: args.partitions }),
       ...(args.leaseTtl === undefined ? {} : { leaseTtl: args.leaseTtl }),
       ...(args.memberId === undefined ? {} : { memberId: args.memberId }),
+      ...(args.replicas === undefined ? {} : { replicas: args.replicas }),
     });
   } catch (error) {
     stopWatching();

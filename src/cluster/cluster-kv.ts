@@ -8,9 +8,12 @@ import { CONFIG_KEY, kvBucket } from './cluster-names.js';
 import type { ClusterConfig } from './cluster-records.js';
 import { decodeClusterConfig, encodeRecord } from './record-codec.js';
 
-/** Creates the cluster's KV bucket (file storage, one value per key), or binds to it if it exists. */
-export async function openClusterKv(nc: NatsConnection, cluster: string): Promise<KV> {
-  return new Kvm(nc).create(kvBucket(cluster), { storage: 'file', history: 1 });
+/**
+ * Creates the cluster's KV bucket (file storage, one value per key, `replicas` copies), or binds to it
+ * if it exists.
+ */
+export async function openClusterKv(nc: NatsConnection, cluster: string, replicas = 1): Promise<KV> {
+  return new Kvm(nc).create(kvBucket(cluster), { storage: 'file', history: 1, replicas });
 }
 
 /** The cluster's config, or undefined when no member has written it yet. ERR_CLUSTER_MISMATCH if unreadable. */

@@ -116,8 +116,8 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
     }
     try {
       const jsm = await jetstreamManager(nc);
-      await ensureClusterStream(jsm, resolved.cluster);
-      const kv = await openClusterKv(nc, resolved.cluster);
+      await ensureClusterStream(jsm, resolved.cluster, { replicas: resolved.replicas });
+      const kv = await openClusterKv(nc, resolved.cluster, resolved.replicas);
       await ensureClusterConfig(kv, { partitions: resolved.partitions, identity });
       const client = ClusterClient.attach<Exports, Modes>(nc, resolved);
       const context: PartitionContext = {

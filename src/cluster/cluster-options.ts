@@ -59,6 +59,13 @@ export interface ClusterMemberOptions extends ClusterClientOptions {
   readonly maxMoves?: number;
   /** This member's id. @default a random one */
   readonly memberId?: string;
+  /**
+   * Copies NATS keeps of the cluster's stream and KV bucket (1 to 5; more than 1 needs a NATS cluster
+   * of at least that many servers). A call is acknowledged once that many servers hold its journal
+   * record. Used by the member that creates them; later members use theirs.
+   * @default 1
+   */
+  readonly replicas?: number;
 }
 
 export interface ResolvedClusterClientOptions {
@@ -76,10 +83,11 @@ export interface ResolvedClusterMemberOptions extends ResolvedClusterClientOptio
   readonly leaseTtl: number;
   readonly maxMoves: number;
   readonly memberId: string | undefined;
+  readonly replicas: number;
 }
 
 const CLIENT_KNOWN = ['nats', 'cluster', 'callTimeout', 'requestTimeout'] as const;
-const MEMBER_KNOWN = [...CLIENT_KNOWN, 'module', 'pool', 'durability', 'partitions', 'leaseTtl', 'maxMoves', 'memberId'] as const;
+const MEMBER_KNOWN = [...CLIENT_KNOWN, 'module', 'pool', 'durability', 'partitions', 'leaseTtl', 'maxMoves', 'memberId', 'replicas'] as const;
 
 export function resolveClusterClientOptions(options: unknown): ResolvedClusterClientOptions {
   return resolveClient(readObject(options, 'cluster client options'), CLIENT_KNOWN);
@@ -108,6 +116,7 @@ export function resolveClusterMemberOptions(options: unknown): ResolvedClusterMe
     leaseTtl: integer('leaseTtl', given['leaseTtl'], 1000, 100, 600_000),
     maxMoves: integer('maxMoves', given['maxMoves'], 2, 1, 4096),
     memberId: given['memberId'] === undefined ? undefined : checkMemberId(given['memberId']),
+    replicas: integer('replicas', given['replicas'], 1, 1, 5),
   });
 }
 
