@@ -7,6 +7,10 @@ import { CHANNELS, type PoolClosedMessage } from './diagnostics.js';
 import { InvalidOptionError, describeValue } from './errors.js';
 import type { PoolMetrics } from './pool-metrics.js';
 import type { ReactorPool } from './pool.js';
+import type { ClusterMember } from './cluster/cluster-member.js';
+import { collectMember, type MemberCollector } from './cluster/member-prometheus.js';
+
+export type { MemberCollector } from './cluster/member-prometheus.js';
 
 /** The histograms' default bucket bounds, in seconds: 10 µs to 10 s. */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
@@ -241,6 +245,24 @@ export function collectPoolMetrics(pool: ReactorPool, options: PrometheusOptions
     }
   }
   return { unregister };
+}
+
+/**
+ * Collects a cluster member's metrics into a registry, read at each scrape: every pool metric above
+ * for each partition it serves, labelled `partition` (a partition's series leave the registry when
+ * it is handed over or lost), and the member's own `reactor_pool_cluster_partitions`,
+ * `…_batches_total`, `…_operations_total`, `…_moved_total`, `…_resent_total`,
+ * `…_partitions_acquired_total`, `…_partitions_released_total`, `…_partitions_lost_total`. One member
+ * per registry. Throws `ERR_INVALID_OPTION` for bad options (`labels` may not name `partition`) or a
+ * registry that holds another member's metrics.
+ */
+export function collectMemberMetrics<E extends object, M>(member: ClusterMember<E, M>, options: PrometheusOptions = {}): MemberCollector {
+  const labels = checkLabels(options.labels);
+  if (Object.hasOwn(labels, 'partition')) {
+    throw new InvalidOptionError(`Expected \`labels\` without \`partition\` (each partition's pool is labelled with it), got ${describeValue(options.labels)}`);
+  }
+  checkBuckets(options.buckets);
+  return collectMember(member, { ...options, labels }, collectPoolMetrics);
 }
 
 function checkLabels(value: unknown): Readonly<Record<string, string>> {

@@ -20,7 +20,8 @@ import type { ClusterStatus } from './cluster-status.js';
 import { Ownership } from './ownership.js';
 import type { PartitionHost } from './partition-host.js';
 import { ensureClusterStream } from './partition-store.js';
-import { PartitionRuntime, type PartitionContext, type ServingCounts } from './partition-runtime.js';
+import { PARTITION_POOLS } from './partition-pools.js';
+import { PartitionRuntime, type PartitionContext, type PartitionPool, type ServingCounts } from './partition-runtime.js';
 
 /** A partition this member began to serve. */
 export interface PartitionAcquiredEvent {
@@ -143,6 +144,11 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
   /** The partitions this member serves now, ascending. */
   owned(): number[] {
     return [...this.#runtimes.keys()].sort((a, b) => a - b);
+  }
+
+  /** @internal The pool of each partition served now (for the Prometheus adapter). */
+  [PARTITION_POOLS](): ReadonlyMap<number, PartitionPool> {
+    return new Map([...this.#runtimes].map(([partition, runtime]) => [partition, runtime.pool]));
   }
 
   /** The cluster as its records in NATS show it now. */
