@@ -2,13 +2,11 @@
 // closing client takes no more calls (ERR_POOL_CLOSED) but lets those out settle; bad input is refused
 // up front with a code; `connect<Exports>()` types the calls.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import type { BatchReply } from '../dist/src/cluster/batch-wire.js';
 import type { I32, I64 } from '../dist/src/index.js';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
 import { FakeOwner, deferred, writeClusterConfig } from './helpers/fake-owner.js';
 
 interface Counter {
@@ -18,24 +16,15 @@ interface Counter {
 }
 
 describe.skipIf(!natsAvailable())('cluster client abort, close and validation', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it('aborts a call still queued behind its session\'s batch; the batch itself settles', async () => {
     const cluster = 'abort';
-    await writeClusterConfig(nc, cluster, 2);
-    const owner = new FakeOwner(nc, cluster);
+    await writeClusterConfig(nats.nc, cluster, 2);
+    const owner = new FakeOwner(nats.nc, cluster);
     const first = deferred<undefined>();
     owner.answer = (request, index) => (index === 0 ? first.promise.then((): BatchReply => owner.serve(request)) : owner.serve(request));
-    const client = await ClusterClient.connect<Counter>({ nats: server.url, cluster });
+    const client = await ClusterClient.connect<Counter>({ nats: nats.server.url, cluster });
     const session = client.session('a');
     const controller = new AbortController();
     const out = session.with({ signal: controller.signal }).call('inc');
@@ -55,10 +44,10 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
 
   it('aborts a call waiting to be sent again, saying it may have run once', async () => {
     const cluster = 'abortresend';
-    await writeClusterConfig(nc, cluster, 2);
-    const owner = new FakeOwner(nc, cluster);
+    await writeClusterConfig(nats.nc, cluster, 2);
+    const owner = new FakeOwner(nats.nc, cluster);
     owner.answer = () => ({ status: 'moved', reason: 'nobody yet' });
-    const client = await ClusterClient.connect<Counter>({ nats: server.url, cluster });
+    const client = await ClusterClient.connect<Counter>({ nats: nats.server.url, cluster });
     const controller = new AbortController();
     const call = client.session('r').with({ signal: controller.signal }).call('inc');
     await owner.received(1);
@@ -70,11 +59,11 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
 
   it('close refuses new calls with ERR_POOL_CLOSED and waits for those out', async () => {
     const cluster = 'close';
-    await writeClusterConfig(nc, cluster, 2);
-    const owner = new FakeOwner(nc, cluster);
+    await writeClusterConfig(nats.nc, cluster, 2);
+    const owner = new FakeOwner(nats.nc, cluster);
     const first = deferred<undefined>();
     owner.answer = (request) => first.promise.then((): BatchReply => owner.serve(request));
-    const client = await ClusterClient.connect<Counter>({ nats: server.url, cluster });
+    const client = await ClusterClient.connect<Counter>({ nats: nats.server.url, cluster });
     const out = client.session('b').call('inc');
     await owner.received(1);
     let closed = false;
@@ -92,7 +81,7 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
   });
 
   it('refuses bad input up front with a code', async () => {
-    const client = await ClusterClient.connect({ nats: server.url, cluster: 'validation' });
+    const client = await ClusterClient.connect({ nats: nats.server.url, cluster: 'validation' });
     expect(() => client.session('')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }) as Error);
     const session = client.session('v');
     expect(() => session.with({ idempotencyKey: 'x'.repeat(1025) })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }) as Error);
@@ -105,17 +94,17 @@ describe.skipIf(!natsAvailable())('cluster client abort, close and validation', 
       await expect(session.callMany('f', list as unknown as [])).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
     }
     await expect(session.restore('nope' as unknown as Uint8Array)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(ClusterClient.connect({ nats: server.url, cluster: 'bad name' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(ClusterClient.connect({ nats: nats.server.url, cluster: 'bad name' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     await expect(ClusterClient.connect({ nats: 'nats://127.0.0.1:1', cluster: 'x' })).rejects.toMatchObject({ code: 'ERR_CLUSTER_UNAVAILABLE' });
     await client.close();
   });
 
   it('types calls by the exports type', async () => {
     const cluster = 'typed';
-    await writeClusterConfig(nc, cluster, 1);
-    const owner = new FakeOwner(nc, cluster);
+    await writeClusterConfig(nats.nc, cluster, 1);
+    const owner = new FakeOwner(nats.nc, cluster);
     owner.answer = (request) => ({ status: 'served', outcomes: request.ops.map(() => ({ ok: true as const, value: 'hi' })) });
-    const client = await ClusterClient.connect<Counter, { greet: 'string' }>({ nats: server.url, cluster });
+    const client = await ClusterClient.connect<Counter, { greet: 'string' }>({ nats: nats.server.url, cluster });
     const session = client.session('t');
     const greeting: string = await session.call('greet', 'name');
     expect(greeting).toBe('hi');

@@ -1,13 +1,11 @@
 // A cluster client batches: the operations made in one tick go to each partition's owner in one
 // request (a session's in order), and a session's later operations wait for its batch in flight.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import { partitionOf } from '../dist/src/cluster/cluster-names.js';
 import type { I32 } from '../dist/src/index.js';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
 import { FakeOwner, deferred, writeClusterConfig } from './helpers/fake-owner.js';
 import type { BatchReply } from '../dist/src/cluster/batch-wire.js';
 
@@ -16,22 +14,13 @@ interface Counter {
 }
 
 describe.skipIf(!natsAvailable())('cluster client batching', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it('sends the operations of one tick in one request per partition, in order per session', async () => {
     const cluster = 'batching';
-    await writeClusterConfig(nc, cluster, 4);
-    const owner = new FakeOwner(nc, cluster);
-    const client = await ClusterClient.connect<Counter>({ nats: server.url, cluster });
+    await writeClusterConfig(nats.nc, cluster, 4);
+    const owner = new FakeOwner(nats.nc, cluster);
+    const client = await ClusterClient.connect<Counter>({ nats: nats.server.url, cluster });
     const keys = Array.from({ length: 10 }, (_, index) => `k${index}`);
     const calls: Promise<number>[] = [];
     for (let round = 0; round < 5; round++) for (const key of keys) calls.push(client.session(key).call('inc'));
@@ -53,11 +42,11 @@ describe.skipIf(!natsAvailable())('cluster client batching', () => {
 
   it('keeps a session single-flight: calls made while its batch is out go in the next one', async () => {
     const cluster = 'singleflight';
-    await writeClusterConfig(nc, cluster, 2);
-    const owner = new FakeOwner(nc, cluster);
+    await writeClusterConfig(nats.nc, cluster, 2);
+    const owner = new FakeOwner(nats.nc, cluster);
     const first = deferred<BatchReply>();
     owner.answer = (request, index) => (index === 0 ? first.promise.then(() => owner.serve(request)) : owner.serve(request));
-    const client = await ClusterClient.connect<Counter>({ nats: server.url, cluster });
+    const client = await ClusterClient.connect<Counter>({ nats: nats.server.url, cluster });
     const session = client.session('a');
     const one = session.call('inc');
     await owner.received(1);
@@ -72,9 +61,9 @@ describe.skipIf(!natsAvailable())('cluster client batching', () => {
 
   it('carries callMany lists, snapshots, restores, resets and closes', async () => {
     const cluster = 'operations';
-    await writeClusterConfig(nc, cluster, 3);
-    const owner = new FakeOwner(nc, cluster);
-    const client = await ClusterClient.connect({ nats: server.url, cluster });
+    await writeClusterConfig(nats.nc, cluster, 3);
+    const owner = new FakeOwner(nats.nc, cluster);
+    const client = await ClusterClient.connect({ nats: nats.server.url, cluster });
     const session = client.session('s');
     const list = new Float32Array([1.5, -0, Number.NaN]);
     const [many, snapshot, restored, reset] = await Promise.all([

@@ -4,30 +4,19 @@
 // lost (the client times the request out and sends it again; the owner's dedup answers). Every
 // session's n-th call must resolve with n: applied once each, in the order they were made.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import type { BatchReply, WireOutcome } from '../dist/src/cluster/batch-wire.js';
 import { seeded } from '../dist/src/seeded-random.js';
 import { depth } from './helpers/depth.js';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
 import { FakeOwner, writeClusterConfig } from './helpers/fake-owner.js';
 
 const SEED = 0x5eed_0c1e;
 
 describe.skipIf(!natsAvailable())('cluster client order model', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it('applies every call once, in order per session, whatever the owner answers', async () => {
     let run = 0;
@@ -37,8 +26,8 @@ describe.skipIf(!natsAvailable())('cluster client order model', () => {
       fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
       async (seed, sessions, waves) => {
         const cluster = `model${run++}`;
-        await writeClusterConfig(nc, cluster, 2);
-        const owner = new FakeOwner(nc, cluster);
+        await writeClusterConfig(nats.nc, cluster, 2);
+        const owner = new FakeOwner(nats.nc, cluster);
         const random = seeded(seed);
         owner.answer = (request): BatchReply | Promise<BatchReply> => {
           const roll = random();
@@ -63,7 +52,7 @@ describe.skipIf(!natsAvailable())('cluster client order model', () => {
           }
           return { status: 'served', outcomes };
         };
-        const client = await ClusterClient.connect({ nats: server.url, cluster, requestTimeout: 25 });
+        const client = await ClusterClient.connect({ nats: nats.server.url, cluster, requestTimeout: 25 });
         const results = new Map<string, Promise<unknown>[]>();
         for (const count of waves) {
           for (let index = 0; index < sessions; index++) {

@@ -2,33 +2,22 @@
 // batches, one session's operations into consecutive ones (still in order, one in flight); a single
 // operation too big for any message is refused with ERR_INVALID_ARGUMENT.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
 import { FakeOwner, writeClusterConfig } from './helpers/fake-owner.js';
 
 const KIB = 1024;
 
 describe.skipIf(!natsAvailable())('cluster client payload limit', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it('splits a batch over max_payload and refuses an operation bigger than it', async () => {
     const cluster = 'payload';
-    await writeClusterConfig(nc, cluster, 1);
-    const owner = new FakeOwner(nc, cluster);
-    const client = await ClusterClient.connect({ nats: server.url, cluster });
-    const limit = nc.info?.max_payload ?? 0;
+    await writeClusterConfig(nats.nc, cluster, 1);
+    const owner = new FakeOwner(nats.nc, cluster);
+    const client = await ClusterClient.connect({ nats: nats.server.url, cluster });
+    const limit = nats.nc.info?.max_payload ?? 0;
     expect(limit).toBe(1024 * KIB);
     const big = (fill: number): Uint8Array => new Uint8Array(400 * KIB).fill(fill);
     // Three sessions of one partition, then three operations of one session.

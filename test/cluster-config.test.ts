@@ -1,6 +1,5 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { describe, expect, it } from 'vitest';
+import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
 import { ensureClusterConfig, openClusterKv, readClusterConfig } from '../dist/src/cluster/cluster-kv.js';
 import { readClusterStatus } from '../dist/src/cluster/cluster-status.js';
 import { ClusterMismatchError, ClusterUnavailableError } from '../dist/src/errors.js';
@@ -8,29 +7,19 @@ import { ClusterMismatchError, ClusterUnavailableError } from '../dist/src/error
 const IDENTITY = 'a'.repeat(64);
 
 describe.skipIf(!natsAvailable())('cluster config: created once, checked by every joiner', () => {
-  let server: NatsServer;
-  let nc: NatsConnection;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterAll(async () => {
-    await nc.close();
-    await server.stop();
-  });
+  const nats = useNatsServer();
 
   it('the first member writes it; a matching joiner reads the same', async () => {
-    const kv = await openClusterKv(nc, 'config1');
+    const kv = await openClusterKv(nats.nc, 'config1');
     expect(await readClusterConfig(kv)).toBeUndefined();
     const first = await ensureClusterConfig(kv, { partitions: 8, identity: IDENTITY });
     expect(first).toMatchObject({ version: 1, partitions: 8, identity: IDENTITY });
-    const again = await ensureClusterConfig(await openClusterKv(nc, 'config1'), { partitions: 8, identity: IDENTITY });
+    const again = await ensureClusterConfig(await openClusterKv(nats.nc, 'config1'), { partitions: 8, identity: IDENTITY });
     expect(again).toEqual(first);
   });
 
   it('members creating it at once agree on one config; the loser of a mismatch is refused showing both', async () => {
-    const kv = await openClusterKv(nc, 'config2');
+    const kv = await openClusterKv(nats.nc, 'config2');
     const results = await Promise.allSettled([
       ensureClusterConfig(kv, { partitions: 8, identity: IDENTITY }),
       ensureClusterConfig(kv, { partitions: 16, identity: IDENTITY }),
@@ -47,7 +36,7 @@ describe.skipIf(!natsAvailable())('cluster config: created once, checked by ever
   });
 
   it('refuses another module', async () => {
-    const kv = await openClusterKv(nc, 'config3');
+    const kv = await openClusterKv(nats.nc, 'config3');
     await ensureClusterConfig(kv, { partitions: 4, identity: IDENTITY });
     const other = 'b'.repeat(64);
     const refusal = ensureClusterConfig(kv, { partitions: 4, identity: other });
@@ -59,7 +48,7 @@ describe.skipIf(!natsAvailable())('cluster config: created once, checked by ever
     const encoder = new TextEncoder();
     const cases = ['not json', '[1]', JSON.stringify({ version: 2, partitions: 4, identity: IDENTITY, createdAt: 0 }), JSON.stringify({ version: 1, partitions: 'x', identity: IDENTITY, createdAt: 0 })];
     for (const [i, text] of cases.entries()) {
-      const kv = await openClusterKv(nc, `config-bad${i}`);
+      const kv = await openClusterKv(nats.nc, `config-bad${i}`);
       await kv.put('config', encoder.encode(text));
       await expect(ensureClusterConfig(kv, { partitions: 4, identity: IDENTITY })).rejects.toMatchObject({ code: 'ERR_CLUSTER_MISMATCH' });
       await expect(readClusterStatus(kv, `config-bad${i}`)).rejects.toMatchObject({ code: 'ERR_CLUSTER_MISMATCH' });
@@ -67,7 +56,7 @@ describe.skipIf(!natsAvailable())('cluster config: created once, checked by ever
   });
 
   it('status of a cluster no member joined is ERR_CLUSTER_UNAVAILABLE', async () => {
-    const kv = await openClusterKv(nc, 'config4');
+    const kv = await openClusterKv(nats.nc, 'config4');
     await expect(readClusterStatus(kv, 'config4')).rejects.toBeInstanceOf(ClusterUnavailableError);
   });
 });

@@ -1,17 +1,11 @@
 // Which member should own each partition (rendezvous hashing over the live members), and what one
 // member does in one round to get there: pure functions of what it has observed, no I/O, no clock.
 
-import { hashKey } from '../placement.js';
+import { hashKey, weight } from '../placement.js';
 
-/** The weight of (partition, member): a murmur3-style finalizer over the member id's hash and the partition. */
+/** The weight of (partition, member): the pool's placement weight (a murmur3 finalizer) over the member id's hash and the partition. */
 export function partitionWeight(partition: number, memberHash: number): number {
-  let h = (memberHash ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return weight(memberHash, partition);
 }
 
 /**
