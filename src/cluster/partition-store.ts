@@ -391,16 +391,7 @@ export class PartitionStore implements DurableStore {
   }
 }
 
-interface ResolvedOptions {
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
-  readonly cluster: string;
-  readonly partition: number;
-  readonly memberId: string;
-  readonly epoch: number;
-  readonly maxPayload: number;
-  readonly timeout: number;
-}
+type ResolvedOptions = Readonly<Required<PartitionStoreOptions>>;
 
 function resolveOptions(options: PartitionStoreOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError(`Expected the partition store's options to be an object, got ${describeValue(options)}`);
