@@ -16,15 +16,17 @@ const RESEND: ReadonlySet<string> = new Set(['ERR_JOURNAL_WRITE', 'ERR_FENCED', 
 
 /** Starts every operation of the batch now, in order; resolves with their outcomes once all settled. */
 export function serveBatch(pool: PartitionPool, ops: readonly WireOp[], stopped: () => string | undefined): Promise<WireOutcome[]> {
-  const started = ops.map((op) => start(pool.session(op.key) as unknown as Session, op));
+  const started = ops.map((op) => start(pool, op));
   return Promise.all(started.map((promise) => promise.then(
     (value): WireOutcome => ({ ok: true, value: value as WireValue }),
     (error: unknown): WireOutcome => outcomeOf(error, stopped()),
   )));
 }
 
-function start(session: Session, op: WireOp): Promise<unknown> {
+function start(pool: PartitionPool, op: WireOp): Promise<unknown> {
   try {
+    // A key the pool refuses (a client of another version, or no client at all) fails its op alone.
+    const session = pool.session(op.key) as unknown as Session;
     switch (op.op) {
       case 'call':
         return session.with(callOptions(op.id, op.options)).call(op.name, ...(op.args as readonly CallArg[]));

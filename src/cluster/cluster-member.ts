@@ -122,7 +122,7 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
       await ensureClusterConfig(kv, { partitions: resolved.partitions, identity });
       const client = ClusterClient.attach<Exports, Modes>(nc, resolved);
       const context: PartitionContext = {
-        nc, js: jetstream(nc), jsm, cluster: resolved.cluster, memberId: id, module: bytes, pool: resolved.pool, durability: resolved.durability,
+        nc, js: jetstream(nc), jsm, cluster: resolved.cluster, partitions: resolved.partitions, memberId: id, module: bytes, pool: resolved.pool, durability: resolved.durability,
       };
       const member = new ClusterMember<Exports, Modes>(id, nc, client, context);
       member.#ownership = await Ownership.start({

@@ -11,7 +11,7 @@ import type { ResultMode } from '../protocol.js';
 import type { UntypedExports } from '../export-types.js';
 import { decodeBatchRequest, encodeBatchReply, type BatchReply } from './batch-wire.js';
 import { serveBatch } from './batch-server.js';
-import { callSubject } from './cluster-names.js';
+import { callSubject, partitionOf } from './cluster-names.js';
 import type { ClusterDurabilityOptions } from './cluster-options.js';
 import { PartitionStore } from './partition-store.js';
 
@@ -20,6 +20,8 @@ export interface PartitionContext {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   readonly cluster: string;
+  /** The cluster's partition count (a batch's keys must all map to the partition it came for). */
+  readonly partitions: number;
   readonly memberId: string;
   /** The module's bytes (every partition's pool compiles them; the digest ties the journal to them). */
   readonly module: Uint8Array;
@@ -48,18 +50,20 @@ export class PartitionRuntime {
   readonly pool: PartitionPool;
   readonly counts: ServingCounts = { batches: 0, operations: 0, moved: 0, resent: 0 };
   readonly #subscription: Subscription;
+  readonly #partitions: number;
   readonly #inFlight = new Set<Promise<void>>();
   #state: State = 'serving';
   #stopReason: string | undefined;
   #destroyed: Promise<void> | undefined;
   #onLost: (reason: string, code: ErrorCode) => void;
 
-  private constructor(partition: number, epoch: number, pool: PartitionPool, nc: NatsConnection, cluster: string, onLost: (reason: string, code: ErrorCode) => void) {
+  private constructor(partition: number, epoch: number, pool: PartitionPool, context: PartitionContext, onLost: (reason: string, code: ErrorCode) => void) {
     this.partition = partition;
+    this.#partitions = context.partitions;
     this.epoch = epoch;
     this.pool = pool;
     this.#onLost = onLost;
-    this.#subscription = nc.subscribe(callSubject(cluster, partition), { callback: (error, message) => {
+    this.#subscription = context.nc.subscribe(callSubject(context.cluster, partition), { callback: (error, message) => {
       if (error === null) this.#receive(message);
     } });
   }
@@ -81,7 +85,7 @@ export class PartitionRuntime {
       await store.close().catch(() => undefined);
       throw error;
     }
-    const runtime = new PartitionRuntime(partition, epoch, pool, context.nc, context.cluster, onLost);
+    const runtime = new PartitionRuntime(partition, epoch, pool, context, onLost);
     store.onFailure((failure) => runtime.#lose(failure));
     return runtime;
   }
@@ -143,6 +147,12 @@ export class PartitionRuntime {
       const request = decodeBatchRequest(message.data);
       if (request.partition !== this.partition) {
         reply(message, { status: 'refused', error: { code: 'ERR_INVALID_ARGUMENT', message: `a batch for partition ${request.partition} came on partition ${this.partition}'s subject` } });
+        return;
+      }
+      // A key of another partition would start a second copy of its session here: refuse the batch.
+      const stray = request.ops.find((op) => partitionOf(op.key, this.#partitions) !== this.partition);
+      if (stray !== undefined) {
+        reply(message, { status: 'refused', error: { code: 'ERR_INVALID_ARGUMENT', message: `session key ${JSON.stringify(stray.key.slice(0, 64))} belongs to partition ${partitionOf(stray.key, this.#partitions)}, not ${this.partition}` } });
         return;
       }
       ops = request.ops;
