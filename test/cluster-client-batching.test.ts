@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import { partitionOf } from '../dist/src/cluster/cluster-names.js';
 import type { I32 } from '../dist/src/index.js';
-import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
+import { natsAvailable } from './helpers/nats-server.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
 import { FakeOwner, deferred, writeClusterConfig } from './helpers/fake-owner.js';
 import type { BatchReply } from '../dist/src/cluster/batch-wire.js';
 

@@ -10,7 +10,8 @@ import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import type { BatchReply, WireOutcome } from '../dist/src/cluster/batch-wire.js';
 import { seeded } from '../dist/src/seeded-random.js';
 import { depth } from './helpers/depth.js';
-import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
+import { natsAvailable } from './helpers/nats-server.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
 import { FakeOwner, writeClusterConfig } from './helpers/fake-owner.js';
 
 const SEED = 0x5eed_0c1e;

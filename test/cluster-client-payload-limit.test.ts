@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
-import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
+import { natsAvailable } from './helpers/nats-server.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
 import { FakeOwner, writeClusterConfig } from './helpers/fake-owner.js';
 
 const KIB = 1024;

@@ -9,7 +9,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { ClusterClient } from '../dist/src/cluster/cluster-client.js';
 import { resolveClusterClientOptions, type ResolvedClusterClientOptions } from '../dist/src/cluster/cluster-options.js';
 import { ReactorTrapError } from '../dist/src/errors.js';
-import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
+import { natsAvailable } from './helpers/nats-server.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
 import { FakeOwner, deferred, writeClusterConfig } from './helpers/fake-owner.js';
 import type { BatchReply } from '../dist/src/cluster/batch-wire.js';
 

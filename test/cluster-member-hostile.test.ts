@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { ClusterClient, ClusterMember, type PartitionAcquiredEvent } from '../dist/src/cluster/index.js';
 import { decodeBatchReply, encodeBatchRequest, type BatchReply, type WireOp } from '../dist/src/cluster/batch-wire.js';
 import { callSubject, partitionOf } from '../dist/src/cluster/cluster-names.js';
-import { natsAvailable, useNatsServer } from './helpers/nats-server.js';
+import { natsAvailable } from './helpers/nats-server.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
 import { asNumber } from './helpers/results.js';
 
 const REACTOR = fileURLToPath(new URL('../reactor/reactor.wasm', import.meta.url));

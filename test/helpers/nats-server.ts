@@ -5,8 +5,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll } from 'vitest';
 
 /** The nats-server binary: $REACTOR_POOL_NATS_SERVER, else `nats-server` on PATH; undefined if neither runs. */
 export function natsServerBinary(): string | undefined {
@@ -72,32 +70,5 @@ export async function startNatsServer(options: { readonly port?: number; readonl
       }
       if (ownDir) rmSync(storeDir, { recursive: true, force: true });
     })(),
-  };
-}
-
-/**
- * A nats-server and a connection to it for the tests of a `describe`: started before them, both
- * stopped after. Read `server` and `nc` inside the tests (they exist once the hook has run).
- */
-export function useNatsServer(): { readonly server: NatsServer; readonly nc: NatsConnection } {
-  let server: NatsServer | undefined;
-  let nc: NatsConnection | undefined;
-  beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
-  });
-  return {
-    get server(): NatsServer {
-      if (server === undefined) throw new Error('the nats-server is not started yet: read it inside a test');
-      return server;
-    },
-    get nc(): NatsConnection {
-      if (nc === undefined) throw new Error('the NATS connection is not open yet: read it inside a test');
-      return nc;
-    },
   };
 }
