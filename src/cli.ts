@@ -16,6 +16,7 @@ import { RUN_HELP, runCommand } from './cli/run-command.js';
 import { STATUS_HELP, statusCommand } from './cli/status-command.js';
 import { TYPES_HELP, TYPES_OPTIONS, typesCommand, type TypesArgs } from './cli/types-command.js';
 import { clusterFlagSpecs, memberIdFlag, readClusterFlags } from './cli/cluster-flags.js';
+import { metricsFlag } from './cli/metrics-endpoint.js';
 import { exitWith, integerOption, onePositional, parse } from './cli/command-line.js';
 import { readByteFormat, readResultFlags } from './cli/call-results.js';
 import { hostFunctionsFlag, poolFlagSpecs, readPoolFlags } from './cli/pool-flags.js';
@@ -180,6 +181,7 @@ async function main(argv: readonly string[]): Promise<number> {
         workers: { type: 'string' },
         'member-id': { type: 'string' },
         replicas: { type: 'string' },
+        metrics: { type: 'string' },
         json: { type: 'boolean' },
       });
       if (values['help'] === true) return help(MEMBER_HELP);
@@ -192,6 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
         workers: integerOption(values['workers'], 'workers', 1, MAX_WORKERS),
         memberId: memberIdFlag(values['member-id']),
         replicas: integerOption(values['replicas'], 'replicas', 1, 5),
+        metrics: metricsFlag(values['metrics']),
         json: values['json'] === true,
       }, write);
     }

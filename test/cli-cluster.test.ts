@@ -70,6 +70,9 @@ describe('reactor-pool member and status: bad flags, no server', () => {
     [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--member-id', 'a b', REACTOR], /Expected --member-id to be 1 to 64 letters, digits, "_" or "-", got `"a b"`/],
     [['member', '--nats', '', '--cluster', 'c', REACTOR], /Expected --nats to be a NATS server URL \(nats:\/\/HOST:PORT or HOST:PORT\), got `""`/],
     [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--bogus', REACTOR], /^error \[ERR_INVALID_OPTION\]: Unknown option '--bogus'/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--replicas', '6', REACTOR], /Expected --replicas to be an integer from 1 to 5, got `"6"`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--metrics', '70000', REACTOR], /Expected --metrics to be PORT or HOST:PORT \(port 0 to 65535\), got `"70000"`/],
+    [['member', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', '--metrics', 'host:', REACTOR], /Expected --metrics to be PORT or HOST:PORT/],
     [['status', '--nats', 'nats://127.0.0.1:1'], /^error \[ERR_INVALID_OPTION\]: status needs --cluster NAME/],
     [['status', '--nats', 'nats://127.0.0.1:1', '--cluster', 'c', 'extra'], /^error \[ERR_INVALID_OPTION\]: status takes no module, got extra/],
   ])('%j exits 2 before connecting', (args, message) => {
@@ -139,6 +142,25 @@ describe.skipIf(!natsAvailable())('reactor-pool member and status on a nats-serv
       const left = status('cli');
       expect(left.members).toEqual([]);
       expect(left.leases.filter((lease) => lease.owner !== null)).toEqual([]);
+    } finally {
+      member.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('with --metrics a member serves its Prometheus metrics on HTTP until it leaves', async () => {
+    const member = new MemberProcess(['--nats', nats.url, '--cluster', 'cli3', '--partitions', '2', '--metrics', '127.0.0.1:0', REACTOR]);
+    try {
+      await member.until(() => member.count('partitionAcquired') === 2 && member.count('metrics') === 1);
+      const url = member.events.find((e) => e['event'] === 'metrics')?.['url'];
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const text = await (await fetch(url as string)).text();
+      expect(text).toContain('\nreactor_pool_cluster_partitions 2\n');
+      expect(text).toContain('reactor_pool_workers{partition="0"} 1');
+      expect(text).toContain('reactor_pool_workers{partition="1"} 1');
+      expect((await fetch((url as string).replace('/metrics', '/other'))).status).toBe(404);
+      member.child.kill('SIGTERM');
+      expect(await member.exited).toEqual({ code: 0, signal: null });
+      await expect(fetch(url as string)).rejects.toThrow();
     } finally {
       member.child.kill('SIGKILL');
     }

@@ -4,6 +4,7 @@
 
 import type { ClusterMember } from '../cluster/cluster-member.js';
 import { CLUSTER_FLAGS_HELP, type ClusterFlags } from './cluster-flags.js';
+import type { ListenAddress, MetricsEndpoint } from './metrics-endpoint.js';
 
 /** The bounds `--partitions` and `--lease-ttl` take (those of the member's own options). */
 export const MAX_PARTITIONS = 4096;
@@ -36,10 +37,15 @@ ${CLUSTER_FLAGS_HELP}
   --replicas N         copies NATS keeps of the cluster's stream and KV bucket when
                        this member creates them (1 to 5, at most the NATS cluster's
                        servers; default: 1)
+  --metrics [HOST:]PORT
+                       serve the member's Prometheus metrics at
+                       http://HOST:PORT/metrics (HOST default 127.0.0.1; port 0 takes a
+                       free one, printed in the "metrics" event); needs prom-client
   --json               print each event as a JSON object on its own line:
-                       {"event": "joined" | "partitionAcquired" | "partitionReleased" |
-                       "partitionLost" | "leaving" | "left" | "destroyed", ...}; an
-                       error prints {"error": {"code", "message"}}
+                       {"event": "joined" | "metrics" | "partitionAcquired" |
+                       "partitionReleased" | "partitionLost" | "leaving" | "left" |
+                       "destroyed", ...}; an error prints {"error": {"code",
+                       "message"}}
   -h, --help           show this help
 
 The module's own output (stdout and stderr) goes to stderr, so stdout holds the
@@ -53,12 +59,14 @@ export interface MemberArgs extends ClusterFlags {
   readonly workers: number | undefined;
   readonly memberId: string | undefined;
   readonly replicas: number | undefined;
+  readonly metrics: ListenAddress | undefined;
   readonly json: boolean;
 }
 
 /** One line of the member's log, as text or as JSON. */
 type MemberEvent =
   | { readonly event: 'joined'; readonly member: string; readonly cluster: string }
+  | { readonly event: 'metrics'; readonly url: string }
   | { readonly event: 'partitionAcquired'; readonly partition: number; readonly epoch: number; readonly ms: number }
   | { readonly event: 'partitionReleased'; readonly partition: number; readonly ms: number }
   | { readonly event: 'partitionLost'; readonly partition: number; readonly reason: string; readonly code: string | null }
@@ -70,6 +78,8 @@ function eventText(event: MemberEvent): string {
   switch (event.event) {
     case 'joined':
       return `member ${event.member} joined cluster ${event.cluster}`;
+    case 'metrics':
+      return `metrics at ${event.url}`;
     case 'partitionAcquired':
       return `acquired partition ${event.partition} (epoch ${event.epoch}, ${event.ms} ms)`;
     case 'partitionReleased':
@@ -131,6 +141,19 @@ export async function memberCommand(args: MemberArgs, write: (line: string) => v
   member.on('partitionAcquired', ({ partition, epoch, ms }) => emit({ event: 'partitionAcquired', partition, epoch, ms: Math.round(ms) }));
   member.on('partitionReleased', ({ partition, ms }) => emit({ event: 'partitionReleased', partition, ms: Math.round(ms) }));
   member.on('partitionLost', ({ partition, reason, code }) => emit({ event: 'partitionLost', partition, reason, code: code ?? null }));
+  let endpoint: MetricsEndpoint | undefined;
+  if (args.metrics !== undefined) {
+    try {
+      const { serveMemberMetrics } = await import('./metrics-endpoint.js');
+      endpoint = await serveMemberMetrics(member, args.metrics);
+    } catch (error) {
+      stopWatching();
+      await member.leave();
+      throw error;
+    }
+    emit({ event: 'metrics', url: endpoint.url });
+  }
+  const stopServing = (): Promise<void> => endpoint?.close() ?? Promise.resolve();
   return new Promise<number>((resolve, reject) => {
     let leaving = false;
     let destroying = false;
@@ -139,7 +162,7 @@ export async function memberCommand(args: MemberArgs, write: (line: string) => v
         // The second signal: stop now; the leases expire and other members take the partitions over.
         destroying = true;
         stopWatching();
-        member.destroy().then(() => {
+        member.destroy().then(stopServing).then(() => {
           emit({ event: 'destroyed', signal });
           resolve(1);
         }, reject);
@@ -147,7 +170,7 @@ export async function memberCommand(args: MemberArgs, write: (line: string) => v
       }
       leaving = true;
       emit({ event: 'leaving', signal });
-      member.leave().then(() => {
+      member.leave().then(stopServing).then(() => {
         if (destroying) return;
         stopWatching();
         emit({ event: 'left' });
