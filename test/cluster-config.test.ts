@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { natsAvailable } from './helpers/nats-server.js';
 import { useNatsServer } from './helpers/nats-fixture.js';
 import { ensureClusterConfig, openClusterKv, readClusterConfig } from '../dist/src/cluster/cluster-kv.js';
-import { readClusterStatus } from '../dist/src/cluster/cluster-status.js';
+import { readClusterStatus } from '../dist/src/cluster/read-cluster-status.js';
 import { ClusterMismatchError, ClusterUnavailableError } from '../dist/src/errors.js';
 
 const IDENTITY = 'a'.repeat(64);

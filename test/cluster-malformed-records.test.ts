@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { OwnershipHarness, same } from './helpers/ownership-harness.js';
 import { ensureClusterConfig } from '../dist/src/cluster/cluster-kv.js';
-import { readClusterStatus } from '../dist/src/cluster/cluster-status.js';
+import { readClusterStatus } from '../dist/src/cluster/read-cluster-status.js';
 
 const encoder = new TextEncoder();
 

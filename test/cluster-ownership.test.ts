@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
 import { OwnershipHarness, same } from './helpers/ownership-harness.js';
-import { readClusterStatus, type ClusterStatus } from '../dist/src/cluster/cluster-status.js';
+import type { ClusterStatus } from '../dist/src/cluster/cluster-status.js';
+import { readClusterStatus } from '../dist/src/cluster/read-cluster-status.js';
 
 const PARTITIONS = 16;
 

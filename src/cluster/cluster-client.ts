@@ -12,7 +12,8 @@ import { CONFIG_KEY, kvBucket } from './cluster-names.js';
 import { resolveClusterClientOptions, type ClusterClientOptions, type ResolvedClusterClientOptions } from './cluster-options.js';
 import { ClusterSession, type ClusterSessionDeps } from './cluster-session.js';
 import { PartitionRouter } from './partition-router.js';
-import { readClusterStatus, type ClusterStatus } from './cluster-status.js';
+import type { ClusterStatus } from './cluster-status.js';
+import { readClusterStatus } from './read-cluster-status.js';
 import { decodeClusterConfig } from './record-codec.js';
 
 /** Pauses between attempts to open a bucket that does not exist yet (no member has started): ms, doubling. */

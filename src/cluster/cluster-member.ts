@@ -10,7 +10,6 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ClusterUnavailableError, InvalidOptionError, PoolClosedError, type ErrorCode } from '../errors.js';
 import type { NoResultModes, UntypedExports } from '../export-types.js';
 import { readModuleBytes } from '../module-source.js';
-import type { PoolMetrics } from '../pool-metrics.js';
 import { rethrowLater } from '../rethrow-later.js';
 import { ClusterClient } from './cluster-client.js';
 import { ensureClusterConfig, openClusterKv } from './cluster-kv.js';
@@ -21,7 +20,8 @@ import { Ownership } from './ownership.js';
 import type { PartitionHost } from './partition-host.js';
 import { ensureClusterStream } from './partition-store.js';
 import { PARTITION_POOLS } from './partition-pools.js';
-import { PartitionRuntime, type PartitionContext, type PartitionPool, type ServingCounts } from './partition-runtime.js';
+import type { MemberMetrics, ServingCounts } from './member-metrics.js';
+import { PartitionRuntime, type PartitionContext, type PartitionPool } from './partition-runtime.js';
 
 /** A partition this member began to serve. */
 export interface PartitionAcquiredEvent {
@@ -53,18 +53,6 @@ export interface ClusterMemberEvents {
   partitionAcquired: [event: PartitionAcquiredEvent];
   partitionReleased: [event: PartitionReleasedEvent];
   partitionLost: [event: PartitionLostEvent];
-}
-
-/** A member's running figures: each owned partition's pool metrics, and what it served. */
-export interface MemberMetrics {
-  readonly memberId: string;
-  /** Every partition served now, with its pool's metrics. */
-  readonly partitions: readonly { readonly partition: number; readonly epoch: number; readonly pool: PoolMetrics }[];
-  /** Since the member joined, over every partition it served. */
-  readonly served: Readonly<ServingCounts>;
-  readonly acquired: number;
-  readonly released: number;
-  readonly lost: number;
 }
 
 type MemberState = 'joined' | 'leaving' | 'closed';

@@ -8,7 +8,7 @@ import type {
   TypedListName, TypedResultOf, UntypedExports,
 } from '../export-types.js';
 import type { WireCallOptions, WireOp, WireValue } from './batch-wire.js';
-import { abortedError, type PendingOp } from './partition-router.js';
+import { abortedError, type PendingOp } from './pending-op.js';
 import { isWireTypedArray } from './wire-values.js';
 import { tickNow } from '../tick-clock.js';
 

@@ -4,7 +4,7 @@
 export { ClusterClient } from './cluster-client.js';
 export { ClusterSession } from './cluster-session.js';
 export { ClusterMember } from './cluster-member.js';
-export type { ClusterMemberEvents, MemberMetrics, PartitionAcquiredEvent, PartitionLostEvent, PartitionReleasedEvent } from './cluster-member.js';
+export type { ClusterMemberEvents, PartitionAcquiredEvent, PartitionLostEvent, PartitionReleasedEvent } from './cluster-member.js';
+export type { MemberMetrics, ServingCounts } from './member-metrics.js';
 export type { ClusterClientOptions, ClusterDurabilityOptions, ClusterMemberOptions } from './cluster-options.js';
-export type { ServingCounts } from './partition-runtime.js';
 export type { ClusterStatus } from './cluster-status.js';

@@ -6,7 +6,8 @@ import { Counter, Gauge, register as globalRegistry, type Registry } from 'prom-
 import { InvalidOptionError } from '../errors.js';
 import type { ReactorPool } from '../pool.js';
 import type { PoolCollector, PrometheusOptions } from '../prometheus.js';
-import type { ClusterMember, MemberMetrics } from './cluster-member.js';
+import type { ClusterMember } from './cluster-member.js';
+import type { MemberMetrics } from './member-metrics.js';
 import { PARTITION_POOLS } from './partition-pools.js';
 
 /** What `collectMemberMetrics` returns. */

@@ -4,31 +4,15 @@
 // with backoff, until its deadline.
 
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { AbortedError, ClusterUnavailableError, InvalidArgumentError, ReactorPoolError, deserializeError, type SerializedError } from '../errors.js';
+import { ClusterUnavailableError, InvalidArgumentError, ReactorPoolError, deserializeError, type SerializedError } from '../errors.js';
 import { callSubject, partitionOf } from './cluster-names.js';
-import { decodeBatchReply, encodeBatchRequest, type BatchReply, type WireOp, type WireValue } from './batch-wire.js';
+import { abortedError, type PendingOp } from './pending-op.js';
+import { decodeBatchReply, encodeBatchRequest, type BatchReply, type WireOp } from './batch-wire.js';
 import { watchSignal } from '../signal-watchers.js';
 
 /** First pause before sending again, in ms; it doubles at each attempt up to {@link BACKOFF_CAP}. */
 const BACKOFF_START = 5;
 const BACKOFF_CAP = 100;
-
-/** One operation on its way: where it stands, how it settles. */
-export interface PendingOp {
-  readonly wire: WireOp;
-  /** `performance.now()` after which it is not sent again (Infinity: never gives up). */
-  readonly deadline: number;
-  readonly resolve: (value: WireValue) => void;
-  readonly reject: (error: ReactorPoolError) => void;
-  /** Rejects it (ERR_ABORTED) while it is queued or waiting to be sent again. */
-  readonly signal: AbortSignal | undefined;
-  /** Why it was last sent again (shown if it runs out of time). */
-  lastCause: string;
-  /** Whether it was sent at least once (an abort then cannot promise that nothing ran). */
-  sent: boolean;
-  /** Set while queued: stops watching its signal. */
-  unwatch: (() => void) | undefined;
-}
 
 /** A session key's operations: queued in order, at most one batch of them in flight. */
 interface SessionLane {
@@ -422,17 +406,6 @@ export class PartitionRouter {
   }
 }
 
-/** ERR_ABORTED for an operation whose signal fired before it was sent (again, if `sent`). */
-export function abortedError(sessionKey: string, signal: AbortSignal, sent: boolean): AbortedError {
-  const reason: unknown = signal.reason;
-  const why = reason instanceof Error ? `: ${reason.message}` : '';
-  return new AbortedError(
-    sent
-      ? `session ${JSON.stringify(sessionKey)}: the call was aborted while waiting to be sent again${why}; it was sent before and may have run once`
-      : `session ${JSON.stringify(sessionKey)}: the call was aborted before it was sent${why}; nothing ran`,
-    { sessionKey },
-  );
-}
 
 function unavailable(op: PendingOp): ClusterUnavailableError {
   return new ClusterUnavailableError(

@@ -14,6 +14,7 @@ import { serveBatch } from './batch-server.js';
 import { callSubject, partitionOf } from './cluster-names.js';
 import type { ClusterDurabilityOptions } from './cluster-options.js';
 import { PartitionStore } from './partition-store.js';
+import type { ServingCounts } from './member-metrics.js';
 
 export interface PartitionContext {
   readonly nc: NatsConnection;
@@ -27,16 +28,6 @@ export interface PartitionContext {
   readonly module: Uint8Array;
   readonly pool: Omit<ReactorPoolOptions, 'module' | 'durability' | 'store'>;
   readonly durability: ClusterDurabilityOptions;
-}
-
-/** Counters of one partition's serving, summed into the member's metrics. */
-export interface ServingCounts {
-  batches: number;
-  operations: number;
-  /** Batches answered `moved` (this member was not serving the partition). */
-  moved: number;
-  /** Operations answered "send again" (the journal refused them, or the pool stopped under them). */
-  resent: number;
 }
 
 /** A partition's pool: untyped (batches carry whatever the clients send; the module checks it). */
