@@ -55,6 +55,13 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
     expect(asNumber(await first.session('s3').call('inc', 21))).toBe(42);
     await expect(ClusterMember.join(options({ module: OTHER }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_MISMATCH' });
     await expect(ClusterMember.join(options({ partitions: PARTITIONS + 1 }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_MISMATCH' });
+    // A NATS without JetStream has nowhere to keep a journal: refused, as unavailable, and nothing is left running.
+    const plain = await startNatsServer({ jetstream: false });
+    try {
+      await expect(ClusterMember.join(options({ nats: plain.url }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_UNAVAILABLE' });
+    } finally {
+      await plain.stop();
+    }
     // A lone server cannot keep three copies: the cluster that would need them is refused, as unavailable.
     await expect(ClusterMember.join(options({ cluster: `replicated${run}`, replicas: 3 }))).rejects.toMatchObject({ code: 'ERR_CLUSTER_UNAVAILABLE' });
     const status = await client.status();

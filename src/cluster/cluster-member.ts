@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { ClusterUnavailableError, InvalidOptionError, PoolClosedError, type ErrorCode } from '../errors.js';
+import { ClusterUnavailableError, InvalidOptionError, PoolClosedError, ReactorPoolError, type ErrorCode } from '../errors.js';
 import type { NoResultModes, UntypedExports } from '../export-types.js';
 import { readModuleBytes } from '../module-source.js';
 import { rethrowLater } from '../rethrow-later.js';
@@ -124,7 +124,9 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
       return member;
     } catch (error) {
       await nc.close().catch(() => undefined);
-      throw error;
+      if (error instanceof ReactorPoolError) throw error;
+      // NATS without JetStream, a bucket it cannot make, a request that timed out: the cluster is not there for this member.
+      throw new ClusterUnavailableError(`Cannot join cluster ${JSON.stringify(resolved.cluster)} at ${resolved.servers.join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

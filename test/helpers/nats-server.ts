@@ -32,13 +32,14 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-/** Starts nats-server with JetStream; resolves once it accepts clients. */
-export async function startNatsServer(options: { readonly port?: number; readonly storeDir?: string } = {}): Promise<NatsServer> {
+/** Starts nats-server with JetStream (unless `jetstream: false`); resolves once it accepts clients. */
+export async function startNatsServer(options: { readonly port?: number; readonly storeDir?: string; readonly jetstream?: boolean } = {}): Promise<NatsServer> {
   const binary = natsServerBinary();
   if (binary === undefined) throw new Error('nats-server is not installed');
   const ownDir = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'reactor-pool-nats-'));
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const jetstream = options.jetstream === false ? [] : ['-js', '-sd', storeDir];
+  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(options.port ?? -1), ...jetstream], { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let log = '';
     let found: number | undefined;
