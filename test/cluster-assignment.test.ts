@@ -95,6 +95,21 @@ describe('cluster assignment: the plan of one round', () => {
     expect(plan.take).toEqual([1, 2]);
   });
 
+  it('gives back a lease in its name it does not hold, unless it takes the partition again', () => {
+    // With targets a and b: a partition each member is the target of, and one more it holds.
+    const ofA = [0, 1, 2, 3, 4, 5, 6, 7].find((p) => rendezvousTarget(p, ['a', 'b']) === 'a')!;
+    const ofB = [0, 1, 2, 3, 4, 5, 6, 7].find((p) => rendezvousTarget(p, ['a', 'b']) === 'b')!;
+    const held = Math.max(ofA, ofB) + 1;
+    const leases = new Map<number, ObservedLease>([[ofA, { owner: 'a', epoch: 4 }], [ofB, { owner: 'a', epoch: 2 }], [held, { owner: 'a', epoch: 1 }]]);
+    const plan = planRound(view({ self: 'a', targets: ['a', 'b'], partitions: held + 1, leases, held: holds([[held, 'serving', 1]]) }));
+    // Its own target: taken again (a new epoch). Another's: given back, so that its target can take it. Held: kept.
+    expect(plan.take).toContain(ofA);
+    expect(plan.disown).toEqual([ofB]);
+    // Not allowed to take (its heartbeat failing, or leaving): both given back.
+    const resting = planRound(view({ self: 'a', targets: ['a', 'b'], partitions: held + 1, leases, held: holds([[held, 'serving', 1]]), mayTake: false }));
+    expect([...resting.disown].sort((x, y) => x - y)).toEqual([ofA, ofB].sort((x, y) => x - y));
+  });
+
   it('leaves alone a partition whose lease it cannot read, and one that is resting', () => {
     const plan = planRound(view({ self: 'a', targets: ['a'], partitions: 3, leases: new Map([[0, 'unreadable']]), resting: new Set([1]) }));
     expect(plan.take).toEqual([2]);

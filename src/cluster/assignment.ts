@@ -67,6 +67,12 @@ export interface RoundPlan {
   readonly handOver: readonly number[];
   /** Partitions this member holds whose lease another member now has: stop serving at once. */
   readonly abandon: readonly number[];
+  /**
+   * Leases in this member's name that it does not hold (a take it gave up, partitions it dropped when
+   * its heartbeat failed, a previous life of its id) and is not taking: give them back, or their
+   * target, seeing a live owner, would wait for a hand-over that never comes.
+   */
+  readonly disown: readonly number[];
 }
 
 /** The plan of one round for `view.self`. */
@@ -112,5 +118,11 @@ export function planRound(view: RoundView): RoundPlan {
     handOver.push(partition);
     releasing++;
   }
-  return { take, handOver, abandon };
+  const taking = new Set(take);
+  const disown: number[] = [];
+  for (const [partition, lease] of view.leases) {
+    if (lease === 'unreadable' || lease.owner !== view.self || view.held.has(partition) || taking.has(partition)) continue;
+    disown.push(partition);
+  }
+  return { take, handOver, abandon, disown };
 }

@@ -81,6 +81,8 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
   readonly #held = new Map<number, Hold>();
   /** Partitions not to take again before a monotonic time (the host just failed them). */
   readonly #coolDown = new Map<number, number>();
+  /** Leases being given back by {@link #disown}. */
+  readonly #disowning = new Set<number>();
   #beat = 0;
   #lastBeatOk = performance.now();
   #beatInFlight = false;
@@ -312,6 +314,7 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
       this.#abandon(partition, 'taken', `partition ${partition}'s lease was taken by ${owner}`);
     }
     for (const partition of plan.take) void this.#take(partition);
+    for (const partition of plan.disown) void this.#disown(partition);
     for (const partition of plan.handOver) if (this.#held.has(partition)) void this.#handOver(partition);
     this.#checkIdle();
   }
@@ -375,6 +378,24 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
     else this.#emit('lost', { partition, cause: 'release', reason: messageOf(failure) });
     this.#scheduleRound();
     this.#checkIdle();
+  }
+
+  /** Gives back a lease in this member's name that it does not hold (see RoundPlan.disown), once at a time. */
+  async #disown(partition: number): Promise<void> {
+    const seen = this.#view.lease(partition);
+    const lease = seen?.lease;
+    if (this.#disowning.has(partition) || seen === undefined || lease === undefined || lease === 'unreadable' || lease.owner !== this.memberId) return;
+    this.#disowning.add(partition);
+    try {
+      const epoch = lease.epoch;
+      const revision = await this.#kv.update(partitionKey(partition), encodeRecord({ version: 1, owner: null, epoch }), seen.revision);
+      this.#view.noteLease(partition, { owner: null, epoch }, revision);
+    } catch {
+      // Changed meanwhile (taken, or taken back by this member): the watch says how.
+    } finally {
+      this.#disowning.delete(partition);
+    }
+    this.#scheduleRound();
   }
 
   /** Sets the lease this member wrote back to no owner (same epoch); a refusal means someone took it already. */
