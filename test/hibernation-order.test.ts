@@ -127,7 +127,8 @@ describe('hibernation under concurrency', () => {
     await until(pool, () => pool.stats().activeSessions <= CAP, `activeSessions at most ${CAP}`);
     const hibernatedKeys = (): string[] => started.filter((key) => pool.session(key).hibernated);
     // Stale snapshots leave the store (their deletes are not waited for by the operations).
-    await until(pool, () => store.snapshots.size === hibernatedKeys().length, 'the store holding the hibernated sessions only');
+    const storedKeys = (): string => [...store.snapshots.keys()].sort().join();
+    await until(pool, () => storedKeys() === hibernatedKeys().sort().join(), 'the store holding the hibernated sessions only');
     const stats = pool.stats();
     expect([...store.snapshots.keys()].sort()).toEqual(hibernatedKeys().sort());
     expect(stats.hibernatedSessions).toBe(hibernatedKeys().length);
