@@ -20,7 +20,7 @@ import { Admission, SessionQueue } from './admission.js';
 import { ExportCatalog } from './export-catalog.js';
 import { InstanceTable, type InstanceEntry } from './instance-table.js';
 import { OutputRouter } from './output-router.js';
-import { rethrowLater } from './rethrow-later.js';
+import { notifyListeners } from './rethrow-later.js';
 import { Session, checkSessionKey, type SessionEvents } from './session.js';
 import type { NoResultModes, TypedPoolOptions, UntypedExports } from './export-types.js';
 import { SessionDirectory } from './session-directory.js';
@@ -637,12 +637,6 @@ export class ReactorPool<E extends object = UntypedExports, M = NoResultModes> e
    * pool carries on settling calls, and a listener's error is re-thrown asynchronously.
    */
   #notify<K extends keyof ReactorPoolEvents>(name: K, ...args: ReactorPoolEvents[K]): void {
-    for (const listener of this.rawListeners(name) as ((...values: ReactorPoolEvents[K]) => void)[]) {
-      try {
-        listener.apply(this, args);
-      } catch (error) {
-        rethrowLater(error);
-      }
-    }
+    notifyListeners(this, name, args);
   }
 }

@@ -10,7 +10,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ClusterUnavailableError, InvalidOptionError, PoolClosedError, ReactorPoolError, type ErrorCode } from '../errors.js';
 import type { NoResultModes, UntypedExports } from '../export-types.js';
 import { readModuleBytes } from '../module-source.js';
-import { rethrowLater } from '../rethrow-later.js';
+import { notifyListeners } from '../rethrow-later.js';
 import { ClusterClient } from './cluster-client.js';
 import { ensureClusterConfig, openClusterKv } from './cluster-kv.js';
 import { resolveClusterMemberOptions, type ClusterMemberOptions } from './cluster-options.js';
@@ -270,13 +270,7 @@ export class ClusterMember<E extends object = UntypedExports, M = NoResultModes>
   }
 
   #notify<K extends keyof ClusterMemberEvents>(name: K, ...args: ClusterMemberEvents[K]): void {
-    for (const listener of this.rawListeners(name) as ((...values: ClusterMemberEvents[K]) => void)[]) {
-      try {
-        listener.apply(this, args);
-      } catch (error) {
-        rethrowLater(error);
-      }
-    }
+    notifyListeners(this, name, args);
   }
 }
 
