@@ -1,28 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
-import { OwnershipHarness, same } from './helpers/ownership-harness.js';
+import { describe, expect, it } from 'vitest';
+import { natsAvailable } from './helpers/nats-server.js';
+import { same, useOwnershipHarness } from './helpers/ownership-harness.js';
 import { ensureClusterConfig } from '../dist/src/cluster/cluster-kv.js';
 import { readClusterStatus } from '../dist/src/cluster/read-cluster-status.js';
 
 const encoder = new TextEncoder();
 
 describe.skipIf(!natsAvailable())('cluster ownership: records it cannot read', () => {
-  let server: NatsServer;
-  let harness: OwnershipHarness | undefined;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const harnesses = useOwnershipHarness();
 
   it('a malformed member record or lease is reported and ignored, never a crash', async () => {
-    const h = harness = await OwnershipHarness.open(server.url, 'malformed', 8);
+    const h = await harnesses.open('malformed', 8);
     await ensureClusterConfig(h.kv, { partitions: 8, identity: 'test' });
     await h.kv.put('members.ghost', encoder.encode('{"version":1,"id":'));
     await h.kv.put('partitions.3', encoder.encode(JSON.stringify({ version: 7, owner: 'x', epoch: 1 })));

@@ -4,10 +4,11 @@
 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ClusterClient, ClusterMember, type PartitionAcquiredEvent } from '../dist/src/cluster/index.js';
+import { ClusterClient, ClusterMember } from '../dist/src/cluster/index.js';
 import { decodeBatchReply, encodeBatchRequest, type BatchReply, type WireOp } from '../dist/src/cluster/batch-wire.js';
 import { callSubject, partitionOf } from '../dist/src/cluster/cluster-names.js';
 import { natsAvailable } from './helpers/nats-server.js';
+import { memberEvents } from './helpers/member-events.js';
 import { useNatsServer } from './helpers/nats-fixture.js';
 import { asNumber } from './helpers/results.js';
 
@@ -28,13 +29,7 @@ describe.skipIf(!natsAvailable())('a member facing batches it cannot trust', () 
 
   it('refuses or fails them alone, and serves every other session exactly', async () => {
     const member = await ClusterMember.join({ nats: nats.server.url, cluster: CLUSTER, module: REACTOR, partitions: PARTITIONS, pool: { stderr: () => undefined } });
-    await new Promise<void>((resolve) => {
-      let seen = 0;
-      const listener = (_event: PartitionAcquiredEvent): void => {
-        if (++seen === PARTITIONS) resolve();
-      };
-      member.on('partitionAcquired', listener);
-    });
+    await memberEvents(member, 'partitionAcquired', PARTITIONS);
     const client = await ClusterClient.connect({ nats: nats.server.url, cluster: CLUSTER });
     const mine = keyOf(0);
     expect(asNumber(await client.session(mine).call('inc', 1))).toBe(21);

@@ -3,43 +3,23 @@
 // hands its partitions over; a member stopping as a crash would has its partitions taken over from
 // the journal after its lease; a member with another module is refused.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient, ClusterMember } from '../dist/src/cluster/index.js';
-import type { PartitionAcquiredEvent } from '../dist/src/cluster/index.js';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
+import { natsAvailable, startNatsServer } from './helpers/nats-server.js';
+import { memberEvents } from './helpers/member-events.js';
 import { asNumber } from './helpers/results.js';
 
 const REACTOR = fileURLToPath(new URL('../reactor/reactor.wasm', import.meta.url));
 const OTHER = fileURLToPath(new URL('./fixtures/inc-double.wasm', import.meta.url));
 const PARTITIONS = 4;
 
-/** Resolves once `member` has acquired `count` partitions more than now. */
-function acquisitions(member: ClusterMember, count: number): Promise<PartitionAcquiredEvent[]> {
-  const seen: PartitionAcquiredEvent[] = [];
-  return new Promise((resolve) => {
-    const listener = (event: PartitionAcquiredEvent): void => {
-      seen.push(event);
-      if (seen.length === count) {
-        member.off('partitionAcquired', listener);
-        resolve(seen);
-      }
-    };
-    member.on('partitionAcquired', listener);
-  });
-}
-
 describe.skipIf(!natsAvailable())('cluster members', () => {
-  let nats: NatsServer;
+  const fixture = useNatsServer();
   let run = 0;
-  beforeAll(async () => {
-    nats = await startNatsServer();
-  });
-  afterAll(async () => {
-    await nats.stop();
-  });
   const options = (extra: object = {}): Parameters<typeof ClusterMember.join>[0] => ({
-    nats: nats.url, cluster: `members${run}`, module: REACTOR, partitions: PARTITIONS, leaseTtl: 1000,
+    nats: fixture.server.url, cluster: `members${run}`, module: REACTOR, partitions: PARTITIONS, leaseTtl: 1000,
     // The reactor prints `s = 20` as each session starts: kept out of the test's output.
     pool: { stderr: () => undefined }, ...extra,
   });
@@ -47,9 +27,9 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
   it('serves every partition alone, keeps each session on one instance, and refuses another module', async () => {
     run++;
     const first = await ClusterMember.join(options());
-    await acquisitions(first, PARTITIONS);
+    await memberEvents(first, 'partitionAcquired', PARTITIONS);
     expect(first.owned()).toStrictEqual([0, 1, 2, 3]);
-    const client = await ClusterClient.connect({ nats: nats.url, cluster: `members${run}` });
+    const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: `members${run}` });
     const keys = Array.from({ length: 20 }, (_, i) => `s${i}`);
     expect(await Promise.all(keys.map((key) => client.session(key).call('inc', 1).then(asNumber)))).toStrictEqual(keys.map(() => 21));
     expect(asNumber(await first.session('s3').call('inc', 21))).toBe(42);
@@ -73,19 +53,19 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
   it('moves sessions with their state when a member joins, and back when it leaves', async () => {
     run++;
     const first = await ClusterMember.join(options());
-    await acquisitions(first, PARTITIONS);
-    const client = await ClusterClient.connect({ nats: nats.url, cluster: `members${run}` });
+    await memberEvents(first, 'partitionAcquired', PARTITIONS);
+    const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: `members${run}` });
     const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
     for (let round = 1; round <= 3; round++) await Promise.all(keys.map((key) => client.session(key).call('inc', round)));
     const second = await ClusterMember.join(options());
-    const moved = await acquisitions(second, 1);
+    const moved = await memberEvents(second, 'partitionAcquired', 1);
     expect(moved[0]?.epoch).toBeGreaterThan(1);
     // Calls go on while partitions move: none fails, every value is exact.
     for (let round = 4; round <= 6; round++) {
       const values = await Promise.all(keys.map((key) => client.session(key).call('inc', round).then(asNumber)));
       expect(values).toStrictEqual(keys.map(() => 20 + (round * (round + 1)) / 2));
     }
-    const taken = acquisitions(first, second.owned().length);
+    const taken = memberEvents(first, 'partitionAcquired', second.owned().length);
     await second.leave();
     await taken;
     expect(first.owned()).toStrictEqual([0, 1, 2, 3]);
@@ -97,14 +77,14 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
   it('takes a destroyed member\'s partitions over from the journal after its lease', async () => {
     run++;
     const first = await ClusterMember.join(options());
-    await acquisitions(first, PARTITIONS);
+    await memberEvents(first, 'partitionAcquired', PARTITIONS);
     const second = await ClusterMember.join(options());
-    await acquisitions(second, 1);
-    const client = await ClusterClient.connect({ nats: nats.url, cluster: `members${run}` });
+    await memberEvents(second, 'partitionAcquired', 1);
+    const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: `members${run}` });
     const keys = Array.from({ length: 40 }, (_, i) => `d${i}`);
     await Promise.all(keys.map((key) => client.session(key).call('inc', 5)));
     const lost = second.owned().length;
-    const takenOver = acquisitions(first, lost);
+    const takenOver = memberEvents(first, 'partitionAcquired', lost);
     await second.destroy();
     // Calls made now wait for the new owner (retried, not failed), and find every acknowledged call.
     const values = await Promise.all(keys.map((key) => client.session(key).call('inc', 1).then(asNumber)));

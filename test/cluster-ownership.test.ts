@@ -1,31 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
-import { OwnershipHarness, same } from './helpers/ownership-harness.js';
+import { describe, expect, it } from 'vitest';
+import { natsAvailable } from './helpers/nats-server.js';
+import { same, useOwnershipHarness, type OwnershipHarness } from './helpers/ownership-harness.js';
 import type { ClusterStatus } from '../dist/src/cluster/cluster-status.js';
 import { readClusterStatus } from '../dist/src/cluster/read-cluster-status.js';
 
 const PARTITIONS = 16;
 
 describe.skipIf(!natsAvailable())('cluster ownership: leases over live members', () => {
-  let server: NatsServer;
-  let harness: OwnershipHarness | undefined;
+  const harnesses = useOwnershipHarness();
   let clusters = 0;
-
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterEach(async () => {
-    await harness?.close();
-    harness = undefined;
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
-
-  async function open(): Promise<OwnershipHarness> {
-    harness = await OwnershipHarness.open(server.url, `owners${++clusters}`, PARTITIONS);
-    return harness;
-  }
+  const open = (): Promise<OwnershipHarness> => harnesses.open(`owners${++clusters}`, PARTITIONS);
 
   const all = Array.from({ length: PARTITIONS }, (_, p) => p);
 

@@ -4,10 +4,12 @@
 
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient, ClusterMember, type PartitionAcquiredEvent } from '../dist/src/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { ClusterClient, ClusterMember } from '../dist/src/cluster/index.js';
 import { collectMemberMetrics } from '../dist/src/prometheus.js';
-import { natsAvailable, startNatsServer, type NatsServer } from './helpers/nats-server.js';
+import { memberEvents } from './helpers/member-events.js';
+import { useNatsServer } from './helpers/nats-fixture.js';
+import { natsAvailable } from './helpers/nats-server.js';
 
 const REACTOR = fileURLToPath(new URL('../reactor/reactor.wasm', import.meta.url));
 
@@ -17,34 +19,16 @@ function valueOf(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-function acquired(member: ClusterMember, count: number): Promise<void> {
-  let seen = 0;
-  return new Promise((resolve) => {
-    const listener = (_event: PartitionAcquiredEvent): void => {
-      if (++seen < count) return;
-      member.off('partitionAcquired', listener);
-      resolve();
-    };
-    member.on('partitionAcquired', listener);
-  });
-}
-
 describe.skipIf(!natsAvailable())('a cluster member\'s Prometheus metrics', () => {
-  let nats: NatsServer;
-  beforeAll(async () => {
-    nats = await startNatsServer();
-  });
-  afterAll(async () => {
-    await nats.stop();
-  });
+  const fixture = useNatsServer();
 
   it('shows each partition\'s pool and the member\'s counters; a partition handed over leaves', async () => {
-    const options = { nats: nats.url, cluster: 'metrics', module: REACTOR, partitions: 2, pool: { stderr: () => undefined } };
+    const options = { nats: fixture.server.url, cluster: 'metrics', module: REACTOR, partitions: 2, pool: { stderr: () => undefined } };
     const first = await ClusterMember.join({ ...options, memberId: 'm1' });
-    await acquired(first, 2);
+    await memberEvents(first, 'partitionAcquired', 2);
     const registry = new Registry();
     const collector = collectMemberMetrics(first, { registry, labels: { member: 'm1' } });
-    const client = await ClusterClient.connect({ nats: nats.url, cluster: 'metrics' });
+    const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: 'metrics' });
     // Keys of both partitions, three calls each.
     const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
     for (let round = 0; round < 3; round++) await Promise.all(keys.map((key) => client.session(key).call('inc', 1)));
@@ -61,7 +45,7 @@ describe.skipIf(!natsAvailable())('a cluster member\'s Prometheus metrics', () =
     const second = await ClusterMember.join({ ...options, memberId: 'm2' });
     expect(() => collectMemberMetrics(second, { registry, labels: { member: 'm2' } })).toThrow(/one member per registry/);
     // A second member takes one partition: the first's series for it leave the registry.
-    await acquired(second, 1);
+    await memberEvents(second, 'partitionAcquired', 1);
     const moved = second.owned()[0]!;
     text = await registry.metrics();
     expect(valueOf(text, 'reactor_pool_cluster_partitions{member="m1"}')).toBe(1);
@@ -78,7 +62,7 @@ describe.skipIf(!natsAvailable())('a cluster member\'s Prometheus metrics', () =
   });
 
   it('refuses bad labels and buckets with ERR_INVALID_OPTION before collecting anything', async () => {
-    const member = await ClusterMember.join({ nats: nats.url, cluster: 'metrics-options', module: REACTOR, partitions: 1, pool: { stderr: () => undefined } });
+    const member = await ClusterMember.join({ nats: fixture.server.url, cluster: 'metrics-options', module: REACTOR, partitions: 1, pool: { stderr: () => undefined } });
     const registry = new Registry();
     for (const options of [{ labels: { partition: 'p' } }, { labels: { le: 'x' } }, { labels: { member: 3 } }, { buckets: [2, 1] }]) {
       expect(() => collectMemberMetrics(member, { registry, ...options } as never), JSON.stringify(options))

@@ -6,12 +6,12 @@ import { headers } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { ensureClusterStream } from '../dist/src/cluster/partition-store.js';
 import { natsAvailable } from './helpers/nats-server.js';
-import { identity, natsConnection, newCluster, randomBytes, takeOver, useNatsServer } from './helpers/partition-stores.js';
+import { identity, natsConnection, newCluster, randomBytes, takeOver, usePartitionStores } from './helpers/partition-stores.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 
 describe.skipIf(!natsAvailable())('partition store: the durable store contract', () => {
-  useNatsServer();
+  usePartitionStores();
 
   it('round-trips segments, large appends, snapshots and deletes, and a new take-over sees all of it', async () => {
     const nats = await natsConnection();

@@ -6,13 +6,13 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import type { ReactorPoolError } from '../dist/src/index.js';
 import { natsAvailable } from './helpers/nats-server.js';
-import { identity, natsConnection, newCluster, takeOver, useNatsServer } from './helpers/partition-stores.js';
+import { identity, natsConnection, newCluster, takeOver, usePartitionStores } from './helpers/partition-stores.js';
 
 const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const decode = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
 describe.skipIf(!natsAvailable())('partition store: fencing', () => {
-  useNatsServer();
+  usePartitionStores();
 
   it('the old owner\'s write after a take-over is refused, its store fails for good, and nothing of it is kept', async () => {
     const nats = await natsConnection();

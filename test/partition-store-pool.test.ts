@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { REACTOR } from './helpers/fixtures.js';
 import { IncModel } from './helpers/inc-model.js';
 import { natsAvailable } from './helpers/nats-server.js';
-import { natsConnection, newCluster, takeOver, useNatsServer } from './helpers/partition-stores.js';
+import { natsConnection, newCluster, takeOver, usePartitionStores } from './helpers/partition-stores.js';
 import { createPool } from './helpers/pool.js';
 import { seeded } from '../dist/src/seeded-random.js';
 
 describe.skipIf(!natsAvailable())('partition store: a durable pool on it', () => {
-  useNatsServer();
+  usePartitionStores();
 
   it('a new owner restores every session exactly, and a retried keyed call is answered, not applied again', async () => {
     const nats = await natsConnection();

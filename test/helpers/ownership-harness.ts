@@ -3,10 +3,12 @@
 
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
+import { afterEach } from 'vitest';
 import { openClusterKv } from '../../dist/src/cluster/cluster-kv.js';
 import { Ownership } from '../../dist/src/cluster/ownership.js';
 import { rendezvousTarget } from '../../dist/src/cluster/assignment.js';
 import { FakePartitionHost, PartitionLedger } from './fake-partition-host.js';
+import { useNatsServer } from './nats-fixture.js';
 
 export interface TestMember {
   readonly id: string;
@@ -79,4 +81,23 @@ export class OwnershipHarness {
 /** Equal as sets of partitions (owned() is sorted). */
 export function same(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+/**
+ * A nats-server for the tests of a `describe` (started before them, stopped after) and harnesses
+ * over it: `open(cluster, partitions)` gives one, closed after the test that opened it.
+ */
+export function useOwnershipHarness(): { open(cluster: string, partitions: number): Promise<OwnershipHarness> } {
+  const nats = useNatsServer();
+  const opened: OwnershipHarness[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((harness) => harness.close()));
+  });
+  return {
+    async open(cluster, partitions) {
+      const harness = await OwnershipHarness.open(nats.server.url, cluster, partitions);
+      opened.push(harness);
+      return harness;
+    },
+  };
 }

@@ -3,10 +3,11 @@
 
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterEach } from 'vitest';
 import { ensureClusterStream, PartitionStore, type PartitionStoreOptions } from '../../dist/src/cluster/partition-store.js';
 import { seeded } from '../../dist/src/seeded-random.js';
-import { startNatsServer, type NatsServer } from './nats-server.js';
+import { useNatsServer } from './nats-fixture.js';
+import type { NatsServer } from './nats-server.js';
 
 export interface NatsHandle {
   readonly nc: NatsConnection;
@@ -14,27 +15,22 @@ export interface NatsHandle {
   readonly jsm: JetStreamManager;
 }
 
-let server: NatsServer | undefined;
+let nats: { readonly server: NatsServer } | undefined;
 const connections: NatsConnection[] = [];
 let clusters = 0;
 
 /** Starts the file's nats-server (call at the top of a `describe` that runs only with nats-server). */
-export function useNatsServer(): void {
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
+export function usePartitionStores(): void {
+  nats = useNatsServer();
   afterEach(async () => {
     await Promise.all(connections.splice(0).map((nc) => nc.close()));
-  });
-  afterAll(async () => {
-    await server?.stop();
   });
 }
 
 /** A new connection to the file's server (closed after the test). */
 export async function natsConnection(): Promise<NatsHandle> {
-  if (server === undefined) throw new Error('useNatsServer() was not called');
-  const nc = await connect({ servers: server.url });
+  if (nats === undefined) throw new Error('usePartitionStores() was not called');
+  const nc = await connect({ servers: nats.server.url });
   connections.push(nc);
   return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
 }

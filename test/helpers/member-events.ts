@@ -1,0 +1,36 @@
+// Waiting on a cluster member's events: the handshake the cluster tests use instead of sleeps. Each
+// wait is bounded, so an ownership change that never comes fails the test with what was awaited.
+
+import type { ClusterMember, ClusterMemberEvents } from '../../dist/src/cluster/index.js';
+
+/** How long a wait may take before the test fails: a safety net, never what a test measures. */
+const BOUND_MS = 60_000;
+
+/**
+ * Resolves with the next `count` `name` events of `member` (counted from this call on); rejects with
+ * those seen once {@link BOUND_MS} passed without them all.
+ */
+export function memberEvents<K extends keyof ClusterMemberEvents>(
+  member: ClusterMember,
+  name: K,
+  count: number,
+): Promise<ClusterMemberEvents[K][0][]> {
+  const seen: ClusterMemberEvents[K][0][] = [];
+  return new Promise((resolve, reject) => {
+    const listener = (event: ClusterMemberEvents[K][0]): void => {
+      seen.push(event);
+      if (seen.length < count) return;
+      done();
+      resolve(seen);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${count} '${String(name)}' events awaited, ${seen.length} seen within ${BOUND_MS} ms: ${JSON.stringify(seen)}`));
+    }, BOUND_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      member.off(name, listener as never);
+    };
+    member.on(name, listener as never);
+  });
+}
