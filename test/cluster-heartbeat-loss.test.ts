@@ -28,7 +28,9 @@ describe.skipIf(!natsAvailable())('cluster ownership: a member that cannot write
       expect(lost.sort()).toEqual(Array.from({ length: PARTITIONS }, (_, p) => `${p} heartbeat`).sort());
       process.kill(server.process.pid as number, 'SIGCONT');
       await h.until(() => a.ownership.owned().length === PARTITIONS);
-      for (let p = 0; p < PARTITIONS; p++) expect(h.ledger.epochs(p)).toEqual([1, 2]);
+      // Taken again at the next epoch (a loaded machine may cost it another loss and take after that:
+      // the ledger checks every epoch rises and no two members ever hold a partition at once).
+      for (let p = 0; p < PARTITIONS; p++) expect(h.ledger.epochs(p).slice(0, 2)).toEqual([1, 2]);
       expect(h.ledger.violations).toEqual([]);
     } finally {
       await h.close();

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { ClusterClient, ClusterMember } from '../dist/src/cluster/index.js';
+import { rendezvousTarget } from '../dist/src/cluster/assignment.js';
 import { useNatsServer } from './helpers/nats-fixture.js';
 import { natsAvailable, startNatsServer } from './helpers/nats-server.js';
 import { memberEvents } from './helpers/member-events.js';
@@ -14,6 +15,17 @@ import { asNumber } from './helpers/results.js';
 const REACTOR = fileURLToPath(new URL('../reactor/reactor.wasm', import.meta.url));
 const OTHER = fileURLToPath(new URL('./fixtures/inc-double.wasm', import.meta.url));
 const PARTITIONS = 4;
+
+/**
+ * A member id to which rendezvous hashing gives at least one partition beside `others`, so that its
+ * join moves some (with ids left to chance, one join in 2^PARTITIONS would move none).
+ */
+function idWinningSome(prefix: string, others: readonly string[]): string {
+  for (let i = 0; ; i++) {
+    const id = `${prefix}${i}`;
+    if (Array.from({ length: PARTITIONS }, (_, p) => rendezvousTarget(p, [...others, id])).includes(id)) return id;
+  }
+}
 
 describe.skipIf(!natsAvailable())('cluster members', () => {
   const fixture = useNatsServer();
@@ -52,12 +64,12 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
 
   it('moves sessions with their state when a member joins, and back when it leaves', async () => {
     run++;
-    const first = await ClusterMember.join(options());
+    const first = await ClusterMember.join(options({ memberId: `first${run}` }));
     await memberEvents(first, 'partitionAcquired', PARTITIONS);
     const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: `members${run}` });
     const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
     for (let round = 1; round <= 3; round++) await Promise.all(keys.map((key) => client.session(key).call('inc', round)));
-    const second = await ClusterMember.join(options());
+    const second = await ClusterMember.join(options({ memberId: idWinningSome(`second${run}-`, [first.id]) }));
     const moved = await memberEvents(second, 'partitionAcquired', 1);
     expect(moved[0]?.epoch).toBeGreaterThan(1);
     // Calls go on while partitions move: none fails, every value is exact.
@@ -76,9 +88,9 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
 
   it('takes a destroyed member\'s partitions over from the journal after its lease', async () => {
     run++;
-    const first = await ClusterMember.join(options());
+    const first = await ClusterMember.join(options({ memberId: `first${run}` }));
     await memberEvents(first, 'partitionAcquired', PARTITIONS);
-    const second = await ClusterMember.join(options());
+    const second = await ClusterMember.join(options({ memberId: idWinningSome(`second${run}-`, [first.id]) }));
     await memberEvents(second, 'partitionAcquired', 1);
     const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: `members${run}` });
     const keys = Array.from({ length: 40 }, (_, i) => `d${i}`);

@@ -1,10 +1,13 @@
-// A real nats-server with JetStream for the cluster tests: started on 127.0.0.1 on a free port with
-// its own data directory, stopped (and the directory removed) afterwards.
+// A real nats-server with JetStream for the cluster tests, or a NATS cluster of several: started on
+// 127.0.0.1 on free ports, each with its own data directory, stopped (and the directory removed)
+// afterwards.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
 
 /** The nats-server binary: $REACTOR_POOL_NATS_SERVER, else `nats-server` on PATH; undefined if neither runs. */
 export function natsServerBinary(): string | undefined {
@@ -32,14 +35,25 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
+export interface NatsServerOptions {
+  /** The client port; a free one by default. */
+  readonly port?: number;
+  /** JetStream's data directory (kept on stop); a temporary one by default (removed on stop). */
+  readonly storeDir?: string;
+  /** @default true */
+  readonly jetstream?: boolean;
+  /** More command-line arguments (a cluster node's name and routes). */
+  readonly args?: readonly string[];
+}
+
 /** Starts nats-server with JetStream (unless `jetstream: false`); resolves once it accepts clients. */
-export async function startNatsServer(options: { readonly port?: number; readonly storeDir?: string; readonly jetstream?: boolean } = {}): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = natsServerBinary();
   if (binary === undefined) throw new Error('nats-server is not installed');
   const ownDir = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'reactor-pool-nats-'));
   const jetstream = options.jetstream === false ? [] : ['-js', '-sd', storeDir];
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(options.port ?? -1), ...jetstream], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(options.port ?? -1), ...jetstream, ...(options.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let log = '';
     let found: number | undefined;
@@ -72,4 +86,65 @@ export async function startNatsServer(options: { readonly port?: number; readonl
       if (ownDir) rmSync(storeDir, { recursive: true, force: true });
     })(),
   };
+}
+
+export interface NatsCluster {
+  /** Each node's client URL. */
+  readonly urls: readonly string[];
+  /** The nodes, by index; node `i` is named `n<i>` in the cluster. */
+  readonly nodes: readonly NatsServer[];
+  /** Stops every node still running and removes their data directories. */
+  stop(): Promise<void>;
+}
+
+/** `count` ports free on 127.0.0.1 now (the OS's pick; nothing holds them afterwards). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer());
+  const ports = await Promise.all(servers.map((server) => new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  })));
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/**
+ * Starts a NATS cluster of `size` nodes with JetStream on 127.0.0.1 (each with its own data directory,
+ * routes to all the others); resolves once JetStream answers through every node, so a stream with
+ * `size` replicas can be made.
+ */
+export async function startNatsCluster(size: number): Promise<NatsCluster> {
+  const [clientPorts, routePorts] = [await freePorts(size), await freePorts(size)];
+  const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`).join(',');
+  const nodes: NatsServer[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  };
+  try {
+    for (let i = 0; i < size; i++) {
+      nodes.push(await startNatsServer({
+        port: clientPorts[i] as number,
+        args: ['-n', `n${i}`, '--cluster_name', `rp${process.pid}`, '--cluster', `nats://127.0.0.1:${routePorts[i] as number}`, '--routes', routes],
+      }));
+    }
+    // JetStream answers once the nodes have elected their meta leader: asked through each node.
+    for (const node of nodes) {
+      const nc = await connect({ servers: node.url });
+      try {
+        const deadline = performance.now() + 60_000;
+        for (;;) {
+          const reply = await nc.request('$JS.API.INFO', undefined, { timeout: 2000 }).then((message) => message.json<{ error?: unknown }>(), (error: unknown) => ({ error }));
+          if (reply.error === undefined) break;
+          if (performance.now() > deadline) throw new Error(`JetStream on ${node.url} did not answer within 60 s: ${JSON.stringify(reply.error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      } finally {
+        await nc.close();
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { urls: nodes.map((node) => node.url), nodes, stop };
 }
