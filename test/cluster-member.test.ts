@@ -9,7 +9,7 @@ import { ClusterClient, ClusterMember } from '../dist/src/cluster/index.js';
 import { rendezvousTarget } from '../dist/src/cluster/assignment.js';
 import { useNatsServer } from './helpers/nats-fixture.js';
 import { natsAvailable, startNatsServer } from './helpers/nats-server.js';
-import { memberEvents } from './helpers/member-events.js';
+import { memberEvents, memberUntil } from './helpers/member-events.js';
 import { asNumber } from './helpers/results.js';
 
 const REACTOR = fileURLToPath(new URL('../reactor/reactor.wasm', import.meta.url));
@@ -77,9 +77,8 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
       const values = await Promise.all(keys.map((key) => client.session(key).call('inc', round).then(asNumber)));
       expect(values).toStrictEqual(keys.map(() => 20 + (round * (round + 1)) / 2));
     }
-    const taken = memberEvents(first, 'partitionAcquired', second.owned().length);
     await second.leave();
-    await taken;
+    await memberUntil(first, () => first.owned().length === PARTITIONS, 'the first member owning every partition again');
     expect(first.owned()).toStrictEqual([0, 1, 2, 3]);
     expect(await Promise.all(keys.map((key) => client.session(key).call('inc', 0).then(asNumber)))).toStrictEqual(keys.map(() => 41));
     await client.close();
@@ -95,8 +94,7 @@ describe.skipIf(!natsAvailable())('cluster members', () => {
     const client = await ClusterClient.connect({ nats: fixture.server.url, cluster: `members${run}` });
     const keys = Array.from({ length: 40 }, (_, i) => `d${i}`);
     await Promise.all(keys.map((key) => client.session(key).call('inc', 5)));
-    const lost = second.owned().length;
-    const takenOver = memberEvents(first, 'partitionAcquired', lost);
+    const takenOver = memberUntil(first, () => first.owned().length === PARTITIONS, 'the first member owning every partition again');
     await second.destroy();
     // Calls made now wait for the new owner (retried, not failed), and find every acknowledged call.
     const values = await Promise.all(keys.map((key) => client.session(key).call('inc', 1).then(asNumber)));

@@ -37,3 +37,28 @@ export function memberEvents<K extends keyof ClusterMemberEvents>(
     member.on(name, listener as never);
   });
 }
+
+/**
+ * Resolves once `condition()` holds, checked now and after each of `member`'s ownership events;
+ * rejects with the partitions it owns then once {@link BOUND_MS} passed without it.
+ */
+export function memberUntil(member: ClusterMember, condition: () => boolean, what: string): Promise<void> {
+  if (condition()) return Promise.resolve();
+  const names = ['partitionAcquired', 'partitionReleased', 'partitionLost'] as const;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!condition()) return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${what}: not reached within ${BOUND_MS} ms (the member owns ${JSON.stringify(member.owned())})`));
+    }, BOUND_MS);
+    const done = (): void => {
+      clearTimeout(timer);
+      for (const name of names) member.off(name, check);
+    };
+    for (const name of names) member.on(name, check);
+  });
+}
