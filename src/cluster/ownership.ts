@@ -386,25 +386,22 @@ export class Ownership extends EventEmitter<OwnershipEvents> {
     const lease = seen?.lease;
     if (this.#disowning.has(partition) || seen === undefined || lease === undefined || lease === 'unreadable' || lease.owner !== this.memberId) return;
     this.#disowning.add(partition);
-    try {
-      const epoch = lease.epoch;
-      const revision = await this.#kv.update(partitionKey(partition), encodeRecord({ version: 1, owner: null, epoch }), seen.revision);
-      this.#view.noteLease(partition, { owner: null, epoch }, revision);
-    } catch {
-      // Changed meanwhile (taken, or taken back by this member): the watch says how.
-    } finally {
-      this.#disowning.delete(partition);
-    }
+    await this.#giveBack(partition, { epoch: lease.epoch, revision: seen.revision });
+    this.#disowning.delete(partition);
     this.#scheduleRound();
   }
 
-  /** Sets the lease this member wrote back to no owner (same epoch); a refusal means someone took it already. */
-  async #giveBack(partition: number, hold: Hold): Promise<void> {
+  /**
+   * Writes `partition`'s lease back to no owner at the same epoch, if it is still at `revision` (a hold
+   * of this member's, or a lease in its name it does not hold); else leaves it: it was taken meanwhile,
+   * or taken back by this member, and the watch says how.
+   */
+  async #giveBack(partition: number, { epoch, revision }: { readonly epoch: number; readonly revision: number }): Promise<void> {
     try {
-      const revision = await this.#kv.update(partitionKey(partition), encodeRecord({ version: 1, owner: null, epoch: hold.epoch }), hold.revision);
-      this.#view.noteLease(partition, { owner: null, epoch: hold.epoch }, revision);
+      const written = await this.#kv.update(partitionKey(partition), encodeRecord({ version: 1, owner: null, epoch }), revision);
+      this.#view.noteLease(partition, { owner: null, epoch }, written);
     } catch {
-      // Taken over meanwhile: nothing to give back.
+      // Changed since `revision`: nothing to give back.
     }
   }
 

@@ -406,7 +406,6 @@ export class PartitionRouter {
   }
 }
 
-
 function unavailable(op: PendingOp): ClusterUnavailableError {
   return new ClusterUnavailableError(
     `session ${JSON.stringify(op.wire.key)}: ${op.wire.op} not answered by the cluster within its deadline (last cause: ${op.lastCause})`,

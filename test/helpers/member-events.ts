@@ -2,6 +2,7 @@
 // wait is bounded, so an ownership change that never comes fails the test with what was awaited.
 
 import type { ClusterMember, ClusterMemberEvents } from '../../dist/src/cluster/index.js';
+import { untilEvents } from './bounded-wait.js';
 
 /**
  * How long a wait may take before the test fails: a safety net, never what a test measures. Under the
@@ -13,29 +14,25 @@ const BOUND_MS = 20_000;
  * Resolves with the next `count` `name` events of `member` (counted from this call on); rejects with
  * those seen once {@link BOUND_MS} passed without them all.
  */
-export function memberEvents<K extends keyof ClusterMemberEvents>(
+export async function memberEvents<K extends keyof ClusterMemberEvents>(
   member: ClusterMember,
   name: K,
   count: number,
 ): Promise<ClusterMemberEvents[K][0][]> {
   const seen: ClusterMemberEvents[K][0][] = [];
-  return new Promise((resolve, reject) => {
-    const listener = (event: ClusterMemberEvents[K][0]): void => {
-      seen.push(event);
-      if (seen.length < count) return;
-      done();
-      resolve(seen);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${count} '${String(name)}' events awaited, ${seen.length} seen within ${BOUND_MS} ms: ${JSON.stringify(seen)}`));
-    }, BOUND_MS);
-    const done = (): void => {
-      clearTimeout(timer);
-      member.off(name, listener as never);
-    };
-    member.on(name, listener as never);
-  });
+  const collect = (event: ClusterMemberEvents[K][0]): void => {
+    seen.push(event);
+  };
+  member.on(name, collect as never);
+  try {
+    await untilEvents(member, [name], () => seen.length >= count, {
+      boundMs: BOUND_MS,
+      failure: () => `${count} '${String(name)}' events awaited, ${seen.length} seen within ${BOUND_MS} ms: ${JSON.stringify(seen)}`,
+    });
+  } finally {
+    member.off(name, collect as never);
+  }
+  return seen.slice(0, count);
 }
 
 /**
@@ -43,22 +40,8 @@ export function memberEvents<K extends keyof ClusterMemberEvents>(
  * rejects with the partitions it owns then once {@link BOUND_MS} passed without it.
  */
 export function memberUntil(member: ClusterMember, condition: () => boolean, what: string): Promise<void> {
-  if (condition()) return Promise.resolve();
-  const names = ['partitionAcquired', 'partitionReleased', 'partitionLost'] as const;
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (!condition()) return;
-      done();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${what}: not reached within ${BOUND_MS} ms (the member owns ${JSON.stringify(member.owned())})`));
-    }, BOUND_MS);
-    const done = (): void => {
-      clearTimeout(timer);
-      for (const name of names) member.off(name, check);
-    };
-    for (const name of names) member.on(name, check);
+  return untilEvents(member, ['partitionAcquired', 'partitionReleased', 'partitionLost'], condition, {
+    boundMs: BOUND_MS,
+    failure: () => `${what}: not reached within ${BOUND_MS} ms (the member owns ${JSON.stringify(member.owned())})`,
   });
 }

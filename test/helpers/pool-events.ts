@@ -2,6 +2,7 @@
 // bounded, so a hibernation that never comes fails the test with what was awaited, not a hang.
 
 import type { PoolStats, ReactorPool, ReactorPoolEvents } from '../../dist/src/index.js';
+import { untilEvents, type WatchedEmitter } from './bounded-wait.js';
 
 /**
  * How long a wait may take before the test fails: a safety net, never what a test measures. Generous:
@@ -11,27 +12,30 @@ import type { PoolStats, ReactorPool, ReactorPoolEvents } from '../../dist/src/i
 const BOUND_MS = 60_000;
 
 /** Resolves with the first `name` event that `matches`; rejects once {@link BOUND_MS} passed without one. */
-export function nextEvent<K extends keyof ReactorPoolEvents>(
+export async function nextEvent<K extends keyof ReactorPoolEvents>(
   pool: ReactorPool,
   name: K,
   matches: (...args: ReactorPoolEvents[K]) => boolean = () => true,
 ): Promise<ReactorPoolEvents[K][0]> {
-  return new Promise((resolve, reject) => {
-    const listener = (...args: ReactorPoolEvents[K]): void => {
-      if (!matches(...args)) return;
-      done();
-      resolve(args[0]);
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`no matching '${String(name)}' event within ${BOUND_MS} ms`));
-    }, BOUND_MS);
-    const done = (): void => {
-      clearTimeout(timer);
-      pool.off(name, listener as never);
-    };
-    pool.on(name, listener as never);
-  });
+  let found: { readonly event: ReactorPoolEvents[K][0] } | undefined;
+  const collect = (...args: ReactorPoolEvents[K]): void => {
+    if (found === undefined && matches(...args)) found = { event: args[0] };
+  };
+  pool.on(name, collect as never);
+  try {
+    await untilEvents(pool, [name], () => found !== undefined, {
+      boundMs: BOUND_MS,
+      failure: () => `no matching '${String(name)}' event within ${BOUND_MS} ms`,
+    });
+  } finally {
+    pool.off(name, collect as never);
+  }
+  return (found as { readonly event: ReactorPoolEvents[K][0] }).event;
+}
+
+/** What {@link until} needs of a pool (typed by its exports or not). */
+interface WatchedPool extends WatchedEmitter<'sessionHibernated' | 'sessionRestored'> {
+  stats(): PoolStats;
 }
 
 /**
@@ -39,34 +43,11 @@ export function nextEvent<K extends keyof ReactorPoolEvents>(
  * on a coarse poll, for figures such as memory that change without one); rejects with `what` and the
  * pool's last stats once {@link BOUND_MS} passed.
  */
-/** What {@link until} needs of a pool (typed by its exports or not). */
-interface WatchedPool {
-  on(event: 'sessionHibernated' | 'sessionRestored', listener: () => void): unknown;
-  off(event: 'sessionHibernated' | 'sessionRestored', listener: () => void): unknown;
-  stats(): PoolStats;
-}
-
 export function until(pool: WatchedPool, condition: () => boolean, what: string): Promise<void> {
-  if (condition()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (!condition()) return;
-      done();
-      resolve();
-    };
-    const poll = setInterval(check, 20);
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${what}: not reached within ${BOUND_MS} ms (stats ${JSON.stringify(pool.stats())})`));
-    }, BOUND_MS);
-    const done = (): void => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      pool.off('sessionHibernated', check);
-      pool.off('sessionRestored', check);
-    };
-    pool.on('sessionHibernated', check);
-    pool.on('sessionRestored', check);
+  return untilEvents(pool, ['sessionHibernated', 'sessionRestored'], condition, {
+    boundMs: BOUND_MS,
+    pollMs: 20,
+    failure: () => `${what}: not reached within ${BOUND_MS} ms (stats ${JSON.stringify(pool.stats())})`,
   });
 }
 
